@@ -1,0 +1,52 @@
+# kubesim — the two commands a new user needs: `make run` and `make test`.
+# Both install missing Debian packages first (scripts/install-deps.sh), then configure and build.
+
+PRESET ?= $(if $(CI),ci,release)
+BUILD_DIR := build
+JOBS ?= $(shell nproc)
+KUBESIM := $(BUILD_DIR)/bin/kubesim
+QUICKSTART ?= scenarios/examples/quickstart.yaml
+
+.PHONY: all deps configure build run test bench bench-peers asan clean help
+
+all: build
+
+help:
+	@echo "make run          install deps, build, run the quickstart scenario"
+	@echo "make test         install deps, build, run every test (ctest)"
+	@echo "make bench        run the benchmarks, write build/bench/results.json"
+	@echo "make bench-peers  compare the engine with ns-3 and SimPy on the hold model"
+	@echo "make asan         build and test with AddressSanitizer + UBSan (no GUI)"
+	@echo "make clean        remove build directories"
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(KUBESIM) run $(QUICKSTART) -o $(BUILD_DIR)/runs/quickstart
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@mkdir -p $(BUILD_DIR)/bench
+	$(BUILD_DIR)/bin/kubesim-bench --benchmark_out=$(BUILD_DIR)/bench/results.json \
+	  --benchmark_out_format=json $(BENCH_ARGS)
+
+bench-peers: build
+	@scripts/install-deps.sh --peers
+	bench/peers/run.sh $(BUILD_DIR)
+
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE gui
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-debug

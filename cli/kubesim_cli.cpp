@@ -1,0 +1,135 @@
+#include "cli/kubesim_cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <optional>
+
+#include "experiments/scenario_run.hpp"
+#include "kubesim/version.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace kubesim::cli {
+namespace {
+
+constexpr const char* kRunExamples = R"(
+Examples:
+  kubesim run scenarios/examples/quickstart.yaml
+  kubesim run scenarios/examples/quickstart.yaml -o runs/q --seed 7
+  kubesim run scenarios/examples/quickstart.yaml --set duration=1h --set spec.workloads[0].servers=4
+Writes DIR/summary.json and DIR/timeseries.csv (DIR defaults to runs/<scenario name>).)";
+
+constexpr const char* kValidateExamples = R"(
+Examples:
+  kubesim validate scenarios/examples/quickstart.yaml
+  kubesim validate my.yaml --set spec.duration=2h
+Checks the scenario without running it; prints every problem with file:line:column.)";
+
+struct ScenarioArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+  std::optional<std::uint64_t> seed;
+};
+
+std::optional<scenarios::Scenario> load(const ScenarioArgs& a, std::ostream& err) {
+  std::vector<std::string> overrides = a.overrides;
+  if (a.seed) overrides.push_back("spec.seed=" + std::to_string(*a.seed));
+  scenarios::Diagnostics diagnostics;
+  auto scenario = scenarios::load_scenario_file(a.path, overrides, diagnostics);
+  if (!scenario) {
+    err << diagnostics.format();
+    err << "kubesim: " << diagnostics.size() << " problem" << (diagnostics.size() == 1 ? "" : "s")
+        << " in " << a.path << "\n";
+  }
+  return scenario;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"kubesim: a deterministic discrete-event simulator of Kubernetes clusters for AI "
+               "workloads",
+               "kubesim"};
+  app.footer(
+      "\nRun `kubesim COMMAND --help` for a command's options.\n"
+      "Docs: README.md, docs/scenarios.md (every scenario field), docs/metrics.md (outputs).");
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version and the modelled Kubernetes release");
+
+  ScenarioArgs run_args;
+  std::string output_dir;
+  bool quiet = false;
+  CLI::App* run = app.add_subcommand("run", "Run a scenario and write its run directory");
+  run->footer(kRunExamples);
+  run->add_option("SCENARIO", run_args.path, "Scenario YAML file")->required();
+  run->add_option("-o,--output", output_dir, "Run directory (default: runs/<scenario name>)");
+  run->add_option("--seed", run_args.seed, "Override spec.seed");
+  run->add_option("--set", run_args.overrides,
+                  "Override a field: path=value, e.g. spec.duration=2h (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+
+  ScenarioArgs validate_args;
+  CLI::App* validate = app.add_subcommand("validate", "Check a scenario without running it");
+  validate->footer(kValidateExamples);
+  validate->add_option("SCENARIO", validate_args.path, "Scenario YAML file")->required();
+  validate->add_option("--seed", validate_args.seed, "Override spec.seed");
+  validate->add_option("--set", validate_args.overrides, "Override a field: path=value")
+      ->allow_extra_args(false);
+
+  std::vector<std::string> argv_rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
+  try {
+    app.parse(argv_rev);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();  // the selected subcommand's help when there is one
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    err << "kubesim: " << e.what() << "\n";
+    err << "Run `kubesim --help` for usage.\n";
+    return 2;
+  }
+
+  if (show_version) {
+    out << "kubesim " << kVersion << " (models Kubernetes " << kKubernetesVersion << ")\n";
+    return 0;
+  }
+  try {
+    if (validate->parsed()) {
+      auto scenario = load(validate_args, err);
+      if (!scenario) return 1;
+      out << "ok: " << scenario->name << " (" << validate_args.path << "): duration "
+          << sim::format_duration(scenario->duration) << ", seed " << scenario->seed << ", "
+          << scenario->request_queues.size() << " workload"
+          << (scenario->request_queues.size() == 1 ? "" : "s") << "\n";
+      return 0;
+    }
+    if (run->parsed()) {
+      auto scenario = load(run_args, err);
+      if (!scenario) return 1;
+      experiments::ScenarioRun scenario_run(*scenario);
+      scenario_run.run();
+      const std::string dir = output_dir.empty() ? "runs/" + scenario->name : output_dir;
+      if (const std::string problem = scenario_run.write_run_directory(dir); !problem.empty()) {
+        err << "kubesim: " << problem << "\n";
+        return 1;
+      }
+      if (!quiet) {
+        out << scenario_run.summary_table();
+        out << "\nwrote " << dir << "/summary.json and " << dir << "/timeseries.csv\n";
+      }
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    // Internal errors only: user input is validated before the run starts.
+    err << "kubesim: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  out << app.help();
+  return 0;
+}
+
+}  // namespace kubesim::cli

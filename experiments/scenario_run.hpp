@@ -1,0 +1,58 @@
+// ScenarioRun: one replication of a scenario, from model construction to the run directory.
+//
+// It builds the model the scenario describes on a fresh Simulation seeded with
+// (scenario seed, replication), attaches the time-series sampler, runs to the scenario's
+// duration, and keeps the results. write_run_directory() then writes:
+//   summary.json     versions, scenario name/path/hash, seed, simulated duration, events,
+//                    fingerprint, every metric; wall-clock figures under "host" (the only
+//                    part that differs between two identical runs)
+//   timeseries.csv   one row per sample interval (docs/metrics.md lists the columns)
+// Same scenario and seed → byte-identical timeseries.csv and summary.json outside "host".
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.hpp"
+#include "sim/metrics.hpp"
+#include "sim/sampler.hpp"
+#include "sim/simulation.hpp"
+
+namespace kubesim::experiments {
+
+class ScenarioRun {
+ public:
+  explicit ScenarioRun(const scenarios::Scenario& scenario, std::uint64_t replication = 0);
+  ~ScenarioRun();
+  ScenarioRun(const ScenarioRun&) = delete;
+  ScenarioRun& operator=(const ScenarioRun&) = delete;
+
+  // Runs to the scenario's duration (or until stop()); returns the events run.
+  std::uint64_t run();
+
+  const scenarios::Scenario& scenario() const { return scenario_; }
+  sim::Simulation& simulation() { return *sim_; }
+  const sim::MetricRegistry& metrics() const { return *metrics_; }
+  const sim::Sampler& sampler() const { return *sampler_; }
+  double wall_seconds() const { return wall_seconds_; }
+
+  // Writes summary.json and timeseries.csv into `dir` (created if needed). Returns an error
+  // message, empty on success.
+  std::string write_run_directory(const std::string& dir) const;
+  // The summary.json document, as text (2-space indented, keys in a fixed order).
+  std::string summary_json() const;
+  // A human-readable table of the headline numbers, for stdout.
+  std::string summary_table() const;
+
+ private:
+  struct Model;
+  scenarios::Scenario scenario_;
+  std::unique_ptr<sim::Simulation> sim_;
+  std::unique_ptr<sim::MetricRegistry> metrics_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<sim::Sampler> sampler_;
+  double wall_seconds_ = 0;
+};
+
+}  // namespace kubesim::experiments

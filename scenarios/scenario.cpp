@@ -1,0 +1,298 @@
+#include "scenarios/scenario.hpp"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "scenarios/distribution_reader.hpp"
+#include "scenarios/yaml_reader.hpp"
+
+namespace kubesim::scenarios {
+namespace {
+
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+
+// ---- overrides ------------------------------------------------------------------------
+
+struct PathSegment {
+  std::string key;
+  std::optional<std::size_t> index;
+};
+
+// "spec.workloads[0].servers" -> {spec}, {workloads, 0}, {servers}
+std::optional<std::vector<PathSegment>> split_path(const std::string& path, std::string* why) {
+  std::vector<PathSegment> out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    const std::size_t dot = path.find('.', i);
+    std::string part = path.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+    PathSegment seg;
+    const std::size_t bracket = part.find('[');
+    if (bracket != std::string::npos) {
+      if (part.back() != ']') {
+        *why = "unclosed '[' in \"" + part + "\"";
+        return std::nullopt;
+      }
+      const std::string idx = part.substr(bracket + 1, part.size() - bracket - 2);
+      if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos) {
+        *why = "list index must be a number, got \"" + idx + "\"";
+        return std::nullopt;
+      }
+      seg.index = std::stoul(idx);
+      part = part.substr(0, bracket);
+    }
+    if (part.empty()) {
+      *why = "empty path segment";
+      return std::nullopt;
+    }
+    seg.key = part;
+    out.push_back(seg);
+    if (dot == std::string::npos) break;
+    i = dot + 1;
+  }
+  return out;
+}
+
+void apply_override(YAML::Node root, const std::string& assignment, const std::string& file,
+                    Diagnostics& diagnostics) {
+  auto fail = [&](const std::string& msg, const std::string& hint = {}) {
+    diagnostics.add(Diagnostic{file, 0, 0, "--set " + assignment, msg, hint});
+  };
+  const std::size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    fail("expected path=value", "e.g. --set spec.duration=2h");
+    return;
+  }
+  std::string path = assignment.substr(0, eq);
+  const std::string value_text = assignment.substr(eq + 1);
+  std::string why;
+  auto segments = split_path(path, &why);
+  if (!segments) {
+    fail(why);
+    return;
+  }
+  static const std::vector<std::string> kTop = {"apiVersion", "kind", "metadata", "spec"};
+  if (std::find(kTop.begin(), kTop.end(), (*segments)[0].key) == kTop.end()) {
+    segments->insert(segments->begin(), PathSegment{"spec", std::nullopt});
+  }
+  YAML::Node value;
+  try {
+    value = YAML::Load(value_text);
+  } catch (const YAML::Exception& e) {
+    fail("value is not valid YAML: " + e.msg);
+    return;
+  }
+  // Walk with Node handles (yaml-cpp nodes are references into the tree). Reassigning a
+  // yaml-cpp Node variable rebinds content rather than the handle, so keep a stack.
+  std::vector<YAML::Node> chain{root};
+  std::string walked;
+  for (std::size_t i = 0; i < segments->size(); ++i) {
+    const PathSegment& seg = (*segments)[i];
+    const bool last = i + 1 == segments->size();
+    YAML::Node current = chain.back();
+    walked += (walked.empty() ? "" : ".") + seg.key;
+    if (!current.IsMap() && !current.IsNull()) {
+      fail("\"" + walked + "\" is inside a value that is not a mapping");
+      return;
+    }
+    YAML::Node child = current[seg.key];
+    if (seg.index) {
+      if (!child.IsSequence()) {
+        fail("\"" + walked + "\" is not a list");
+        return;
+      }
+      if (*seg.index >= child.size()) {
+        fail("index " + std::to_string(*seg.index) + " is out of range: \"" + walked + "\" has " +
+             std::to_string(child.size()) + " items");
+        return;
+      }
+      walked += "[" + std::to_string(*seg.index) + "]";
+      YAML::Node item = child[*seg.index];
+      if (last) {
+        child[*seg.index] = value;
+      } else {
+        chain.push_back(item);
+      }
+    } else if (last) {
+      current[seg.key] = value;
+    } else {
+      if (!child.IsDefined() || child.IsNull()) current[seg.key] = YAML::Node(YAML::NodeType::Map);
+      chain.push_back(current[seg.key]);
+    }
+  }
+}
+
+// ---- schema ---------------------------------------------------------------------------
+
+std::optional<models::RequestQueueConfig> read_request_queue(FieldReader& w,
+                                                             const std::string& name) {
+  models::RequestQueueConfig q;
+  q.name = name;
+  bool ok = true;
+  if (auto arrivals = w.map("arrivals", true)) {
+    auto process = arrivals->one_of("process", {"poisson", "constant"}, true);
+    auto rate = arrivals->number("rate", 1e-9, 1e9, true);
+    if (process && rate) {
+      q.arrivals.kind = *process == "poisson" ? models::ArrivalProcess::Kind::kPoisson
+                                              : models::ArrivalProcess::Kind::kConstant;
+      q.arrivals.rate_per_second = *rate;
+    } else {
+      ok = false;
+    }
+    arrivals->finish();
+  } else {
+    ok = false;
+  }
+  if (auto st = read_duration_distribution(w, "serviceTime", true)) {
+    q.service_time = *st;
+  } else {
+    ok = false;
+  }
+  q.servers = static_cast<int>(w.integer("servers", 1, 1'000'000).value_or(1));
+  q.queue_limit = w.integer("queueLimit", -1, kMaxInt).value_or(-1);
+  q.timeout = w.duration("timeout", 0).value_or(0);
+  if (!ok) return std::nullopt;
+  return q;
+}
+
+std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& file,
+                                      Diagnostics& diagnostics) {
+  const std::size_t errors_before = diagnostics.size();
+  FieldReader top(doc, "", file, &diagnostics);
+  if (!top.expect_map()) return std::nullopt;
+  Scenario s;
+  if (auto api = top.string("apiVersion", true); api && *api != kScenarioApiVersion) {
+    top.error("apiVersion", "unsupported apiVersion \"" + *api + "\"",
+              std::string("this kubesim reads ") + kScenarioApiVersion);
+  }
+  top.string("kind", true);
+  if (auto meta = top.map("metadata", true)) {
+    if (auto name = meta->string("name", true)) {
+      s.name = *name;
+      if (s.name.empty() || s.name.find_first_of("/\\ \t") != std::string::npos) {
+        meta->error("name", "must be non-empty, without spaces or slashes (it names files)");
+      }
+    }
+    s.description = meta->string("description").value_or("");
+    meta->finish();
+  }
+  if (auto spec = top.map("spec", true)) {
+    if (auto seed = spec->integer("seed", 0, kMaxInt)) s.seed = static_cast<std::uint64_t>(*seed);
+    if (auto d = spec->duration("duration", 1, true)) s.duration = *d;
+    if (auto si = spec->duration("sampleInterval", sim::kMillisecond)) s.sample_interval = *si;
+    if (auto workloads = spec->list_of_maps("workloads")) {
+      std::vector<std::string> names;
+      for (auto& w : *workloads) {
+        auto name = w.string("name", true);
+        auto type = w.one_of("type", {"requestQueue"}, true);
+        if (name) {
+          if (std::find(names.begin(), names.end(), *name) != names.end()) {
+            w.error("name", "duplicate workload name \"" + *name + "\"");
+          }
+          names.push_back(*name);
+        }
+        if (name && type && *type == "requestQueue") {
+          if (auto q = read_request_queue(w, *name)) s.request_queues.push_back(std::move(*q));
+        } else {
+          // Still mark this workload's other fields, so only real typos are reported.
+          w.raw("arrivals");
+          w.raw("serviceTime");
+          w.raw("servers");
+          w.raw("queueLimit");
+          w.raw("timeout");
+        }
+        w.finish();
+      }
+    }
+    spec->finish();
+  }
+  top.finish();
+  if (diagnostics.size() != errors_before) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& file,
+                                           const std::vector<std::string>& overrides,
+                                           Diagnostics& diagnostics) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::ParserException& e) {
+    diagnostics.add(Diagnostic{file, e.mark.line + 1, e.mark.column + 1, "",
+                               "YAML syntax error: " + e.msg, ""});
+    return std::nullopt;
+  }
+  std::optional<YAML::Node> scenario_doc;
+  for (const YAML::Node& doc : docs) {
+    if (doc.IsNull()) continue;  // an empty document between '---' separators
+    auto [line, column] = location_of(doc);
+    const std::string kind = doc.IsMap() && doc["kind"].IsScalar() ? doc["kind"].Scalar() : "";
+    if (kind == "Scenario") {
+      if (scenario_doc) {
+        diagnostics.add(Diagnostic{file, line, column, "kind",
+                                   "a second Scenario document; a file holds exactly one", ""});
+        continue;
+      }
+      scenario_doc = doc;
+    } else if (kind.empty()) {
+      diagnostics.add(Diagnostic{file, line, column, "kind",
+                                 "document has no kind; expected kind: Scenario", ""});
+    } else {
+      diagnostics.add(Diagnostic{
+          file, line, column, "kind",
+          "kind \"" + kind + "\" is not supported by this version of kubesim",
+          "supported kinds: Scenario (Kubernetes manifests arrive with the cluster model)"});
+    }
+  }
+  if (!scenario_doc) {
+    if (diagnostics.empty()) {
+      diagnostics.add(Diagnostic{file, 1, 1, "", "no Scenario document found",
+                                 "start the file with apiVersion: kubesim.io/v1alpha1 and "
+                                 "kind: Scenario"});
+    }
+    return std::nullopt;
+  }
+  for (const auto& o : overrides) apply_override(*scenario_doc, o, file, diagnostics);
+  if (!diagnostics.empty()) return std::nullopt;
+  auto scenario = read_scenario(*scenario_doc, file, diagnostics);
+  if (!scenario || !diagnostics.empty()) return std::nullopt;
+  std::string hashed = text;
+  for (const auto& o : overrides) hashed += std::string("\n--set ") + o;
+  scenario->sha256 = sha256_hex(hashed);
+  scenario->source_file = file;
+  return scenario;
+}
+
+std::optional<Scenario> load_scenario_file(const std::string& path,
+                                           const std::vector<std::string>& overrides,
+                                           Diagnostics& diagnostics) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.add(Diagnostic{path, 0, 0, "", "cannot open the scenario file",
+                               "check the path; examples are in scenarios/examples/"});
+    return std::nullopt;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return load_scenario_text(buffer.str(), path, overrides, diagnostics);
+}
+
+}  // namespace kubesim::scenarios

@@ -1,0 +1,54 @@
+// Scenario: what one simulation run is, as loaded from YAML.
+//
+// A scenario file holds one `kind: Scenario` document (apiVersion kubesim.io/v1alpha1):
+// metadata (name, description) and spec (seed, duration, sampling, workloads, ...). Every
+// field is documented in docs/scenarios.md. Loading never throws: every problem becomes a
+// Diagnostic with file:line:column, and load fails if there is any.
+//
+// Overrides ("--set path=value") are applied to the YAML tree before validation, so an
+// override is checked exactly like the file: `spec.duration=2h`, `spec.workloads[0].servers=4`.
+// A path whose first segment is not apiVersion/kind/metadata/spec is taken under spec
+// (`duration=2h`). The value is read as YAML, so numbers, strings and lists all work.
+//
+// The content hash (SHA-256 of the file's bytes, then of each override) identifies exactly
+// what ran; summary.json records it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/request_queue.hpp"
+#include "scenarios/diagnostics.hpp"
+#include "sim/time.hpp"
+
+namespace kubesim::scenarios {
+
+inline constexpr const char* kScenarioApiVersion = "kubesim.io/v1alpha1";
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 1;
+  sim::Duration duration = 0;
+  sim::Duration sample_interval = 10 * sim::kSecond;
+  std::vector<models::RequestQueueConfig> request_queues;
+
+  std::string source_file;  // as given by the user
+  std::string sha256;       // of the file bytes and the overrides
+};
+
+std::optional<Scenario> load_scenario_file(const std::string& path,
+                                           const std::vector<std::string>& overrides,
+                                           Diagnostics& diagnostics);
+
+// `file` labels diagnostics; the text is the file's content.
+std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& file,
+                                           const std::vector<std::string>& overrides,
+                                           Diagnostics& diagnostics);
+
+// Lowercase hex SHA-256 of `data`.
+std::string sha256_hex(const std::string& data);
+
+}  // namespace kubesim::scenarios

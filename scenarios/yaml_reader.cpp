@@ -1,0 +1,226 @@
+#include "scenarios/yaml_reader.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+namespace kubesim::scenarios {
+
+std::pair<int, int> location_of(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {0, 0};
+  return {mark.line + 1, mark.column + 1};
+}
+
+FieldReader::FieldReader(YAML::Node node, std::string path, std::string file,
+                         Diagnostics* diagnostics)
+    : node_(std::move(node)),
+      path_(std::move(path)),
+      file_(std::move(file)),
+      diagnostics_(diagnostics) {}
+
+std::string FieldReader::path_of(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+Diagnostic FieldReader::at(const YAML::Node& n, std::string path, std::string message,
+                           std::string hint) const {
+  auto [line, column] = location_of(n);
+  if (line == 0) std::tie(line, column) = location_of(node_);
+  return Diagnostic{file_, line, column, std::move(path), std::move(message), std::move(hint)};
+}
+
+bool FieldReader::expect_map() {
+  if (node_.IsMap()) return true;
+  if (node_.IsNull()) {
+    diagnostics_->add(at(node_, path_, "is empty; expected a mapping of fields", ""));
+  } else {
+    diagnostics_->add(at(node_, path_, "expected a mapping of fields", ""));
+  }
+  return false;
+}
+
+bool FieldReader::has(std::string_view key) const {
+  return node_.IsMap() && node_[std::string(key)].IsDefined();
+}
+
+void FieldReader::error(std::string_view key, std::string message, std::string hint) {
+  YAML::Node child = node_.IsMap() ? node_[std::string(key)] : YAML::Node();
+  diagnostics_->add(at(child.IsDefined() ? child : node_, path_of(key), std::move(message),
+                       std::move(hint)));
+}
+
+void FieldReader::error_here(std::string message, std::string hint) {
+  diagnostics_->add(at(node_, path_, std::move(message), std::move(hint)));
+}
+
+std::optional<YAML::Node> FieldReader::get(std::string_view key, bool required,
+                                           std::string_view expected) {
+  known_.emplace_back(key);
+  if (!node_.IsMap()) return std::nullopt;
+  YAML::Node child = node_[std::string(key)];
+  if (!child.IsDefined() || child.IsNull()) {
+    if (required) {
+      diagnostics_->add(at(node_, path_of(key),
+                           "required field is missing (expected " + std::string(expected) + ")",
+                           ""));
+    }
+    return std::nullopt;
+  }
+  return child;
+}
+
+std::optional<std::string> FieldReader::scalar(std::string_view key, bool required,
+                                               std::string_view expected) {
+  auto child = get(key, required, expected);
+  if (!child) return std::nullopt;
+  if (!child->IsScalar()) {
+    diagnostics_->add(at(*child, path_of(key), "expected " + std::string(expected) +
+                                                    ", got a " +
+                                                    (child->IsMap() ? "mapping" : "list"),
+                         ""));
+    return std::nullopt;
+  }
+  return child->Scalar();
+}
+
+std::optional<std::string> FieldReader::string(std::string_view key, bool required) {
+  return scalar(key, required, "a string");
+}
+
+std::optional<std::int64_t> FieldReader::integer(std::string_view key, std::int64_t min,
+                                                 std::int64_t max, bool required) {
+  auto text = scalar(key, required, "an integer");
+  if (!text) return std::nullopt;
+  std::int64_t value = 0;
+  const char* begin = text->data();
+  const char* end = begin + text->size();
+  if (begin != end && *begin == '+') ++begin;
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr != end) {
+    error(key, "expected an integer, got \"" + *text + "\"");
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                   ", got " + std::to_string(value));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> FieldReader::number(std::string_view key, double min, double max,
+                                          bool required) {
+  auto text = scalar(key, required, "a number");
+  if (!text) return std::nullopt;
+  double value = 0;
+  const char* begin = text->data();
+  const char* end = begin + text->size();
+  if (begin != end && *begin == '+') ++begin;
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
+    error(key, "expected a number, got \"" + *text + "\"");
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    std::ostringstream msg;
+    msg << "must be between " << min << " and " << max << ", got " << value;
+    error(key, msg.str());
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<bool> FieldReader::boolean(std::string_view key, bool required) {
+  auto text = scalar(key, required, "true or false");
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  error(key, "expected true or false, got \"" + *text + "\"");
+  return std::nullopt;
+}
+
+std::optional<sim::Duration> FieldReader::duration(std::string_view key, sim::Duration min,
+                                                   bool required) {
+  auto text = scalar(key, required, "a duration such as 30s, 5m or 1h30m");
+  if (!text) return std::nullopt;
+  auto parsed = sim::parse_duration(*text);
+  if (!parsed) {
+    std::string hint;
+    if (!text->empty() && std::all_of(text->begin(), text->end(),
+                                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
+      hint = "durations need a unit: write " + *text + "s for seconds";
+    }
+    error(key, parsed.error(), hint);
+    return std::nullopt;
+  }
+  if (*parsed < min) {
+    error(key, "must be at least " + sim::format_duration(min) + ", got " + *text);
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+std::optional<std::string> FieldReader::one_of(std::string_view key,
+                                               const std::vector<std::string>& allowed,
+                                               bool required) {
+  std::string expected = "one of ";
+  for (std::size_t i = 0; i < allowed.size(); ++i) expected += (i ? ", " : "") + allowed[i];
+  auto text = scalar(key, required, expected);
+  if (!text) return std::nullopt;
+  if (std::find(allowed.begin(), allowed.end(), *text) != allowed.end()) return text;
+  const std::string guess = did_you_mean(*text, allowed);
+  error(key, "\"" + *text + "\" is not " + expected,
+        guess.empty() ? "" : "did you mean '" + guess + "'?");
+  return std::nullopt;
+}
+
+std::optional<FieldReader> FieldReader::map(std::string_view key, bool required) {
+  auto child = get(key, required, "a mapping");
+  if (!child) return std::nullopt;
+  FieldReader reader(*child, path_of(key), file_, diagnostics_);
+  if (!reader.expect_map()) return std::nullopt;
+  return reader;
+}
+
+std::optional<std::vector<FieldReader>> FieldReader::list_of_maps(std::string_view key,
+                                                                  bool required) {
+  auto child = get(key, required, "a list");
+  if (!child) return std::nullopt;
+  if (!child->IsSequence()) {
+    diagnostics_->add(at(*child, path_of(key), "expected a list (items start with '- ')", ""));
+    return std::nullopt;
+  }
+  std::vector<FieldReader> items;
+  for (std::size_t i = 0; i < child->size(); ++i) {
+    FieldReader item((*child)[i], path_of(key) + "[" + std::to_string(i) + "]", file_,
+                     diagnostics_);
+    if (item.expect_map()) items.push_back(std::move(item));
+  }
+  return items;
+}
+
+std::optional<YAML::Node> FieldReader::raw(std::string_view key, bool required) {
+  return get(key, required, "a value");
+}
+
+void FieldReader::finish() {
+  if (!node_.IsMap()) return;
+  for (const auto& entry : node_) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    const std::string guess = did_you_mean(key, known_);
+    std::string hint = guess.empty() ? "" : "did you mean '" + guess + "'?";
+    if (hint.empty() && !known_.empty()) {
+      std::vector<std::string> sorted = known_;
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      hint = "known fields here:";
+      for (const auto& k : sorted) hint += " " + k;
+    }
+    diagnostics_->add(at(entry.first, path_of(key), "unknown field", hint));
+  }
+}
+
+}  // namespace kubesim::scenarios
