@@ -1,7 +1,7 @@
 // InplaceCallback: a void() callable stored inside a fixed buffer, never on the heap.
 //
 // Event handlers live in the event queue's slab; each slot holds one InplaceCallback, so
-// scheduling an event allocates nothing. Captures must fit kCallbackCapacity bytes and an
+// scheduling an event allocates nothing. Captures must fit kCallbackCapacity (40) bytes and an
 // alignment of 8 — capture a pointer or an index, not a container. A capture that does not
 // fit is a compile-time error, never a silent fallback to the heap.
 //
@@ -16,7 +16,7 @@
 
 namespace kubesim::sim {
 
-inline constexpr std::size_t kCallbackCapacity = 48;
+inline constexpr std::size_t kCallbackCapacity = 40;  // a slot is one 64-byte cache line
 
 class InplaceCallback {
  public:

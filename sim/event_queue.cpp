@@ -1,22 +1,13 @@
 #include "sim/event_queue.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <new>
 #include <string>
 
 namespace kubesim::sim {
 namespace {
-constexpr std::size_t kCacheLine = 64;
-constexpr std::size_t kHeapOffset = 3;  // entries before heap_[0] inside the aligned block
 constexpr std::size_t kCompactMinimum = 1024;
+constexpr std::size_t kPrefetchDistance = 4;
 }  // namespace
-
-EventQueue::EventQueue() { grow_heap(); }
-
-EventQueue::~EventQueue() {
-  if (heap_block_ != nullptr) ::operator delete(heap_block_, std::align_val_t{kCacheLine});
-}
 
 std::uint32_t EventQueue::grow_slots() {
   if (slots_used_ == kMaxPending) {
@@ -26,58 +17,14 @@ std::uint32_t EventQueue::grow_slots() {
   }
   if ((slots_used_ & (kChunkSize - 1)) == 0) {
     chunks_.push_back(std::make_unique<Slot[]>(kChunkSize));
+    cancelled_bits_.resize(cancelled_bits_.size() + kChunkSize / 64, 0);
   }
   return slots_used_++;
 }
 
-void EventQueue::grow_heap() {
-  const std::size_t new_capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
-  void* block = ::operator new((new_capacity + kHeapOffset + 1) * sizeof(Entry),
-                               std::align_val_t{kCacheLine});
-  Entry* fresh = static_cast<Entry*>(block) + kHeapOffset;
-  if (size_ > 0) std::memcpy(fresh, heap_, size_ * sizeof(Entry));
-  if (heap_block_ != nullptr) ::operator delete(heap_block_, std::align_val_t{kCacheLine});
-  heap_block_ = block;
-  heap_ = fresh;
-  capacity_ = new_capacity;
-}
-
-void EventQueue::sift_down(std::size_t hole, Entry e) {
-  const std::size_t n = size_;
-  for (;;) {
-    const std::size_t first = 4 * hole + 1;
-    if (first >= n) break;
-    std::size_t best = first;
-    if (first + 3 < n) {
-      // All four children exist: two independent comparisons, then one.
-      const std::size_t a = less(heap_[first + 1], heap_[first]) ? first + 1 : first;
-      const std::size_t b = less(heap_[first + 3], heap_[first + 2]) ? first + 3 : first + 2;
-      best = less(heap_[b], heap_[a]) ? b : a;
-    } else {
-      for (std::size_t c = first + 1; c < n; ++c) {
-        if (less(heap_[c], heap_[best])) best = c;
-      }
-    }
-    if (!less(heap_[best], e)) break;
-    heap_[hole] = heap_[best];
-    hole = best;
-  }
-  heap_[hole] = e;
-}
-
-void EventQueue::heap_pop() {
-  const Entry last = heap_[--size_];
-  if (size_ > 0) sift_down(0, last);
-}
-
-void EventQueue::drop_cancelled_top() {
-  while (size_ > 0) {
-    const auto idx = static_cast<std::uint32_t>(heap_[0].key & kSlotMask);
-    if (slot(idx).fn.has_value()) return;
-    heap_pop();
-    --cancelled_;
-    free_slot(idx);
-  }
+void EventQueue::throw_before_last(Time t) const {
+  throw std::logic_error("event queue: event pushed at " + format_duration(t) +
+                         ", before the last event run (" + format_duration(last_) + ")");
 }
 
 bool EventQueue::is_pending(EventHandle h) const {
@@ -92,14 +39,80 @@ bool EventQueue::cancel(EventHandle h) {
   s.fn.reset();
   ++s.generation;
   ++cancelled_;
+  set_cancelled(h.slot, true);
+  const Bucket b = bucket_of(s.time);
+  if (b.level >= 0 && slot_of(bucket_min_[b.level][b.digit]) == h.slot) {
+    stale_min_[b.level] |= std::uint64_t{1} << b.digit;
+  }
   if (cancelled_ >= kCompactMinimum && 2 * cancelled_ > size_) compact();
   return true;
 }
 
+void EventQueue::rescan(Bucket b) {
+  std::vector<Entry>& bucket = buckets_[b.level][b.digit];
+  Entry& min = bucket_min_[b.level][b.digit];
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < bucket.size(); ++i) {
+    const Entry e = bucket[i];
+    const std::uint32_t idx = slot_of(e);
+    if (is_cancelled(idx)) {
+      drop_cancelled(idx);
+      continue;
+    }
+    if (kept == 0 || key128(e) < key128(min)) min = e;
+    bucket[kept++] = e;
+  }
+  bucket.resize(kept);
+  stale_min_[b.level] &= ~(std::uint64_t{1} << b.digit);
+  if (kept == 0) mark_empty(b);
+}
+
+void EventQueue::refill() {
+  current_.clear();
+  head_ = 0;
+  const Bucket source_index = lowest_bucket();
+  std::vector<Entry>& source = buckets_[source_index.level][source_index.digit];
+  last_ = bucket_min_[source_index.level][source_index.digit].time;
+  mark_empty(source_index);
+  if (source_index.level == 0) {
+    // A level-0 bucket holds a single time: it becomes the current list as it is
+    // (cancelled entries included; top() skips them).
+    current_.swap(source);
+  } else {
+    // Every entry lands in a strictly lower level relative to the new base (they all
+    // share the bits above this level), so appending while iterating the source is safe.
+    for (const Entry& e : source) {
+      const std::uint32_t idx = slot_of(e);
+      if (is_cancelled(idx)) {
+        drop_cancelled(idx);
+      } else {
+        insert(e);
+      }
+    }
+    source.clear();
+  }
+  // Entries that reached `last_` through a redistribution may be out of push order.
+  const auto by_sequence = [](const Entry& a, const Entry& b) { return a.key < b.key; };
+  if (!std::is_sorted(current_.begin(), current_.end(), by_sequence)) {
+    std::sort(current_.begin(), current_.end(), by_sequence);
+  }
+}
+
 void EventQueue::run_top() {
-  const auto idx = static_cast<std::uint32_t>(heap_[0].key & kSlotMask);
-  heap_pop();
+  if (head_ >= current_.size()) {
+    refill();
+    // Handlers of the next events are the cache lines we will need next (slots are
+    // scattered over the slab): fetch a few ahead while the handlers run.
+    const std::size_t n = std::min<std::size_t>(current_.size(), kPrefetchDistance);
+    for (std::size_t i = 1; i < n; ++i) __builtin_prefetch(&slot(slot_of(current_[i])));
+  }
+  const Entry e = current_[head_++];
+  --size_;
+  const std::uint32_t idx = slot_of(e);
   Slot& s = slot(idx);
+  if (head_ + kPrefetchDistance - 1 < current_.size()) {
+    __builtin_prefetch(&slot(slot_of(current_[head_ + kPrefetchDistance - 1])));
+  }
   ++s.generation;  // the event is no longer pending: its handle stops matching
   struct Release {
     EventQueue* q;
@@ -112,32 +125,49 @@ void EventQueue::run_top() {
   s.fn();  // slots never move, so s stays valid while the handler pushes events
 }
 
-void EventQueue::compact() {
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < size_; ++i) {
-    const auto idx = static_cast<std::uint32_t>(heap_[i].key & kSlotMask);
-    if (slot(idx).fn.has_value()) {
-      heap_[kept++] = heap_[i];
-    } else {
-      free_slot(idx);
+template <typename F>
+void EventQueue::for_each_bucket(F&& f) {
+  for (int level = 0; level < kLevels; ++level) {
+    std::uint64_t mask = occupied_[level];
+    while (mask != 0) {
+      const int digit = __builtin_ctzll(mask);
+      mask &= mask - 1;
+      f(Bucket{level, digit});
     }
-  }
-  size_ = kept;
-  cancelled_ = 0;
-  // Floyd's heap construction: sift down every internal node, last first.
-  if (size_ > 1) {
-    for (std::size_t i = (size_ - 2) / 4 + 1; i-- > 0;) sift_down(i, heap_[i]);
   }
 }
 
-void EventQueue::renumber() {
-  // Reassign sequence numbers 0..n-1 in current (time, sequence) order. A sorted array is a
-  // valid heap, so no sifting is needed afterwards.
-  std::sort(heap_, heap_ + size_, less);
-  for (std::size_t i = 0; i < size_; ++i) {
-    heap_[i].key = (static_cast<std::uint64_t>(i) << kSlotBits) | (heap_[i].key & kSlotMask);
+void EventQueue::compact() {
+  std::size_t kept = head_;
+  for (std::size_t i = head_; i < current_.size(); ++i) {
+    const std::uint32_t idx = slot_of(current_[i]);
+    if (is_cancelled(idx)) {
+      drop_cancelled(idx);
+    } else {
+      current_[kept++] = current_[i];
+    }
   }
-  next_sequence_ = size_;
+  current_.resize(kept);
+  for_each_bucket([this](Bucket b) { rescan(b); });
+}
+
+void EventQueue::renumber() {
+  // Reassign sequence numbers 0..n-1 in current (time, sequence) order, keeping each entry
+  // in its bucket (bucket membership depends on time only).
+  std::vector<Entry*> all;
+  all.reserve(size_);
+  for (std::size_t i = head_; i < current_.size(); ++i) all.push_back(&current_[i]);
+  for_each_bucket([this, &all](Bucket b) {
+    for (Entry& e : buckets_[b.level][b.digit]) all.push_back(&e);
+  });
+  std::sort(all.begin(), all.end(),
+            [](const Entry* a, const Entry* b) { return key128(*a) < key128(*b); });
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    all[i]->key = (static_cast<std::uint64_t>(i) << kSlotBits) | (all[i]->key & kSlotMask);
+  }
+  next_sequence_ = all.size();
+  // Bucket minima carry sequence numbers too.
+  for_each_bucket([this](Bucket b) { rescan(b); });
 }
 
 }  // namespace kubesim::sim

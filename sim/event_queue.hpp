@@ -3,20 +3,41 @@
 // Order. Events fire in increasing time; events at the same time fire in the order they were
 // pushed (FIFO), as in OMNeT++'s cEventHeap. The order is total, so a run is reproducible.
 //
-// Structure and cost (n = pending events):
-//   push        O(log4 n)   sift-up in a 4-ary implicit heap of 16-byte entries
-//   pop         O(log4 n)   sift-down; the 4 children of a node share one 64-byte cache line
-//   cancel      O(1)        lazy: the entry stays in the heap, its handler is destroyed, and
-//                           it is skipped when it reaches the top; when cancelled entries
-//                           outnumber live ones the heap is rebuilt in O(n)
-//   allocation  none per event: handlers are built in place in a slab of fixed-size slots
-//               (InplaceCallback) allocated in chunks; freed slots are reused LIFO, which
-//               keeps recently touched memory hot.
-// A binary heap is ~10-20% slower here (twice the depth); a calendar queue is O(1) on paper
-// but degrades on the bursty, multi-scale time distributions Kubernetes produces (1 ms API
-// latencies next to 5-minute stabilization windows). See docs/performance.md.
+// Monotone. REQUIRES: a pushed time is never earlier than the time of the last event run
+// (run_top). A discrete-event simulation never schedules into its past, and exploiting that
+// is what makes this queue fast; violating it throws std::logic_error. Peeking (top_time)
+// does not count as running: after a peek, events may still be pushed before the peeked one.
 //
-// Each heap entry packs (sequence << 24 | slot): at most 2^24 (16.7 million) events may be
+// Structure: a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990) with 6-bit digits over
+// integer times. With `last` the time of the last event run, the events at exactly `last`
+// form the current list, run front to back. Any later time t first differs from `last` at
+// some bit h; it goes to level h/6, into the bucket named by its 6-bit digit at that level.
+// Lower levels hold earlier times, and within a level lower digits hold earlier times, so
+// the next event is in the lowest occupied bucket (two bitmask scans). Each bucket keeps
+// its earliest entry. When the current list runs dry, that bucket's earliest time becomes
+// `last`: a level-0 bucket (one exact time) simply becomes the current list; a higher one
+// is redistributed into strictly lower levels (entries elsewhere keep their bucket: they
+// differ from the old and the new base at the same bit). So an event moves at most once
+// per level, about twice in practice, always by sequential appends. Ties are put in
+// insertion order by sorting a refilled current list by sequence number (rarely needed:
+// ties mostly arrive in order); events pushed at `last` afterwards carry higher sequence
+// numbers and are appended in order.
+//
+// Cost (n pending, C = spread of pending times in ns):
+//   push        O(1)        append to a bucket vector
+//   pop         O(log C / 6) amortised: an event moves down at most 11 levels in its
+//                           life; every pass is a sequential scan of a vector
+//   cancel      O(1)        lazy: the handler is destroyed and a bit set in a small bitmap;
+//                           the entry is dropped when a scan meets it, and all buckets are
+//                           compacted when cancelled entries outnumber live ones. Cancelling
+//                           a bucket's earliest entry marks the bucket for a rescan.
+//   allocation  none per event: handlers are built in place in a slab of fixed-size slots
+//               (InplaceCallback) allocated in chunks; bucket vectors keep their capacity;
+//               freed slots are reused LIFO, which keeps recently touched memory hot.
+// It replaced a cache-aligned 4-ary heap (and then a 1-bit radix heap), which measured
+// several times slower on the hold model; see docs/performance.md and docs/architecture.md.
+//
+// Each entry packs (sequence << 24 | slot): at most 2^24 (16.7 million) events may be
 // pending at once; sequence numbers are renumbered in O(n log n) if a run ever pushes 2^40.
 //
 // Handles. push() returns an EventHandle {slot, generation}. A slot's generation changes
@@ -52,19 +73,23 @@ class EventQueue {
   static constexpr std::uint64_t kMaxPending = std::uint64_t{1} << kSlotBits;
   static constexpr std::uint64_t kSequenceLimit = std::uint64_t{1} << (64 - kSlotBits);
 
-  EventQueue();
-  ~EventQueue();
+  EventQueue() = default;
+  ~EventQueue() = default;
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
 
   // Schedules fn at time t. Throws std::length_error past kMaxPending pending events.
+  // REQUIRES: t >= the time of the last event run (see "Monotone" above).
   template <typename F>
   EventHandle push(Time t, F&& fn) {
+    if (t < last_) throw_before_last(t);
     const std::uint32_t idx = allocate_slot();
     Slot& s = slot(idx);
     s.fn.emplace(std::forward<F>(fn));
     if (next_sequence_ == kSequenceLimit) renumber();
-    heap_push(Entry{t, (next_sequence_++ << kSlotBits) | idx});
+    s.time = t;
+    insert(Entry{t, (next_sequence_++ << kSlotBits) | idx});
+    ++size_;
     return EventHandle{idx, s.generation};
   }
 
@@ -77,12 +102,13 @@ class EventQueue {
   bool empty() const { return size() == 0; }
 
   // Time of the earliest pending event. REQUIRES: !empty().
-  Time top_time() {
-    drop_cancelled_top();
-    return heap_[0].time;
+  Time top_time() { return top().time; }
+  // Insertion sequence of the earliest pending event. REQUIRES: !empty().
+  std::uint64_t top_sequence() { return top().key >> kSlotBits; }
+  std::pair<Time, std::uint64_t> top_time_and_sequence() {
+    const Entry& e = top();
+    return {e.time, e.key >> kSlotBits};
   }
-  // Insertion sequence of the earliest pending event. REQUIRES: !empty(), after top_time().
-  std::uint64_t top_sequence() const { return heap_[0].key >> kSlotBits; }
 
   // Removes the earliest pending event and runs its handler. The handler may push and
   // cancel events (including ones at the current time). REQUIRES: !empty(), after top_time().
@@ -98,6 +124,7 @@ class EventQueue {
   };
   struct Slot {
     InplaceCallback fn;
+    Time time = 0;  // of the pending event: cancel() finds its bucket from it
     std::uint32_t generation = 0;
     std::uint32_t next_free = EventHandle::kNone;
   };
@@ -105,8 +132,37 @@ class EventQueue {
   static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
   static constexpr std::uint64_t kSlotMask = kMaxPending - 1;
 
-  static bool less(const Entry& a, const Entry& b) {
-    return a.time < b.time || (a.time == b.time && a.key < b.key);
+  static constexpr int kDigitBits = 6;
+  static constexpr int kDigits = 1 << kDigitBits;  // buckets per level: one 64-bit mask
+  static constexpr int kLevels = 11;               // 11 × 6 bits cover 64-bit times
+
+  struct Bucket {
+    int level;  // -1: the current list (time == last_)
+    int digit;
+  };
+  Bucket bucket_of(Time t) const {
+    const auto diff = static_cast<std::uint64_t>(t ^ last_);
+    if (diff == 0) return Bucket{-1, 0};
+    const int level = (63 - __builtin_clzll(diff)) / kDigitBits;
+    return Bucket{level, static_cast<int>((static_cast<std::uint64_t>(t) >> (level * kDigitBits)) &
+                                          (kDigits - 1))};
+  }
+  // (time, sequence) as one unsigned 128-bit number: times are never negative (pushes
+  // before the base, 0 at first, are refused), so unsigned order is time order.
+  __extension__ using Key128 = unsigned __int128;
+  static Key128 key128(const Entry& e) {
+    return (static_cast<Key128>(static_cast<std::uint64_t>(e.time)) << 64) | e.key;
+  }
+  static std::uint32_t slot_of(const Entry& e) {
+    return static_cast<std::uint32_t>(e.key & kSlotMask);
+  }
+
+  bool is_cancelled(std::uint32_t idx) const {
+    return (cancelled_bits_[idx >> 6] >> (idx & 63)) & 1u;
+  }
+  void set_cancelled(std::uint32_t idx, bool on) {
+    const std::uint64_t bit = std::uint64_t{1} << (idx & 63);
+    cancelled_bits_[idx >> 6] = on ? cancelled_bits_[idx >> 6] | bit : cancelled_bits_[idx >> 6] & ~bit;
   }
 
   Slot& slot(std::uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunkSize - 1)]; }
@@ -128,33 +184,84 @@ class EventQueue {
   }
   std::uint32_t grow_slots();
 
-  void heap_push(Entry e) {
-    if (size_ == capacity_) grow_heap();
-    std::size_t hole = size_++;
-    while (hole > 0) {
-      const std::size_t parent = (hole - 1) >> 2;
-      if (!less(e, heap_[parent])) break;
-      heap_[hole] = heap_[parent];
-      hole = parent;
+  // Appends e to its bucket, keeping the bucket's earliest entry.
+  void insert(const Entry& e) {
+    const Bucket b = bucket_of(e.time);
+    if (b.level < 0) {
+      current_.push_back(e);
+      return;
     }
-    heap_[hole] = e;
+    buckets_[b.level][b.digit].push_back(e);
+    const std::uint64_t bit = std::uint64_t{1} << b.digit;
+    Entry& min = bucket_min_[b.level][b.digit];
+    if (!(occupied_[b.level] & bit) || key128(e) < key128(min)) {
+      min = e;
+      // A new minimum is live, so a pending rescan of this bucket is no longer needed.
+      stale_min_[b.level] &= ~bit;
+    }
+    occupied_[b.level] |= bit;
+    levels_ |= 1u << b.level;
   }
-  void heap_pop();
-  void sift_down(std::size_t hole, Entry e);
-  void grow_heap();
-  void drop_cancelled_top();
+
+  // The lowest occupied bucket. REQUIRES: levels_ != 0.
+  Bucket lowest_bucket() const {
+    const int level = __builtin_ctz(levels_);
+    return Bucket{level, __builtin_ctzll(occupied_[level])};
+  }
+
+  // The earliest live entry, without removing it. REQUIRES: !empty().
+  const Entry& top() {
+    while (head_ < current_.size()) {
+      const std::uint32_t idx = slot_of(current_[head_]);
+      if (!is_cancelled(idx)) return current_[head_];
+      drop_cancelled(idx);
+      ++head_;
+    }
+    for (;;) {
+      const Bucket b = lowest_bucket();
+      if (!(stale_min_[b.level] & (std::uint64_t{1} << b.digit))) {
+        return bucket_min_[b.level][b.digit];
+      }
+      rescan(b);
+    }
+  }
+  // Drops the bucket's cancelled entries and recomputes its earliest entry.
+  void rescan(Bucket b);
+  void mark_empty(Bucket b) {
+    occupied_[b.level] &= ~(std::uint64_t{1} << b.digit);
+    if (occupied_[b.level] == 0) levels_ &= ~(1u << b.level);
+  }
+  // The current list is used up: make the earliest entry's time the new base and bring its
+  // bucket down. REQUIRES: top() was called since the last change, and found no current
+  // event.
+  void refill();
+  void drop_cancelled(std::uint32_t idx) {
+    set_cancelled(idx, false);
+    free_slot(idx);
+    --cancelled_;
+    --size_;
+  }
+  template <typename F>
+  void for_each_bucket(F&& f);  // calls f(Bucket) for every occupied bucket
   void compact();
   void renumber();
+  [[noreturn]] void throw_before_last(Time t) const;
 
-  // heap_ points 3 entries past a 64-byte boundary, so the children 4i+1..4i+4 of every
-  // node start on a cache-line boundary.
-  Entry* heap_ = nullptr;
-  void* heap_block_ = nullptr;
-  std::size_t size_ = 0;  // entries in the heap, cancelled ones included
-  std::size_t capacity_ = 0;
+  std::vector<Entry> current_;  // events at last_, in run order
+  std::size_t head_ = 0;        // next entry of current_ to run; earlier ones already ran
+  std::vector<Entry> buckets_[kLevels][kDigits];
+  Time last_ = 0;         // the radix base: time of the last event run
+  std::size_t size_ = 0;  // entries from head_ on and in buckets, cancelled ones included
   std::size_t cancelled_ = 0;
+  Entry bucket_min_[kLevels][kDigits] = {};  // earliest entry of each occupied bucket
+  std::uint64_t occupied_[kLevels] = {};     // bit d: bucket (level, d) is non-empty
+  std::uint64_t stale_min_[kLevels] = {};    // bit d: that bucket's minimum was cancelled
+  std::uint32_t levels_ = 0;                 // bit l: level l has an occupied bucket
 
   std::vector<std::unique_ptr<Slot[]>> chunks_;
+  // One bit per slot, set while a cancelled entry for the slot is still in the heap. Finding
+  // a cancelled top this way reads a small, hot bitmap instead of the slot's cache line.
+  std::vector<std::uint64_t> cancelled_bits_;
   std::uint32_t slots_used_ = 0;  // slots ever handed out (high-water mark)
   std::uint32_t free_head_ = EventHandle::kNone;
   std::uint64_t next_sequence_ = 0;

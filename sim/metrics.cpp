@@ -223,8 +223,8 @@ std::size_t MetricRegistry::slot(std::string_view name, MetricKind kind) {
   if (it != index_.end()) {
     if (it->second.kind != kind) {
       throw std::logic_error("metrics: \"" + std::string(name) + "\" is a " +
-                             std::string(metric_kind_name(it->second.kind)) +
-                             ", not a " + std::string(metric_kind_name(kind)));
+                             std::string(metric_kind_name(it->second.kind)) + ", not a " +
+                             std::string(metric_kind_name(kind)));
     }
     return it->second.index;
   }

@@ -95,8 +95,12 @@ class Gauge {
  public:
   // The window starts at sim.now() with the given value.
   explicit Gauge(const Simulation& sim, double initial = 0)
-      : sim_(&sim), value_(initial), min_(initial), max_(initial),
-        window_start_(sim.now()), last_change_(sim.now()) {}
+      : sim_(&sim),
+        value_(initial),
+        min_(initial),
+        max_(initial),
+        window_start_(sim.now()),
+        last_change_(sim.now()) {}
 
   void set(double v) {
     const Time now = sim_->now();
@@ -131,7 +135,7 @@ class Gauge {
   double min_;
   double max_;
   Time window_start_;
-  Time last_change_;        // value_ has been held since then
+  Time last_change_;         // value_ has been held since then
   CompensatedSum integral_;  // value × ns over [window_start_, last_change_]
 };
 

@@ -64,7 +64,54 @@ std::uint64_t Rng::below(std::uint64_t n) {
   return static_cast<std::uint64_t>(m >> 64);
 }
 
-double Rng::exponential(double mean) { return -mean * std::log(uniform01_open_low()); }
+namespace {
+// Ziggurat tables for the standard exponential (Marsaglia & Tsang, "The Ziggurat Method for
+// Generating Random Variables", J. Stat. Software 5(8), 2000: 256 layers, r = 7.6971...).
+// Built once from the paper's recurrence; integer thresholds compare 32 random bits.
+struct ExponentialZiggurat {
+  std::uint32_t k[256];
+  double w[256];
+  double f[256];
+  ExponentialZiggurat() {
+    constexpr double m = 4294967296.0;  // 2^32
+    double d = 7.697117470131487;       // r: start of the tail
+    double t = d;
+    constexpr double v = 3.949659822581572e-3;  // area of each layer
+    const double q = v / std::exp(-d);
+    k[0] = static_cast<std::uint32_t>((d / q) * m);
+    k[1] = 0;
+    w[0] = q / m;
+    w[255] = d / m;
+    f[0] = 1.0;
+    f[255] = std::exp(-d);
+    for (int i = 254; i >= 1; --i) {
+      d = -std::log(v / d + std::exp(-d));
+      k[i + 1] = static_cast<std::uint32_t>((d / t) * m);
+      t = d;
+      f[i] = std::exp(-d);
+      w[i] = d / m;
+    }
+  }
+};
+const ExponentialZiggurat& ziggurat() {
+  static const ExponentialZiggurat tables;
+  return tables;
+}
+}  // namespace
+
+double Rng::standard_exponential() {
+  const ExponentialZiggurat& z = ziggurat();
+  for (;;) {
+    const std::uint64_t u = next_u64();
+    const auto layer = static_cast<unsigned>(u & 255);
+    const auto j = static_cast<std::uint32_t>(u >> 32);
+    const double x = j * z.w[layer];
+    if (j < z.k[layer]) return x;  // inside the layer's rectangle: accept at once
+    if (layer == 0) return 7.697117470131487 - std::log(uniform01_open_low());  // the tail
+    // The wedge between this layer's rectangle and the curve: accept under the density.
+    if (z.f[layer] + uniform01() * (z.f[layer - 1] - z.f[layer]) < std::exp(-x)) return x;
+  }
+}
 
 double Rng::standard_normal() {
   for (;;) {

@@ -51,8 +51,10 @@ class Rng {
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
   // Uniform integer in [0, n), unbiased (Lemire's multiply-and-reject). REQUIRES: n > 0.
   std::uint64_t below(std::uint64_t n);
-  // Exponential with the given mean (inverse CDF).
-  double exponential(double mean);
+  // Exponential with the given mean: Marsaglia & Tsang's ziggurat (2000) with 256 layers;
+  // ~99% of draws cost one table lookup and a multiply, the rest fall back to exp/log.
+  double exponential(double mean) { return mean * standard_exponential(); }
+  double standard_exponential();
   // Standard normal (Marsaglia polar method, no cached spare so the state stays 32 bytes).
   double standard_normal();
   double normal(double mean, double stddev) { return mean + stddev * standard_normal(); }

@@ -74,7 +74,8 @@ void Sampler::start() {
   TimerOptions options;
   options.first_delay = interval_;
   options.name = "sampler";
-  timer_ = sim_.every(interval_, [this] { sample(); }, std::move(options));
+  auto tick = [this] { sample(); };
+  timer_ = sim_.every(interval_, tick, std::move(options));
 }
 
 bool Sampler::stop() {

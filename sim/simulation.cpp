@@ -9,16 +9,10 @@ void Simulation::throw_past(Time t) const {
                          ", now is " + format_duration(now_) + ")");
 }
 
-Time Simulation::checked_add(Time now, Duration d) {
-  if (d < 0) {
-    throw std::logic_error("simulation: negative delay " + format_duration(d));
-  }
-  Time t = 0;
-  if (__builtin_add_overflow(now, d, &t)) {
-    throw std::overflow_error("simulation: now + " + format_duration(d) +
-                              " is past the end of representable time");
-  }
-  return t;
+void Simulation::throw_bad_delay(Time now, Duration d) {
+  if (d < 0) throw std::logic_error("simulation: negative delay " + format_duration(d));
+  throw std::overflow_error("simulation: " + format_duration(now) + " + " + format_duration(d) +
+                            " is past the end of representable time");
 }
 
 std::uint64_t Simulation::run() {

@@ -116,12 +116,17 @@ class Simulation {
   };
 
   [[noreturn]] void throw_past(Time t) const;
-  static Time checked_add(Time now, Duration d);
+  static Time checked_add(Time now, Duration d) {
+    Time t = 0;
+    if (d < 0 || __builtin_add_overflow(now, d, &t)) throw_bad_delay(now, d);
+    return t;
+  }
+  [[noreturn]] static void throw_bad_delay(Time now, Duration d);
   void run_one() {
-    const Time t = queue_.top_time();
+    const auto [t, sequence] = queue_.top_time_and_sequence();
     now_ = t;
     fingerprint_ = (fingerprint_ ^ static_cast<std::uint64_t>(t)) * kFingerprintPrime;
-    fingerprint_ = (fingerprint_ ^ queue_.top_sequence()) * kFingerprintPrime;
+    fingerprint_ = (fingerprint_ ^ sequence) * kFingerprintPrime;
     ++events_processed_;
     queue_.run_top();
   }

@@ -58,8 +58,11 @@ Result<Duration> parse_duration(std::string_view text) {
     bool overflow = false;
     std::size_t i = 0;
     for (; i < s.size() && is_digit(s[i]); ++i) {
-      if (whole > (kLimit - 9) / 10) overflow = true;
+      // As Go's leadingInt: values up to 2^63 itself are kept, so that
+      // "-9223372036854775808ns" parses; past that, the (wrapping) value is not used.
+      if (whole > kLimit / 10) overflow = true;
       whole = whole * 10 + static_cast<std::uint64_t>(s[i] - '0');
+      if (whole > kLimit) overflow = true;
     }
     const bool had_whole = i > 0;
     // Fraction: keep digits while they fit; further digits cannot change the result.
