@@ -50,6 +50,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                "workloads",
                "kubesim"};
   app.footer(
+      "\nExamples:\n"
+      "  kubesim run scenarios/examples/quickstart.yaml -o runs/q --seed 7\n"
+      "  kubesim validate scenarios/examples/quickstart.yaml --set spec.duration=2h\n"
       "\nRun `kubesim COMMAND --help` for a command's options.\n"
       "Docs: README.md, docs/scenarios.md (every scenario field), docs/metrics.md (outputs).");
   app.require_subcommand(0, 1);

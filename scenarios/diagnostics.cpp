@@ -7,9 +7,14 @@ namespace kubesim::scenarios {
 
 std::string Diagnostic::format() const {
   std::string out = file.empty() ? "<input>" : file;
+  // Appended piece by piece: `":" + std::to_string(n)` trips GCC 12's bogus -Wrestrict.
   if (line > 0) {
-    out += ":" + std::to_string(line);
-    if (column > 0) out += ":" + std::to_string(column);
+    out += ':';
+    out += std::to_string(line);
+    if (column > 0) {
+      out += ':';
+      out += std::to_string(column);
+    }
   }
   out += ": ";
   if (!path.empty()) out += path + ": ";

@@ -100,7 +100,10 @@ std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
     if (lo && hi) take(sim::Distribution::uniform(*lo, *hi));
   } else if (kind == "empirical") {
     if (r->has("samples")) {
-      if (r->has("values")) r->error("values", "give either samples or values, not both");
+      if (r->has("values")) {
+        r->raw("values");  // known, so that it is not also reported as an unknown field
+        r->error("values", "give either samples or values, not both");
+      }
       if (auto samples = duration_list(*r, "samples", true)) {
         take(sim::Distribution::empirical_continuous(*samples));
       }
@@ -108,6 +111,13 @@ std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
       auto values = duration_list(*r, "values", true);
       auto weights = number_list(*r, "weights");
       if (values && weights) take(sim::Distribution::empirical(*values, *weights));
+    }
+  } else {
+    // The kind is missing or unknown (already reported): accept every parameter name, so
+    // that the parameters are not each reported as unknown fields as well.
+    for (const char* param :
+         {"value", "mean", "p50", "p99", "stddev", "min", "max", "values", "weights", "samples"}) {
+      r->raw(param);
     }
   }
   r->finish();

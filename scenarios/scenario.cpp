@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -41,7 +43,13 @@ std::optional<std::vector<PathSegment>> split_path(const std::string& path, std:
         *why = "list index must be a number, got \"" + idx + "\"";
         return std::nullopt;
       }
-      seg.index = std::stoul(idx);
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(idx.data(), idx.data() + idx.size(), index);
+      if (ec != std::errc() || end != idx.data() + idx.size()) {
+        *why = "list index " + idx + " is out of range";
+        return std::nullopt;
+      }
+      seg.index = index;
       part = part.substr(0, bracket);
     }
     if (part.empty()) {
@@ -56,15 +64,17 @@ std::optional<std::vector<PathSegment>> split_path(const std::string& path, std:
   return out;
 }
 
-void apply_override(YAML::Node root, const std::string& assignment, const std::string& file,
-                    Diagnostics& diagnostics) {
+// Applies one assignment to the tree. Returns the field path the override put in the tree
+// (the shallowest key it created, or the path it replaced), or nullopt after a diagnostic.
+std::optional<std::string> apply_override(YAML::Node root, const std::string& assignment,
+                                          const std::string& file, Diagnostics& diagnostics) {
   auto fail = [&](const std::string& msg, const std::string& hint = {}) {
     diagnostics.add(Diagnostic{file, 0, 0, "--set " + assignment, msg, hint});
   };
   const std::size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
     fail("expected path=value", "e.g. --set spec.duration=2h");
-    return;
+    return std::nullopt;
   }
   std::string path = assignment.substr(0, eq);
   const std::string value_text = assignment.substr(eq + 1);
@@ -72,7 +82,7 @@ void apply_override(YAML::Node root, const std::string& assignment, const std::s
   auto segments = split_path(path, &why);
   if (!segments) {
     fail(why);
-    return;
+    return std::nullopt;
   }
   static const std::vector<std::string> kTop = {"apiVersion", "kind", "metadata", "spec"};
   if (std::find(kTop.begin(), kTop.end(), (*segments)[0].key) == kTop.end()) {
@@ -83,12 +93,13 @@ void apply_override(YAML::Node root, const std::string& assignment, const std::s
     value = YAML::Load(value_text);
   } catch (const YAML::Exception& e) {
     fail("value is not valid YAML: " + e.msg);
-    return;
+    return std::nullopt;
   }
   // Walk with Node handles (yaml-cpp nodes are references into the tree). Reassigning a
   // yaml-cpp Node variable rebinds content rather than the handle, so keep a stack.
   std::vector<YAML::Node> chain{root};
   std::string walked;
+  std::string created;  // the first key this override adds to the tree, if any
   for (std::size_t i = 0; i < segments->size(); ++i) {
     const PathSegment& seg = (*segments)[i];
     const bool last = i + 1 == segments->size();
@@ -96,18 +107,19 @@ void apply_override(YAML::Node root, const std::string& assignment, const std::s
     walked += (walked.empty() ? "" : ".") + seg.key;
     if (!current.IsMap() && !current.IsNull()) {
       fail("\"" + walked + "\" is inside a value that is not a mapping");
-      return;
+      return std::nullopt;
     }
     YAML::Node child = current[seg.key];
+    if (created.empty() && !child.IsDefined()) created = walked;
     if (seg.index) {
       if (!child.IsSequence()) {
         fail("\"" + walked + "\" is not a list");
-        return;
+        return std::nullopt;
       }
       if (*seg.index >= child.size()) {
         fail("index " + std::to_string(*seg.index) + " is out of range: \"" + walked + "\" has " +
              std::to_string(child.size()) + " items");
-        return;
+        return std::nullopt;
       }
       walked += "[" + std::to_string(*seg.index) + "]";
       YAML::Node item = child[*seg.index];
@@ -123,9 +135,27 @@ void apply_override(YAML::Node root, const std::string& assignment, const std::s
       chain.push_back(current[seg.key]);
     }
   }
+  return created.empty() ? walked : created;
+}
+
+// True when `path` is `prefix` or a field or item beneath it.
+bool is_same_or_under(const std::string& path, const std::string& prefix) {
+  if (path.compare(0, prefix.size(), prefix) != 0) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '.' || path[prefix.size()] == '[';
 }
 
 // ---- schema ---------------------------------------------------------------------------
+
+// A workload name can prefix metric names and CSV column names (sim/sampler.hpp forbids
+// ',' and '"' there): non-empty, printable, no spaces, commas or quotes.
+bool is_metric_prefix(const std::string& name) {
+  if (name.empty()) return false;
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u == 0x7f || c == ',' || c == '"') return false;
+  }
+  return true;
+}
 
 std::optional<models::RequestQueueConfig> read_request_queue(FieldReader& w,
                                                              const std::string& name) {
@@ -168,12 +198,17 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
     top.error("apiVersion", "unsupported apiVersion \"" + *api + "\"",
               std::string("this kubesim reads ") + kScenarioApiVersion);
   }
-  top.string("kind", true);
+  // The document was picked for kind: Scenario, but an override may have changed it.
+  if (auto kind = top.string("kind", true); kind && *kind != "Scenario") {
+    top.error("kind", "kind \"" + *kind + "\" is not supported here; expected Scenario");
+  }
   if (auto meta = top.map("metadata", true)) {
     if (auto name = meta->string("name", true)) {
       s.name = *name;
-      if (s.name.empty() || s.name.find_first_of("/\\ \t") != std::string::npos) {
-        meta->error("name", "must be non-empty, without spaces or slashes (it names files)");
+      if (s.name.empty() || s.name.find_first_of("/\\ \t") != std::string::npos || s.name == "." ||
+          s.name == "..") {
+        meta->error("name", "must be non-empty, without spaces or slashes, and not . or ..",
+                    "the name is the default run directory, runs/<name>");
       }
     }
     s.description = meta->string("description").value_or("");
@@ -188,6 +223,11 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
       for (auto& w : *workloads) {
         auto name = w.string("name", true);
         auto type = w.one_of("type", {"requestQueue"}, true);
+        if (name && !is_metric_prefix(*name)) {
+          w.error("name", "must be non-empty, without spaces, commas or quotes",
+                  "the name prefixes the workload's metrics and timeseries.csv columns");
+          name.reset();
+        }
         if (name) {
           if (std::find(names.begin(), names.end(), *name) != names.end()) {
             w.error("name", "duplicate workload name \"" + *name + "\"");
@@ -244,7 +284,10 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
   for (const YAML::Node& doc : docs) {
     if (doc.IsNull()) continue;  // an empty document between '---' separators
     auto [line, column] = location_of(doc);
-    const std::string kind = doc.IsMap() && doc["kind"].IsScalar() ? doc["kind"].Scalar() : "";
+    // A missing key gives an invalid node, on which only IsDefined() is safe to call.
+    const YAML::Node kind_node = doc.IsMap() ? doc["kind"] : YAML::Node();
+    const std::string kind =
+        kind_node.IsDefined() && kind_node.IsScalar() ? kind_node.Scalar() : "";
     if (kind == "Scenario") {
       if (scenario_doc) {
         diagnostics.add(Diagnostic{file, line, column, "kind",
@@ -270,9 +313,30 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     }
     return std::nullopt;
   }
-  for (const auto& o : overrides) apply_override(*scenario_doc, o, file, diagnostics);
+  std::vector<std::pair<std::string, std::string>> applied;  // (field path, assignment)
+  for (const auto& o : overrides) {
+    if (auto path = apply_override(*scenario_doc, o, file, diagnostics)) {
+      applied.emplace_back(*path, o);
+    }
+  }
   if (!diagnostics.empty()) return std::nullopt;
-  auto scenario = read_scenario(*scenario_doc, file, diagnostics);
+  Diagnostics found;
+  auto scenario = read_scenario(*scenario_doc, file, found);
+  // A problem in a value that came from --set has no position in the file (yaml-cpp marks
+  // an override's nodes at 1:1 of its own text, or not at all): say which --set it was.
+  for (Diagnostic d : found.items()) {
+    for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+      if (is_same_or_under(d.path, it->first)) {
+        d.line = 0;
+        d.column = 0;
+        if (!d.hint.empty()) d.hint += "; ";
+        d.hint += "from --set ";
+        d.hint += it->second;
+        break;
+      }
+    }
+    diagnostics.add(std::move(d));
+  }
   if (!scenario || !diagnostics.empty()) return std::nullopt;
   std::string hashed = text;
   for (const auto& o : overrides) hashed += std::string("\n--set ") + o;
@@ -284,6 +348,12 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
 std::optional<Scenario> load_scenario_file(const std::string& path,
                                            const std::vector<std::string>& overrides,
                                            Diagnostics& diagnostics) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diagnostics.add(Diagnostic{path, 0, 0, "", "is a directory, not a scenario file",
+                               "examples are in scenarios/examples/"});
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diagnostics.add(Diagnostic{path, 0, 0, "", "cannot open the scenario file",

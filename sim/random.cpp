@@ -221,6 +221,7 @@ Result<Distribution> Distribution::empirical(std::vector<double> values,
                    [&](std::size_t x, std::size_t y) { return values[x] < values[y]; });
   const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
   if (!(total > 0)) return bad("empirical: the weights sum to zero");
+  if (!std::isfinite(total)) return bad("empirical: the weights sum to infinity; scale them down");
   Distribution d;
   d.kind_ = Kind::kEmpirical;
   double acc = 0;

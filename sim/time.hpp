@@ -41,7 +41,7 @@ constexpr double to_seconds(Duration d) { return static_cast<double>(d) / kSecon
 Duration from_seconds(double s);
 
 // Parses a Go/Kubernetes duration. Errors say what was wrong and where, e.g.
-//   invalid duration "5 m": unexpected ' ' at offset 1 (expected a unit: ns, us, ms, s, m, h)
+//   invalid duration "5 m": unknown unit " m" (expected a unit: ns, us, ms, s, m, h)
 Result<Duration> parse_duration(std::string_view text);
 
 // Go's Duration.String: "1h30m0s", "1.5s", "250ms", "12µs", "0s".
