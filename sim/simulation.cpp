@@ -52,7 +52,9 @@ TimerHandle Simulation::every(Duration period, std::function<void()> fn, TimerOp
   timer.fn = std::move(fn);
   timer.period = period;
   timer.jitter = options.jitter;
-  timer.rng = rng("timer/" + options.name);
+  // Each timer gets its own stream (creation order is deterministic), so jittered timers
+  // that share a name do not tick in lockstep.
+  timer.rng = rng("timer/" + options.name + "/" + std::to_string(timers_created_++));
   timer.active = true;
   const Duration first = options.first_delay >= 0 ? options.first_delay : timer_interval(timer);
   arm_timer(index, first);

@@ -46,7 +46,8 @@ struct TimerOptions {
   // Each interval is period × (1 + jitter × U[0,1)), as Kubernetes' wait.Jitter does.
   // 0 disables jitter. REQUIRES: jitter >= 0.
   double jitter = 0;
-  // Names the random stream for the jitter: "timer/<name>".
+  // Names the random stream for the jitter: "timer/<name>/<k>" for the k-th timer created
+  // on this Simulation, so timers sharing a name still jitter independently.
   std::string name = "timer";
 };
 
@@ -147,6 +148,7 @@ class Simulation {
   std::deque<Timer> timers_;  // deque: stable addresses while callbacks add timers
   std::uint32_t free_timer_ = TimerHandle::kNone;
   std::uint32_t firing_timer_ = TimerHandle::kNone;
+  std::uint64_t timers_created_ = 0;
 };
 
 }  // namespace kubesim::sim
