@@ -93,14 +93,13 @@ struct ExponentialZiggurat {
     }
   }
 };
-const ExponentialZiggurat& ziggurat() {
-  static const ExponentialZiggurat tables;
-  return tables;
-}
+// Built at load time rather than on first use, so draws pay no initialisation guard. Nothing
+// draws random numbers during static initialisation (there is no global generator).
+const ExponentialZiggurat kZiggurat;
 }  // namespace
 
 double Rng::standard_exponential() {
-  const ExponentialZiggurat& z = ziggurat();
+  const ExponentialZiggurat& z = kZiggurat;
   for (;;) {
     const std::uint64_t u = next_u64();
     const auto layer = static_cast<unsigned>(u & 255);
