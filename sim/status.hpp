@@ -15,7 +15,20 @@ namespace kubesim::sim {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kAlreadyExists, kOutOfRange, kInternal };
+  // Codes mirror the Kubernetes API's failure reasons where they exist (in brackets).
+  enum class Code {
+    kOk,
+    kInvalidArgument,    // [Invalid 422, BadRequest 400]
+    kNotFound,           // [NotFound 404]
+    kAlreadyExists,      // [AlreadyExists 409]
+    kConflict,           // [Conflict 409]: a resourceVersion precondition failed
+    kGone,               // [Gone / Expired 410]: a watch from a compacted resourceVersion
+    kTooManyRequests,    // [TooManyRequests 429]
+    kUnavailable,        // [ServiceUnavailable 503, timeouts]: retry later
+    kResourceExhausted,  // e.g. etcd's database space exceeded
+    kOutOfRange,
+    kInternal,
+  };
 
   Status() = default;
   static Status ok_status() { return Status(); }
@@ -28,6 +41,15 @@ class Status {
   }
   static Status out_of_range(std::string msg) { return Status(Code::kOutOfRange, std::move(msg)); }
   static Status internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status conflict(std::string msg) { return Status(Code::kConflict, std::move(msg)); }
+  static Status gone(std::string msg) { return Status(Code::kGone, std::move(msg)); }
+  static Status too_many_requests(std::string msg) {
+    return Status(Code::kTooManyRequests, std::move(msg));
+  }
+  static Status unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
+  static Status resource_exhausted(std::string msg) {
+    return Status(Code::kResourceExhausted, std::move(msg));
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
