@@ -31,12 +31,6 @@ std::uint64_t Simulation::run_until(Time t) {
   return events_processed_ - before;
 }
 
-bool Simulation::step() {
-  if (queue_.empty()) return false;
-  run_one();
-  return true;
-}
-
 TimerHandle Simulation::every(Duration period, std::function<void()> fn, TimerOptions options) {
   if (period <= 0) throw std::invalid_argument("simulation: timer period must be positive");
   if (!(options.jitter >= 0)) throw std::invalid_argument("simulation: timer jitter must be >= 0");

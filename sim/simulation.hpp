@@ -92,7 +92,11 @@ class Simulation {
   // t unless stop() was called. Returns the events run. REQUIRES: t >= now().
   std::uint64_t run_until(Time t);
   // Runs one event. Returns false when no event is pending.
-  bool step();
+  bool step() {
+    if (queue_.empty()) return false;
+    run_one();
+    return true;
+  }
   // Makes run()/run_until() return after the current event. The next run()/run_until()
   // continues where this one stopped (pause and resume).
   void stop() { stop_requested_ = true; }
