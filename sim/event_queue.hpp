@@ -15,8 +15,9 @@
 // Lower levels hold earlier times, and within a level lower digits hold earlier times, so
 // the next event is in the lowest occupied bucket (two bitmask scans). Each bucket keeps
 // its earliest entry. When the current list runs dry, that bucket's earliest time becomes
-// `last`: a level-0 bucket (one exact time) simply becomes the current list; a higher one
-// is redistributed into strictly lower levels (entries elsewhere keep their bucket: they
+// `last`: a level-0 bucket (one exact time) simply becomes the current list, and so does a
+// small bucket (at most 64 entries, sorted — the "bottom" of a ladder queue, for sparse
+// times); a larger one is redistributed into strictly lower levels (entries elsewhere keep their bucket: they
 // differ from the old and the new base at the same bit). So an event moves at most once
 // per level, about twice in practice, always by sequential appends. Ties are put in
 // insertion order by sorting a refilled current list by sequence number (rarely needed:
@@ -47,6 +48,7 @@
 // Not thread-safe: one queue belongs to one Simulation on one thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -82,7 +84,7 @@ class EventQueue {
   // REQUIRES: t >= the time of the last event run (see "Monotone" above).
   template <typename F>
   EventHandle push(Time t, F&& fn) {
-    if (t < last_) throw_before_last(t);
+    if (t < last_run_) throw_before_last(t);
     const std::uint32_t idx = allocate_slot();
     Slot& s = slot(idx);
     s.fn.emplace(std::forward<F>(fn));
@@ -137,7 +139,7 @@ class EventQueue {
   static constexpr int kLevels = 11;               // 11 × 6 bits cover 64-bit times
 
   struct Bucket {
-    int level;  // -1: the current list (time == last_)
+    int level;  // -1: time == last_
     int digit;
   };
   Bucket bucket_of(Time t) const {
@@ -184,11 +186,17 @@ class EventQueue {
   }
   std::uint32_t grow_slots();
 
-  // Appends e to its bucket, keeping the bucket's earliest entry.
+  // Puts e in the run list when it falls inside the list's time range, else appends it to
+  // its bucket, keeping the bucket's earliest entry.
   void insert(const Entry& e) {
+    if (e.time <= current_max_) {
+      insert_current(e);
+      return;
+    }
     const Bucket b = bucket_of(e.time);
-    if (b.level < 0) {
+    if (b.level < 0) {  // only before the first refill: the base is 0 and the list empty
       current_.push_back(e);
+      current_max_ = e.time;
       return;
     }
     buckets_[b.level][b.digit].push_back(e);
@@ -201,6 +209,20 @@ class EventQueue {
     }
     occupied_[b.level] |= bit;
     levels_ |= 1u << b.level;
+  }
+
+  // Inserts into the run list after every entry with the same or an earlier time (e has
+  // the highest sequence number so far, so this keeps (time, sequence) order). Usually an
+  // append; otherwise a short shift, as the list spans at most kSmallBucket entries.
+  void insert_current(const Entry& e) {
+    if (current_.size() == head_ || current_.back().time <= e.time) {
+      current_.push_back(e);
+      return;
+    }
+    auto pos = std::upper_bound(current_.begin() + static_cast<std::ptrdiff_t>(head_),
+                                current_.end(), e.time,
+                                [](Time t, const Entry& x) { return t < x.time; });
+    current_.insert(pos, e);
   }
 
   // The lowest occupied bucket. REQUIRES: levels_ != 0.
@@ -247,8 +269,13 @@ class EventQueue {
   void renumber();
   [[noreturn]] void throw_before_last(Time t) const;
 
-  std::vector<Entry> current_;  // events at last_, in run order
+  // The run list: the earliest pending events in (time, sequence) order, all no later than
+  // current_max_ and earlier than anything in the buckets. Either the events at one time
+  // (a level-0 bucket or a redistribution) or a whole small bucket, sorted.
+  std::vector<Entry> current_;
   std::size_t head_ = 0;        // next entry of current_ to run; earlier ones already ran
+  Time current_max_ = -1;       // latest time the run list covers
+  Time last_run_ = 0;           // time of the last event run: no push may be earlier
   std::vector<Entry> buckets_[kLevels][kDigits];
   Time last_ = 0;         // the radix base: time of the last event run
   std::size_t size_ = 0;  // entries from head_ on and in buckets, cancelled ones included

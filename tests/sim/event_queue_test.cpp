@@ -633,6 +633,35 @@ class Differential {
   int renumbers_ = 0;
 };
 
+TEST_CASE("sparse times: pushes between run-list entries keep (time, push) order",
+          "[event_queue]") {
+  // Times a few nanoseconds apart, far fewer than 64 per 64 ns: the queue takes such a
+  // small bucket whole as its run list. Handlers then push events that fall between the
+  // run list's entries, at the current time and at times equal to later entries; the
+  // expected order is (time, push order), worked out by hand below.
+  EventQueue q;
+  std::vector<std::string> ran;
+  auto note = [&ran](std::string label) { return [&ran, label] { ran.push_back(label); }; };
+  q.push(1000, [&] {
+    ran.push_back("a@1000");
+    q.push(1000, note("a1@1000"));  // now: after everything pushed before at 1000
+    q.push(1005, note("a2@1005"));  // between 1003 and 1010
+    q.push(1010, note("a3@1010"));  // ties with b@1010, pushed later: after it
+  });
+  q.push(1003, note("c@1003"));
+  q.push(1010, [&] {
+    ran.push_back("b@1010");
+    q.push(1011, note("b1@1011"));  // before d@1020
+    q.push(1010, note("b2@1010"));  // now, after a3@1010
+  });
+  q.push(1020, note("d@1020"));
+  q.push(5000, note("e@5000"));  // another bucket
+  drain_times(q);
+  const std::vector<std::string> expected = {"a@1000", "a1@1000", "c@1003", "a2@1005", "b@1010",
+                                             "a3@1010", "b2@1010", "b1@1011", "d@1020", "e@5000"};
+  CHECK(ran == expected);
+}
+
 TEST_CASE("event queue matches a std::set reference under 100,000 random operations",
           "[event_queue][differential]") {
   for (const std::uint64_t seed : {1ULL, 2ULL, 0xC0FFEEULL}) {
