@@ -125,6 +125,14 @@ bool operator==(const ResourceList& a, const ResourceList& b) {
   return true;
 }
 
+ResourceList ResourceList::max(const ResourceList& a, const ResourceList& b) {
+  ResourceList out = a;
+  b.for_each([&](std::string_view name, std::int64_t value) {
+    if (!out.has(name) || value > out.get(name)) out.set(name, value);
+  });
+  return out;
+}
+
 bool ResourceList::fits_in(const ResourceList& capacity) const {
   if (cpu_milli > capacity.cpu_milli || memory > capacity.memory ||
       ephemeral_storage > capacity.ephemeral_storage || pods > capacity.pods ||

@@ -58,6 +58,9 @@ class ResourceList {
   friend ResourceList operator-(ResourceList a, const ResourceList& b) { return a -= b; }
   friend bool operator==(const ResourceList& a, const ResourceList& b);
 
+  // Per resource, the larger of the two (resources present in either).
+  static ResourceList max(const ResourceList& a, const ResourceList& b);
+
   // Every resource of `this` is <= the same resource of `capacity`.
   bool fits_in(const ResourceList& capacity) const;
   // Names of the resources of `this` that exceed `capacity` ("Insufficient cpu" style).

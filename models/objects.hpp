@@ -1,0 +1,202 @@
+// Kubernetes objects: ObjectMeta, Pod and Node as plain structs (core/v1 field names in
+// snake_case), the way the object store holds them and controllers read them.
+//
+// These are data, not behaviour: what a controller or the scheduler does with them lives
+// with that component. Only rules that upstream defines on the object itself are here:
+// the pod's effective resource request (k8s.io/component-helpers/resource PodRequests),
+// the controller owner reference (metav1.GetControllerOf) and node readiness.
+//
+// Times are simulation times (sim::Time, nanoseconds since the start of the run).
+// Defaults match upstream API defaulting (pkg/apis/core/v1/defaults.go): schedulerName
+// "default-scheduler", terminationGracePeriodSeconds 30, restartPolicy Always,
+// preemptionPolicy PreemptLowerPriority.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "models/labels.hpp"
+#include "models/resources.hpp"
+#include "models/selectors.hpp"
+#include "models/taints.hpp"
+#include "sim/time.hpp"
+
+namespace kubesim::models {
+
+struct OwnerReference {
+  std::string api_version;
+  std::string kind;
+  std::string name;
+  std::string uid;
+  bool controller = false;
+  bool block_owner_deletion = false;
+  friend bool operator==(const OwnerReference&, const OwnerReference&) = default;
+};
+
+struct ObjectMeta {
+  std::string namespace_;  // empty for cluster-scoped kinds (Node)
+  std::string name;
+  std::string generate_name;
+  std::string uid;
+  Labels labels;
+  Labels annotations;  // same sorted string map; annotation values are not label-validated
+  std::vector<OwnerReference> owner_references;
+  std::vector<std::string> finalizers;
+  std::int64_t resource_version = 0;  // set by the object store
+  std::int64_t generation = 0;
+  sim::Time creation_timestamp = 0;
+  std::optional<sim::Time> deletion_timestamp;
+  std::optional<std::int64_t> deletion_grace_period_seconds;
+
+  // The owner reference with controller: true, if any (upstream metav1.GetControllerOf).
+  const OwnerReference* controller_ref() const;
+  bool being_deleted() const { return deletion_timestamp.has_value(); }
+};
+
+// ---- Pod --------------------------------------------------------------------------------
+
+inline constexpr std::string_view kDefaultSchedulerName = "default-scheduler";
+
+struct ContainerPort {
+  std::int32_t container_port = 0;
+  std::int32_t host_port = 0;  // 0: none
+  std::string protocol = "TCP";
+  std::string host_ip;
+  friend bool operator==(const ContainerPort&, const ContainerPort&) = default;
+};
+
+struct Container {
+  std::string name;
+  std::string image;
+  ResourceList requests;
+  ResourceList limits;
+  std::vector<ContainerPort> ports;
+  // Init containers only: restartPolicy: Always makes it a sidecar that keeps running
+  // alongside the app containers (KEP-753).
+  bool restartable = false;
+};
+
+enum class PodPhase : std::uint8_t { kPending, kRunning, kSucceeded, kFailed, kUnknown };
+std::string_view to_string(PodPhase phase);
+
+enum class RestartPolicy : std::uint8_t { kAlways, kOnFailure, kNever };
+std::string_view to_string(RestartPolicy policy);
+
+enum class PreemptionPolicy : std::uint8_t { kPreemptLowerPriority, kNever };
+
+enum class ConditionStatus : std::uint8_t { kTrue, kFalse, kUnknown };
+std::string_view to_string(ConditionStatus status);
+
+// Pod condition types used by the models.
+inline constexpr std::string_view kPodScheduled = "PodScheduled";
+inline constexpr std::string_view kPodInitialized = "Initialized";
+inline constexpr std::string_view kPodContainersReady = "ContainersReady";
+inline constexpr std::string_view kPodReady = "Ready";
+inline constexpr std::string_view kPodDisruptionTarget = "DisruptionTarget";
+
+struct Condition {
+  std::string type;
+  ConditionStatus status = ConditionStatus::kUnknown;
+  sim::Time last_transition_time = 0;
+  sim::Time last_heartbeat_time = 0;  // nodes only
+  std::string reason;
+  std::string message;
+};
+
+// The condition of that type, or nullptr.
+const Condition* find_condition(const std::vector<Condition>& conditions, std::string_view type);
+// Sets a condition; last_transition_time changes only when the status changes (as upstream
+// status helpers do). Returns whether anything changed.
+bool set_condition(std::vector<Condition>& conditions, Condition condition);
+
+struct PodSpec {
+  std::vector<Container> init_containers;
+  std::vector<Container> containers;
+  std::string node_name;  // set by binding
+  std::string scheduler_name = std::string(kDefaultSchedulerName);
+  std::string priority_class_name;
+  std::int32_t priority = 0;  // resolved from the priority class at admission
+  PreemptionPolicy preemption_policy = PreemptionPolicy::kPreemptLowerPriority;
+  Labels node_selector;
+  std::optional<NodeAffinity> node_affinity;
+  std::vector<Toleration> tolerations;
+  std::int64_t termination_grace_period_seconds = 30;
+  std::optional<std::int64_t> active_deadline_seconds;
+  RestartPolicy restart_policy = RestartPolicy::kAlways;
+  ResourceList overhead;  // RuntimeClass pod overhead
+};
+
+struct PodStatus {
+  PodPhase phase = PodPhase::kPending;
+  std::vector<Condition> conditions;
+  std::optional<sim::Time> start_time;
+  std::string nominated_node_name;
+  std::string reason;
+  std::string message;
+  std::string pod_ip;
+};
+
+struct Pod {
+  ObjectMeta metadata;
+  PodSpec spec;
+  PodStatus status;
+
+  // What the pod asks of a node (upstream resource.PodRequests, used by NodeResourcesFit,
+  // the kubelet's admission and quota): the larger, per resource, of (a) the app
+  // containers plus every restartable init (sidecar) container and (b) the largest
+  // requirement during initialisation — each regular init container plus the sidecars
+  // started before it — then the pod overhead added.
+  ResourceList requests() const;
+  bool bound() const { return !spec.node_name.empty(); }
+  bool terminal() const {
+    return status.phase == PodPhase::kSucceeded || status.phase == PodPhase::kFailed;
+  }
+  // Ready condition is True.
+  bool ready() const;
+};
+
+// ---- Node -------------------------------------------------------------------------------
+
+inline constexpr std::string_view kNodeReady = "Ready";
+inline constexpr std::string_view kNodeMemoryPressure = "MemoryPressure";
+inline constexpr std::string_view kNodeDiskPressure = "DiskPressure";
+inline constexpr std::string_view kNodePIDPressure = "PIDPressure";
+
+// Well-known labels.
+inline constexpr std::string_view kLabelHostname = "kubernetes.io/hostname";
+inline constexpr std::string_view kLabelZone = "topology.kubernetes.io/zone";
+inline constexpr std::string_view kLabelRegion = "topology.kubernetes.io/region";
+inline constexpr std::string_view kLabelInstanceType = "node.kubernetes.io/instance-type";
+inline constexpr std::string_view kLabelGpuProduct = "nvidia.com/gpu.product";
+
+struct ContainerImage {
+  std::vector<std::string> names;
+  std::int64_t size_bytes = 0;
+};
+
+struct NodeSpec {
+  bool unschedulable = false;
+  std::vector<Taint> taints;
+  std::string provider_id;
+};
+
+struct NodeStatus {
+  ResourceList capacity;
+  ResourceList allocatable;
+  std::vector<Condition> conditions;
+  std::vector<ContainerImage> images;
+};
+
+struct Node {
+  ObjectMeta metadata;
+  NodeSpec spec;
+  NodeStatus status;
+
+  // The Ready condition is True.
+  bool ready() const;
+};
+
+}  // namespace kubesim::models
