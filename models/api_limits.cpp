@@ -177,13 +177,7 @@ void ApiServerLimits::serve(const ApiRequest& request, ApiAttemptCallback done) 
   (mutating ? total_mutating_ : total_readonly_) += 1;
   update_gauges();
 
-  std::uint32_t slot = free_slot_;
-  if (slot == kNoSlot) {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
-  } else {
-    free_slot_ = slots_[slot].next_free;
-  }
+  const std::uint32_t slot = slots_.acquire();
   InFlight& f = slots_[slot];
   f.done = std::move(done);
   f.request = request;
@@ -191,7 +185,6 @@ void ApiServerLimits::serve(const ApiRequest& request, ApiAttemptCallback done) 
   f.sequence = admitted_++;
   f.replica = r;
   f.active = true;
-  f.next_free = kNoSlot;
   const ApiTicket ticket{slot, f.generation};
   if (handler_) {
     f.service = sim::EventHandle();
@@ -218,8 +211,7 @@ void ApiServerLimits::release(std::uint32_t slot) {
   f.active = false;
   ++f.generation;
   f.done = nullptr;
-  f.next_free = free_slot_;
-  free_slot_ = slot;
+  slots_.release(slot);
 }
 
 bool ApiServerLimits::complete(ApiTicket ticket, sim::Status status) {
@@ -299,20 +291,13 @@ ApiClient::ApiClient(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
 }
 
 void ApiClient::send(const ApiRequest& request, ApiResponseCallback done) {
-  std::uint32_t slot = free_slot_;
-  if (slot == kNoSlot) {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
-  } else {
-    free_slot_ = slots_[slot].next_free;
-  }
+  const std::uint32_t slot = slots_.acquire();
   Pending& p = slots_[slot];
   p.done = std::move(done);
   p.request = request;
   p.sent = sim_.now();
   p.throttled = 0;
   p.attempts = 0;
-  p.next_free = kNoSlot;
   requests_.add();
   throttle_then_attempt(slot);
 }
@@ -356,8 +341,7 @@ void ApiClient::on_attempt(std::uint32_t slot, const ApiAttempt& a) {
   latency_.record_duration(response.latency);
   ApiResponseCallback done = std::move(p.done);
   p.done = nullptr;
-  p.next_free = free_slot_;
-  free_slot_ = slot;
+  slots_.release(slot);
   if (done) done(response);
 }
 

@@ -53,6 +53,7 @@
 #include "sim/metrics.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
+#include "sim/slot_pool.hpp"
 #include "sim/status.hpp"
 #include "sim/time.hpp"
 
@@ -158,9 +159,7 @@ class ApiServerLimits {
     int replica = -1;
     std::uint32_t generation = 0;
     bool active = false;
-    std::uint32_t next_free = kNoSlot;
   };
-  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
   int pick_replica(std::uint32_t client);
   void release(std::uint32_t slot);
@@ -180,8 +179,7 @@ class ApiServerLimits {
   int total_readonly_ = 0;
   int total_mutating_ = 0;
 
-  std::vector<InFlight> slots_;
-  std::uint32_t free_slot_ = kNoSlot;
+  sim::SlotPool<InFlight> slots_;
   // Responses waiting for their delivery event (immediate outcomes).
   std::vector<std::pair<ApiAttemptCallback, ApiAttempt>> outbox_;
   std::vector<std::uint32_t> outbox_free_;
@@ -233,9 +231,7 @@ class ApiClient {
     sim::Time sent = 0;
     sim::Duration throttled = 0;
     int attempts = 0;
-    std::uint32_t next_free = kNoSlot;
   };
-  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
   // Waits for a token, then makes the next attempt.
   void throttle_then_attempt(std::uint32_t slot);
@@ -246,8 +242,7 @@ class ApiClient {
   ApiServerLimits& server_;
   ApiClientConfig config_;
   TokenBucket bucket_;
-  std::vector<Pending> slots_;
-  std::uint32_t free_slot_ = kNoSlot;
+  sim::SlotPool<Pending> slots_;
 
   sim::Counter& requests_;
   sim::Counter& retries_;

@@ -88,13 +88,7 @@ EtcdCluster::EtcdCluster(sim::Simulation& sim, sim::MetricRegistry& metrics, Etc
 // --- requests ---------------------------------------------------------------------------
 
 std::uint32_t EtcdCluster::allocate(const EtcdRequest& request, EtcdCallback done) {
-  std::uint32_t slot = free_slot_;
-  if (slot == kNoSlot) {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
-  } else {
-    free_slot_ = slots_[slot].next_free;
-  }
+  const std::uint32_t slot = slots_.acquire();
   Request& r = slots_[slot];
   r.done = std::move(done);
   r.submitted = sim_.now();
@@ -103,7 +97,6 @@ std::uint32_t EtcdCluster::allocate(const EtcdRequest& request, EtcdCallback don
   r.op = request.op;
   r.outcome = Outcome::kOk;
   r.client = request.client;
-  r.next_free = kNoSlot;
   return slot;
 }
 
@@ -145,8 +138,7 @@ void EtcdCluster::finish(std::uint32_t slot) {
   // Release the slot before the callback runs: the callback may submit (and reuse it).
   EtcdCallback done = std::move(r.done);
   r.done = nullptr;
-  r.next_free = free_slot_;
-  free_slot_ = slot;
+  slots_.release(slot);
   if (done) done(result);
 }
 

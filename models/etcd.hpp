@@ -65,6 +65,7 @@
 #include "sim/random.hpp"
 #include "sim/signal.hpp"
 #include "sim/simulation.hpp"
+#include "sim/slot_pool.hpp"
 #include "sim/status.hpp"
 #include "sim/time.hpp"
 
@@ -190,9 +191,7 @@ class EtcdCluster {
     EtcdOp op = EtcdOp::kPut;
     Outcome outcome = Outcome::kOk;
     std::uint32_t client = 0;
-    std::uint32_t next_free = kNoSlot;
   };
-  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
   static bool is_write(EtcdOp op) { return op == EtcdOp::kPut || op == EtcdOp::kDelete; }
   std::uint32_t allocate(const EtcdRequest& request, EtcdCallback done);
@@ -242,8 +241,7 @@ class EtcdCluster {
   std::int64_t in_use_ = 0;
   bool alarm_ = false;
 
-  std::vector<Request> slots_;  // requests in progress, reused through a free list
-  std::uint32_t free_slot_ = kNoSlot;
+  sim::SlotPool<Request> slots_;  // requests in progress
   std::deque<std::uint32_t> proposals_;    // writes waiting for a batch, FIFO
   std::vector<std::uint32_t> batch_;       // the batch in flight
   std::vector<std::uint32_t> committing_;  // scratch for on_batch_committed
