@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kubesim/version.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace kubesim::experiments {
@@ -26,27 +27,7 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 // A fresh directory under the system temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    const auto ticks = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ =
-        fs::temp_directory_path() / ("kubesim-experiments-test-" + std::to_string(::getpid()) +
-                                     "-" + std::to_string(ticks) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string str(const std::string& sub = "") const { return (path_ / sub).string(); }
-
- private:
-  fs::path path_;
-};
+using kubesim::testing::TempDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

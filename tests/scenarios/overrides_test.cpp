@@ -8,27 +8,14 @@
 #include <vector>
 
 #include "scenarios/scenario.hpp"
+#include "tests/support/base_scenario.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::scenarios {
 namespace {
 
 // Line 6 holds spec.duration; spec's first key is on line 6, column 3.
-const std::string kBase =
-    "apiVersion: kubesim.io/v1alpha1\n"
-    "kind: Scenario\n"
-    "metadata:\n"
-    "  name: t\n"
-    "spec:\n"
-    "  duration: 10m\n"
-    "  workloads:\n"
-    "  - name: api\n"
-    "    type: requestQueue\n"
-    "    arrivals:\n"
-    "      process: poisson\n"
-    "      rate: 5\n"
-    "    serviceTime: 100ms\n"
-    "    servers: 2\n";
+const std::string& kBase = kubesim::testing::kBaseScenario;  // line map: tests/support/base_scenario.hpp
 
 struct Loaded {
   std::optional<Scenario> scenario;

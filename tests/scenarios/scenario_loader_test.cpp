@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "scenarios/scenario.hpp"
+#include "tests/support/base_scenario.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::scenarios {
@@ -22,21 +23,7 @@ namespace {
 // Every test edits this valid scenario. Line numbers:
 //   1 apiVersion   2 kind   3 metadata   4 name   5 spec   6 duration   7 workloads
 //   8 - name   9 type   10 arrivals   11 process   12 rate   13 serviceTime   14 servers
-const std::string kBase =
-    "apiVersion: kubesim.io/v1alpha1\n"
-    "kind: Scenario\n"
-    "metadata:\n"
-    "  name: t\n"
-    "spec:\n"
-    "  duration: 10m\n"
-    "  workloads:\n"
-    "  - name: api\n"
-    "    type: requestQueue\n"
-    "    arrivals:\n"
-    "      process: poisson\n"
-    "      rate: 5\n"
-    "    serviceTime: 100ms\n"
-    "    servers: 2\n";
+const std::string& kBase = kubesim::testing::kBaseScenario;  // line map: tests/support/base_scenario.hpp
 
 // kBase with 1-based line `n` replaced by `text` (which may hold several lines).
 std::string with_line(int n, const std::string& text, const std::string& base = kBase) {
