@@ -143,27 +143,8 @@ bool SchedulingQueue::is_backing_off(const Entry& e) const {
 }
 
 void SchedulingQueue::place(PodRef pod) {
-  Entry& e = pod->second;
-  switch (e.where) {
-    case QueueName::kActive:
-      active_.insert(pod);
-      break;
-    case QueueName::kBackoff:
-      if (e.backoff_kind == BackoffKind::kError) {
-        error_backoff_.insert(pod);
-      } else {
-        unschedulable_backoff_.insert(pod);
-      }
-      break;
-    case QueueName::kUnschedulable:
-      unschedulable_.insert(pod);
-      break;
-    case QueueName::kInFlight:
-      ++in_flight_;
-      break;
-    case QueueName::kNone:
-      break;
-  }
+  if (pod->second.where == QueueName::kInFlight) ++in_flight_;
+  with_queue_of(pod, [pod](auto& queue) { queue.insert(pod); });
 }
 
 void SchedulingQueue::insert(PodRef pod, QueueName to, std::string_view event) {
@@ -180,27 +161,8 @@ void SchedulingQueue::insert(PodRef pod, QueueName to, std::string_view event) {
 }
 
 void SchedulingQueue::erase_from_current(PodRef pod) {
-  Entry& e = pod->second;
-  switch (e.where) {
-    case QueueName::kActive:
-      active_.erase(pod);
-      break;
-    case QueueName::kBackoff:
-      if (e.backoff_kind == BackoffKind::kError) {
-        error_backoff_.erase(pod);
-      } else {
-        unschedulable_backoff_.erase(pod);
-      }
-      break;
-    case QueueName::kUnschedulable:
-      unschedulable_.erase(pod);
-      break;
-    case QueueName::kInFlight:
-      --in_flight_;
-      break;
-    case QueueName::kNone:
-      break;
-  }
+  if (pod->second.where == QueueName::kInFlight) --in_flight_;
+  with_queue_of(pod, [pod](auto& queue) { queue.erase(pod); });
 }
 
 void SchedulingQueue::move(PodRef pod, QueueName to, std::string_view event) {

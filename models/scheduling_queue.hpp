@@ -213,6 +213,31 @@ class SchedulingQueue {
   sim::Simulation& sim_;
   SchedulingQueueConfig config_;
   Pods pods_;
+  // Calls f(queue) with the ordered set that holds the pod where it is now; nothing for
+  // in-flight pods and pods in no queue.
+  template <typename F>
+  void with_queue_of(PodRef pod, F&& f) {
+    const Entry& e = pod->second;
+    switch (e.where) {
+      case QueueName::kActive:
+        f(active_);
+        break;
+      case QueueName::kBackoff:
+        if (e.backoff_kind == BackoffKind::kError) {
+          f(error_backoff_);
+        } else {
+          f(unschedulable_backoff_);
+        }
+        break;
+      case QueueName::kUnschedulable:
+        f(unschedulable_);
+        break;
+      case QueueName::kInFlight:
+      case QueueName::kNone:
+        break;
+    }
+  }
+
   std::set<PodRef, ActiveOrder> active_;
   std::set<PodRef, BackoffOrder> unschedulable_backoff_;
   std::set<PodRef, BackoffOrder> error_backoff_;
