@@ -112,6 +112,51 @@ const Condition* find_condition(const std::vector<Condition>& conditions, std::s
 // status helpers do). Returns whether anything changed.
 bool set_condition(std::vector<Condition>& conditions, Condition condition);
 
+// ---- Inter-pod affinity and topology spread (core/v1) -----------------------------------
+
+// One (anti-)affinity term: the pods matched by label_selector in the namespaces given (the
+// incoming pod's own namespace when both lists are empty; namespace_selector {} = all
+// namespaces), co-located (or not) in the same topology_key domain.
+struct PodAffinityTerm {
+  std::optional<LabelSelector> label_selector;  // nullopt matches no pod
+  std::vector<std::string> namespaces;
+  std::optional<LabelSelector> namespace_selector;
+  std::string topology_key;
+  std::vector<std::string> match_label_keys;     // v1.33+ beta, on by default
+  std::vector<std::string> mismatch_label_keys;  // v1.33+ beta, on by default
+  friend bool operator==(const PodAffinityTerm&, const PodAffinityTerm&) = default;
+};
+
+struct WeightedPodAffinityTerm {
+  std::int32_t weight = 0;  // 1..100
+  PodAffinityTerm term;
+  friend bool operator==(const WeightedPodAffinityTerm&, const WeightedPodAffinityTerm&) = default;
+};
+
+// Used for both podAffinity and podAntiAffinity.
+struct PodAffinityRules {
+  std::vector<PodAffinityTerm> required;            // requiredDuringScheduling...
+  std::vector<WeightedPodAffinityTerm> preferred;   // preferredDuringScheduling...
+  bool empty() const { return required.empty() && preferred.empty(); }
+  friend bool operator==(const PodAffinityRules&, const PodAffinityRules&) = default;
+};
+
+enum class UnsatisfiableConstraintAction : std::uint8_t { kDoNotSchedule, kScheduleAnyway };
+enum class NodeInclusionPolicy : std::uint8_t { kHonor, kIgnore };
+
+struct TopologySpreadConstraint {
+  std::int32_t max_skew = 1;
+  std::string topology_key;
+  UnsatisfiableConstraintAction when_unsatisfiable = UnsatisfiableConstraintAction::kDoNotSchedule;
+  std::optional<LabelSelector> label_selector;
+  std::optional<std::int32_t> min_domains;
+  // nullopt: upstream's defaults (nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore).
+  std::optional<NodeInclusionPolicy> node_affinity_policy;
+  std::optional<NodeInclusionPolicy> node_taints_policy;
+  std::vector<std::string> match_label_keys;
+  friend bool operator==(const TopologySpreadConstraint&, const TopologySpreadConstraint&) = default;
+};
+
 struct PodSpec {
   std::vector<Container> init_containers;
   std::vector<Container> containers;
@@ -123,10 +168,17 @@ struct PodSpec {
   Labels node_selector;
   std::optional<NodeAffinity> node_affinity;
   std::vector<Toleration> tolerations;
+  PodAffinityRules pod_affinity;
+  PodAffinityRules pod_anti_affinity;
+  std::vector<TopologySpreadConstraint> topology_spread_constraints;
   std::int64_t termination_grace_period_seconds = 30;
   std::optional<std::int64_t> active_deadline_seconds;
   RestartPolicy restart_policy = RestartPolicy::kAlways;
   ResourceList overhead;  // RuntimeClass pod overhead
+  // kubesim: the nvidia.com/gpu device indexes on the node (0-based, as the node's GPU
+  // topology numbers them) chosen with the binding; the kubelet's device manager honours
+  // them. Empty for pods without GPUs and before binding.
+  std::vector<std::int32_t> gpu_device_ids;
 };
 
 struct PodStatus {

@@ -574,23 +574,32 @@ std::optional<SchedulerProfile> read_profile(FieldReader& r, bool single) {
 
 }  // namespace
 
+}  // namespace kubesim::scenarios
+
+// Declared in policies/scheduler_profile.hpp; defined here beside the plugin table.
+namespace kubesim::policies {
+
 std::string_view extension_point_name(ExtensionPoint point) {
-  return kPointNames[static_cast<std::size_t>(point)];
+  return scenarios::kPointNames[static_cast<std::size_t>(point)];
 }
 
 bool plugin_implements(std::string_view name, ExtensionPoint point) {
-  const PluginInfo* info = find_plugin(name);
-  return info != nullptr && implements(*info, point);
+  const scenarios::PluginInfo* info = scenarios::find_plugin(name);
+  return info != nullptr && scenarios::implements(*info, point);
 }
 
 const std::vector<std::string>& builtin_plugin_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const auto& p : kPlugins) out.emplace_back(p.name);
+    for (const auto& p : scenarios::kPlugins) out.emplace_back(p.name);
     return out;
   }();
   return names;
 }
+
+}  // namespace kubesim::policies
+
+namespace kubesim::scenarios {
 
 SchedulerConfig default_scheduler_config() {
   SchedulerConfig config;

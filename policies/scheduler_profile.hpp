@@ -1,0 +1,132 @@
+// The scheduler's configuration as data: extension points, profiles with their enabled
+// plugins, score weights and defaulted plugin args, mirroring upstream's
+// KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) after defaulting.
+//
+// scenarios/scheduler_config.hpp reads and defaults the YAML into these structs; the plugin
+// registry (policies/registry.hpp) builds a scheduling framework from a SchedulerProfile.
+// Plain values; safe to copy and to read from several threads.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policies/score_math.hpp"
+
+namespace kubesim::policies {
+
+// The configurable extension points, in the order a pod meets them.
+enum class ExtensionPoint {
+  kPreEnqueue,
+  kQueueSort,
+  kPreFilter,
+  kFilter,
+  kPostFilter,
+  kPreScore,
+  kScore,
+  kReserve,
+  kPermit,
+  kPreBind,
+  kBind,
+  kPostBind,
+};
+inline constexpr std::size_t kExtensionPointCount = 12;
+
+// The YAML spelling: "preEnqueue", "queueSort", ..., "postBind".
+std::string_view extension_point_name(ExtensionPoint point);
+
+// Whether the in-tree plugin `name` implements `point` in v1.34 (false for unknown names).
+bool plugin_implements(std::string_view name, ExtensionPoint point);
+
+// The in-tree plugins of kube-scheduler v1.34, in the default MultiPoint order.
+const std::vector<std::string>& builtin_plugin_names();
+
+struct ResourceWeight {
+  std::string name;
+  std::int64_t weight = 1;
+  friend bool operator==(const ResourceWeight&, const ResourceWeight&) = default;
+};
+
+enum class ScoringStrategyType { kLeastAllocated, kMostAllocated, kRequestedToCapacityRatio };
+
+struct NodeResourcesFitArgs {
+  ScoringStrategyType type = ScoringStrategyType::kLeastAllocated;
+  std::vector<ResourceWeight> resources = {{"cpu", 1}, {"memory", 1}};
+  // RequestedToCapacityRatio only: the shape as written (score 0..10, not yet scaled).
+  std::vector<policies::ShapePoint> shape;
+  std::vector<std::string> ignored_resources;
+  std::vector<std::string> ignored_resource_groups;
+};
+
+struct NodeResourcesBalancedAllocationArgs {
+  std::vector<ResourceWeight> resources = {{"cpu", 1}, {"memory", 1}};
+};
+
+struct InterPodAffinityArgs {
+  std::int64_t hard_pod_affinity_weight = 1;
+};
+
+// A PodTopologySpread default constraint (a TopologySpreadConstraint without labelSelector).
+struct DefaultTopologySpreadConstraint {
+  std::int64_t max_skew = 1;
+  std::string topology_key;
+  std::string when_unsatisfiable;  // "DoNotSchedule" or "ScheduleAnyway"
+  std::optional<std::int64_t> min_domains;
+  std::string node_affinity_policy;  // "" (upstream default Honor), "Honor" or "Ignore"
+  std::string node_taints_policy;    // "" (upstream default Ignore), "Honor" or "Ignore"
+  std::vector<std::string> match_label_keys;
+};
+
+enum class TopologySpreadDefaulting { kSystem, kList };
+
+struct PodTopologySpreadArgs {
+  std::vector<DefaultTopologySpreadConstraint> default_constraints;
+  TopologySpreadDefaulting defaulting_type = TopologySpreadDefaulting::kSystem;
+};
+
+struct DefaultPreemptionArgs {
+  std::int64_t min_candidate_nodes_percentage = 10;
+  std::int64_t min_candidate_nodes_absolute = 100;
+};
+
+struct VolumeBindingArgs {
+  std::int64_t bind_timeout_seconds = 600;
+};
+
+// Args of every in-tree plugin that has them, defaulted (upstream: defaults.go).
+struct PluginArgs {
+  NodeResourcesFitArgs node_resources_fit;
+  NodeResourcesBalancedAllocationArgs node_resources_balanced_allocation;
+  InterPodAffinityArgs inter_pod_affinity;
+  PodTopologySpreadArgs pod_topology_spread;
+  DefaultPreemptionArgs default_preemption;
+  VolumeBindingArgs volume_binding;
+};
+
+struct SchedulerProfile {
+  std::string scheduler_name = "default-scheduler";
+  std::optional<std::int64_t> percentage_of_nodes_to_score;  // overrides the global value
+  // Enabled plugins per extension point, in run order, after MultiPoint expansion.
+  std::array<std::vector<std::string>, kExtensionPointCount> plugins;
+  // Weight of every plugin in plugins[kScore].
+  std::map<std::string, std::int64_t> score_weights;
+  PluginArgs args;
+
+  const std::vector<std::string>& at(ExtensionPoint point) const {
+    return plugins[static_cast<std::size_t>(point)];
+  }
+};
+
+struct SchedulerConfig {
+  std::int64_t percentage_of_nodes_to_score = 0;  // 0 = adaptive
+  std::int64_t pod_initial_backoff_seconds = 1;
+  std::int64_t pod_max_backoff_seconds = 10;
+  std::int64_t parallelism = 16;
+  std::vector<SchedulerProfile> profiles;
+};
+
+}  // namespace kubesim::policies
