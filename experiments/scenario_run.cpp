@@ -5,16 +5,120 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 
+#include "experiments/cluster_observer.hpp"
 #include "kubesim/version.hpp"
+#include "models/cluster.hpp"
 #include "models/request_queue.hpp"
+#include "policies/registry.hpp"
 
 namespace kubesim::experiments {
 
 struct ScenarioRun::Model {
   std::vector<std::unique_ptr<models::RequestQueue>> queues;
+  // Declared before the cluster: plugin callbacks reach the cluster through it.
+  std::shared_ptr<models::Cluster*> cluster_ref = std::make_shared<models::Cluster*>(nullptr);
+  std::unique_ptr<models::Cluster> cluster;
+  std::unique_ptr<ClusterObserver> observer;
 };
+
+namespace {
+
+// When a scenario object is applied: its kubesim.io/apply-at annotation, else at the start.
+sim::Time apply_time(const models::ObjectMeta& meta) {
+  if (const std::string* at = meta.annotations.find(models::kApplyAtAnnotation)) {
+    if (auto d = sim::parse_duration(*at); d.ok()) return d.value();
+  }
+  return 0;
+}
+
+policies::PluginContext plugin_context(std::shared_ptr<models::Cluster*> ref) {
+  policies::PluginContext ctx;
+  ctx.gpu_topology = [ref](const models::Node& node) -> const models::GpuTopology* {
+    return *ref == nullptr ? nullptr : (*ref)->gpu_topology_of(node.metadata.name);
+  };
+  // upstream helper.DefaultSelector: the selectors of the Services and ReplicaSets (the
+  // workload controllers kubesim models) in the pod's namespace that select it.
+  ctx.owner_selectors = [ref](const models::Pod& pod) {
+    std::vector<models::LabelSelector> out;
+    if (*ref == nullptr) return out;
+    models::ApiServer& api = (*ref)->api();
+    for (const auto& svc : api.services().list()) {
+      if (svc->metadata.namespace_ != pod.metadata.namespace_ || svc->spec.selector.empty()) continue;
+      if (pod.metadata.labels.contains_all(svc->spec.selector)) {
+        models::LabelSelector sel;
+        sel.match_labels = svc->spec.selector;
+        out.push_back(std::move(sel));
+      }
+    }
+    if (const auto* owner = pod.metadata.controller_ref(); owner && owner->kind == "ReplicaSet") {
+      if (auto rs = api.replicasets().get(pod.metadata.namespace_, owner->name)) {
+        out.push_back(rs->spec.selector);
+      }
+    }
+    return out;
+  };
+  ctx.namespace_labels = [ref](std::string_view ns) -> const models::Labels* {
+    if (*ref == nullptr) return nullptr;
+    auto n = (*ref)->api().namespaces().get("", ns);
+    return n == nullptr ? nullptr : &n->metadata.labels;
+  };
+  return ctx;
+}
+
+}  // namespace
+
+void ScenarioRun::build_cluster() {
+  const scenarios::ClusterSpec& spec = *scenario_.cluster;
+  const scenarios::ControlPlaneSpec& cp = scenario_.control_plane;
+  policies::Registry registry;
+  policies::register_builtins(registry);
+  const policies::PluginContext ctx = plugin_context(model_->cluster_ref);
+  std::vector<std::unique_ptr<models::sched::Framework>> frameworks;
+  for (const auto& profile : cp.scheduler.profiles) {
+    auto fw = policies::build_framework(registry, cp.scheduler, profile, ctx);
+    if (!fw.ok()) throw std::invalid_argument("scheduler profile \"" + profile.scheduler_name +
+                                              "\": " + fw.status().message());
+    frameworks.push_back(std::move(fw).value());
+  }
+  models::ClusterConfig config;
+  config.api_server = cp.api_server;
+  config.scheduler.decision_latency = cp.scheduler_decision_latency;
+  config.scheduler.queue.pod_initial_backoff = cp.scheduler.pod_initial_backoff_seconds * sim::kSecond;
+  config.scheduler.queue.pod_max_backoff = cp.scheduler.pod_max_backoff_seconds * sim::kSecond;
+  config.controllers = cp.controller_manager;
+  config.node_pools = spec.node_pools;
+  config.image_bytes = spec.image_bytes;
+  model_->cluster = std::make_unique<models::Cluster>(*sim_, *metrics_, std::move(config),
+                                                      std::move(frameworks));
+  models::Cluster& cluster = *model_->cluster;
+  *model_->cluster_ref = &cluster;
+  model_->observer = std::make_unique<ClusterObserver>(*sim_, *metrics_, cluster, *sampler_,
+                                                       scenario_.events_jsonl);
+
+  const scenarios::Manifests& m = scenario_.manifests;
+  for (const auto& o : m.namespaces) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.priority_classes) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.services) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.nodes) cluster.add_node(o);
+  std::set<std::string> deployments;
+  for (const auto& o : m.deployments) {
+    const std::string key = models::object_key(o.metadata.namespace_, o.metadata.name);
+    if (deployments.insert(key).second) {
+      cluster.apply_at(apply_time(o.metadata), o);
+    } else {
+      // A later version of the same Deployment: kubectl apply of the changed manifest.
+      cluster.update_deployment_at(apply_time(o.metadata), o);
+    }
+  }
+  for (const auto& o : m.replica_sets) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.jobs) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.pods) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
+}
 
 ScenarioRun::ScenarioRun(const scenarios::Scenario& scenario, std::uint64_t replication)
     : scenario_(scenario),
@@ -42,6 +146,7 @@ ScenarioRun::ScenarioRun(const scenarios::Scenario& scenario, std::uint64_t repl
                          [&timed_out] { return static_cast<double>(timed_out.value()); });
     model_->queues.push_back(std::move(queue));
   }
+  if (scenario_.cluster) build_cluster();
   sampler_->add_column("sim.events_processed",
                        [s = sim_.get()] { return static_cast<double>(s->events_processed()); });
   sampler_->add_column("sim.pending_events",
@@ -112,6 +217,41 @@ std::string ScenarioRun::summary_json() const {
   j["simulated_seconds"] = sim::to_seconds(sim_->now());
   j["events_processed"] = sim_->events_processed();
   j["fingerprint"] = hex64(sim_->fingerprint());
+  if (model_->observer) {
+    const ClusterObserver::Summary c = model_->observer->summary();
+    auto hist = [this](const std::string& name) {
+      const sim::Histogram* h = metrics_->find_histogram(name);
+      nlohmann::ordered_json o;
+      o["count"] = h ? h->count() : 0;
+      o["p50"] = h ? h->p50() : 0.0;
+      o["p99"] = h ? h->p99() : 0.0;
+      return o;
+    };
+    nlohmann::ordered_json cl;
+    cl["nodes"] = c.nodes;
+    cl["ready_nodes_at_end"] = c.ready_nodes_at_end;
+    cl["pods"] = {{"created", c.pods_created},     {"scheduled", c.pods_scheduled},
+                  {"running", c.pods_running},     {"succeeded", c.pods_succeeded},
+                  {"failed", c.pods_failed},       {"pending", c.pods_pending},
+                  {"deleted", c.pods_deleted}};
+    cl["scheduling_latency_s"] = hist("cluster.pod_scheduling_latency_s");
+    cl["pod_startup_latency_s"] = hist("cluster.pod_startup_latency_s");
+    nlohmann::ordered_json api = nlohmann::ordered_json::object();
+    for (const char* verb : {"get", "list", "create", "update", "patch", "delete"}) {
+      api[verb] = hist(std::string("apiserver.request_latency_s.") + verb);
+    }
+    cl["api_request_latency_s"] = api;
+    cl["etcd_commit_latency_s"] = hist("etcd.commit_latency_s");
+    cl["allocation"] = {{"cpu", c.cpu_allocation},
+                        {"memory", c.memory_allocation},
+                        {"gpu", c.gpu_allocation}};
+    cl["node_hours"] = c.node_hours;
+    cl["cost"] = c.cost;
+    nlohmann::ordered_json errors = nlohmann::ordered_json::array();
+    for (const auto& e : model_->cluster->apply_errors()) errors.push_back(e);
+    cl["apply_errors"] = errors;
+    j["cluster"] = cl;
+  }
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& m : metrics_->snapshot()) metrics[m.name] = metric_json(m);
   j["metrics"] = metrics;
@@ -137,6 +277,16 @@ std::string ScenarioRun::write_run_directory(const std::string& dir) const {
     std::ofstream out(dir + "/timeseries.csv", std::ios::binary);
     if (!out) return "cannot write " + dir + "/timeseries.csv";
     sampler_->write_csv(out);
+  }
+  if (model_->observer) {
+    std::ofstream out(dir + "/pods.csv", std::ios::binary);
+    if (!out) return "cannot write " + dir + "/pods.csv";
+    model_->observer->write_pods_csv(out);
+  }
+  if (model_->observer && scenario_.events_jsonl) {
+    std::ofstream out(dir + "/events.jsonl", std::ios::binary);
+    if (!out) return "cannot write " + dir + "/events.jsonl";
+    model_->observer->write_events_jsonl(out);
   }
   return {};
 }
@@ -177,6 +327,29 @@ std::string ScenarioRun::summary_table() const {
         << " M events/s)";
   }
   out << "; " << with_thousands(sim_->events_processed()) << " events\n";
+  if (model_->observer) {
+    const ClusterObserver::Summary c = model_->observer->summary();
+    const auto p50_p99 = [this](const std::string& name) {
+      const sim::Histogram* h = metrics_->find_histogram(name);
+      if (h == nullptr || h->count() == 0) return std::string("-");
+      return "p50 " + seconds_text(h->p50()) + ", p99 " + seconds_text(h->p99());
+    };
+    out << "\ncluster (" << c.nodes << " nodes, " << c.ready_nodes_at_end << " ready at the end)\n";
+    out << "  pods         created " << c.pods_created << ", scheduled " << c.pods_scheduled
+        << ", running " << c.pods_running << ", succeeded " << c.pods_succeeded << ", failed "
+        << c.pods_failed << ", pending " << c.pods_pending << ", deleted " << c.pods_deleted
+        << "\n";
+    out << "  scheduling   " << p50_p99("cluster.pod_scheduling_latency_s") << " (creation to bound)\n";
+    out << "  startup      " << p50_p99("cluster.pod_startup_latency_s") << " (creation to Ready)\n";
+    out << "  allocation   cpu " << fixed(100 * c.cpu_allocation, 1) << "%, memory "
+        << fixed(100 * c.memory_allocation, 1) << "%, gpu " << fixed(100 * c.gpu_allocation, 1)
+        << "% (time averages)\n";
+    out << "  api          create " << p50_p99("apiserver.request_latency_s.create") << "; patch "
+        << p50_p99("apiserver.request_latency_s.patch") << "\n";
+    out << "  etcd         commit " << p50_p99("etcd.commit_latency_s") << "\n";
+    out << "  cost         " << fixed(c.node_hours, 2) << " node-hours, $" << fixed(c.cost, 2) << "\n";
+    for (const auto& e : model_->cluster->apply_errors()) out << "  apply error  " << e << "\n";
+  }
   for (const auto& q : scenario_.request_queues) {
     const std::string& n = q.name;
     const auto count = [&](const char* what) {

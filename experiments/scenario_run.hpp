@@ -47,6 +47,7 @@ class ScenarioRun {
 
  private:
   struct Model;
+  void build_cluster();
   scenarios::Scenario scenario_;
   std::unique_ptr<sim::Simulation> sim_;
   std::unique_ptr<sim::MetricRegistry> metrics_;

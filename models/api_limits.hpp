@@ -69,6 +69,7 @@ struct ApiRequest {
   ApiVerb verb = ApiVerb::kGet;
   std::int64_t bytes = 0;    // request body (writes) or expected response (reads); opaque
   std::uint32_t client = 0;  // opaque: who asked (also the key of ReplicaSelection::kByClient)
+  std::uint64_t tag = 0;     // opaque: the API server's id of what the request does
 };
 
 // The outcome of one attempt at the server.

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "scenarios/distribution_reader.hpp"
+#include "scenarios/scheduler_config.hpp"
 #include "scenarios/yaml_reader.hpp"
 
 namespace kubesim::scenarios {
@@ -89,11 +90,18 @@ std::optional<std::string> apply_override(YAML::Node root, const std::string& as
     segments->insert(segments->begin(), PathSegment{"spec", std::nullopt});
   }
   YAML::Node value;
-  try {
-    value = YAML::Load(value_text);
-  } catch (const YAML::Exception& e) {
-    fail("value is not valid YAML: " + e.msg);
-    return std::nullopt;
+  {
+    Diagnostics parse;
+    auto docs = load_yaml_documents(value_text, "--set " + assignment, parse);
+    if (!docs) {
+      fail("value is not valid YAML: " + parse.items().front().message);
+      return std::nullopt;
+    }
+    if (docs->size() > 1) {
+      fail("the value holds more than one YAML document");
+      return std::nullopt;
+    }
+    if (!docs->empty()) value = docs->front();
   }
   // Walk with Node handles (yaml-cpp nodes are references into the tree). Reassigning a
   // yaml-cpp Node variable rebinds content rather than the handle, so keep a stack.
@@ -218,6 +226,32 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
     if (auto seed = spec->integer("seed", 0, kMaxInt)) s.seed = static_cast<std::uint64_t>(*seed);
     if (auto d = spec->duration("duration", 1, true)) s.duration = *d;
     if (auto si = spec->duration("sampleInterval", sim::kMillisecond)) s.sample_interval = *si;
+    const std::string base_dir = std::filesystem::path(file).parent_path().string();
+    if (auto cluster = spec->map("cluster")) s.cluster = read_cluster_spec(*cluster);
+    if (auto cp = spec->map("controlPlane")) {
+      s.control_plane = read_control_plane_spec(*cp, base_dir);
+    } else {
+      s.control_plane.scheduler = default_scheduler_config();
+    }
+    if (auto faults = spec->list_of_maps("faults")) s.faults = read_faults(*faults);
+    if (auto manifests = spec->raw("manifests")) {
+      if (!manifests->IsSequence()) {
+        spec->error("manifests", "expected a list of files or directories");
+      } else {
+        for (const auto& m : *manifests) {
+          std::filesystem::path path(m.as<std::string>());
+          if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+          s.manifest_paths.push_back(path.lexically_normal().string());
+        }
+      }
+    }
+    if (auto outputs = spec->map("outputs")) {
+      s.events_jsonl = outputs->boolean("eventsJsonl").value_or(false);
+      outputs->finish();
+    }
+    if (!s.cluster && (!s.faults.empty() || !s.manifest_paths.empty())) {
+      spec->error_here("faults and manifests need a cluster", "add spec.cluster.nodePools");
+    }
     if (auto workloads = spec->list_of_maps("workloads")) {
       std::vector<std::string> names;
       for (auto& w : *workloads) {
@@ -272,15 +306,11 @@ std::string sha256_hex(const std::string& data) {
 std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& file,
                                            const std::vector<std::string>& overrides,
                                            Diagnostics& diagnostics) {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::ParserException& e) {
-    diagnostics.add(Diagnostic{file, e.mark.line + 1, e.mark.column + 1, "",
-                               "YAML syntax error: " + e.msg, ""});
-    return std::nullopt;
-  }
+  auto loaded = load_yaml_documents(text, file, diagnostics);
+  if (!loaded) return std::nullopt;
+  const std::vector<YAML::Node>& docs = *loaded;
   std::optional<YAML::Node> scenario_doc;
+  bool has_manifests = false;
   for (const YAML::Node& doc : docs) {
     if (doc.IsNull()) continue;  // an empty document between '---' separators
     auto [line, column] = location_of(doc);
@@ -297,12 +327,11 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
       scenario_doc = doc;
     } else if (kind.empty()) {
       diagnostics.add(Diagnostic{file, line, column, "kind",
-                                 "document has no kind; expected kind: Scenario", ""});
+                                 "document has no kind; expected kind: Scenario or a "
+                                 "Kubernetes manifest",
+                                 ""});
     } else {
-      diagnostics.add(Diagnostic{
-          file, line, column, "kind",
-          "kind \"" + kind + "\" is not supported by this version of kubesim",
-          "supported kinds: Scenario (Kubernetes manifests arrive with the cluster model)"});
+      has_manifests = true;  // read below, with the manifest reader's own checks
     }
   }
   if (!scenario_doc) {
@@ -338,6 +367,18 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     diagnostics.add(std::move(d));
   }
   if (!scenario || !diagnostics.empty()) return std::nullopt;
+  // The Kubernetes objects: this file's other documents, then spec.manifests in order.
+  if (has_manifests) read_manifests_text(text, file, scenario->manifests, diagnostics);
+  for (const auto& path : scenario->manifest_paths) {
+    read_manifests_path(path, scenario->manifests, diagnostics);
+  }
+  if (!diagnostics.empty()) return std::nullopt;
+  if (!scenario->cluster && scenario->manifests.object_count() > 0) {
+    diagnostics.add(Diagnostic{file, 0, 0, "spec.cluster",
+                               "the file holds Kubernetes objects but the scenario has no cluster",
+                               "add spec.cluster.nodePools"});
+    return std::nullopt;
+  }
   std::string hashed = text;
   for (const auto& o : overrides) hashed += std::string("\n--set ") + o;
   scenario->sha256 = sha256_hex(hashed);

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "models/request_queue.hpp"
+#include "scenarios/cluster_spec.hpp"
+#include "scenarios/manifests.hpp"
 #include "scenarios/diagnostics.hpp"
 #include "sim/time.hpp"
 
@@ -34,6 +36,17 @@ struct Scenario {
   sim::Duration duration = 0;
   sim::Duration sample_interval = 10 * sim::kSecond;
   std::vector<models::RequestQueueConfig> request_queues;
+
+  // The simulated Kubernetes cluster (spec.cluster); absent: no cluster is modelled.
+  std::optional<ClusterSpec> cluster;
+  ControlPlaneSpec control_plane;
+  std::vector<FaultSpec> faults;
+  // spec.manifests, resolved against the scenario file's directory.
+  std::vector<std::string> manifest_paths;
+  // The Kubernetes objects of the scenario: the other documents of the scenario file and
+  // everything under spec.manifests.
+  Manifests manifests;
+  bool events_jsonl = false;  // spec.outputs.eventsJsonl
 
   std::string source_file;  // as given by the user
   std::string sha256;       // of the file bytes and the overrides

@@ -59,7 +59,11 @@ std::optional<YAML::Node> FieldReader::get(std::string_view key, bool required,
                                            std::string_view expected) {
   known_.emplace_back(key);
   if (!node_.IsMap()) return std::nullopt;
-  YAML::Node child = node_[std::string(key)];
+  // Looked up through a const reference: yaml-cpp's non-const operator[] allocates a
+  // placeholder node for every missing key, which costs more than the whole parse on large
+  // manifests.
+  const YAML::Node& map = node_;
+  YAML::Node child = map[std::string(key)];
   if (!child.IsDefined() || child.IsNull()) {
     if (required) {
       diagnostics_->add(at(node_, path_of(key),
@@ -221,6 +225,61 @@ void FieldReader::finish() {
     }
     diagnostics_->add(at(entry.first, path_of(key), "unknown field", hint));
   }
+}
+
+namespace {
+
+// The first content token of each document: yaml-cpp 0.7's parser loops allocating when it
+// is ',' (e.g. ",a: 1" or "--- ,"), so those are found here first. Returns (line, column),
+// 1-based, of such a comma, or nothing.
+std::optional<std::pair<int, int>> leading_comma(const std::string& text) {
+  bool at_start = true;  // no content yet in the current document
+  int line = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view l(text.data() + pos, end - pos);
+    ++line;
+    std::size_t i = l.find_first_not_of(" \t\r");
+    if (l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r')) {
+      at_start = true;
+      i = l.find_first_not_of(" \t\r", 3);
+    } else if (l.substr(0, 3) == "...") {
+      at_start = true;
+      i = std::string_view::npos;
+    } else if (at_start && !l.empty() && l[0] == '%') {
+      i = std::string_view::npos;  // a directive
+    }
+    if (at_start && i != std::string_view::npos && l[i] != '#') {
+      if (l[i] == ',') return std::pair(line, static_cast<int>(i) + 1);
+      at_start = false;
+    }
+    if (end == text.size()) break;
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<YAML::Node>> load_yaml_documents(const std::string& text,
+                                                           const std::string& file,
+                                                           Diagnostics& diagnostics) {
+  if (auto comma = leading_comma(text)) {
+    diagnostics.add(Diagnostic{file, comma->first, comma->second, "",
+                               "YAML syntax error: a document cannot start with ','",
+                               "quote the value if the comma is meant to be text"});
+    return std::nullopt;
+  }
+  try {
+    return YAML::LoadAll(text);
+  } catch (const YAML::ParserException& e) {
+    diagnostics.add(Diagnostic{file, e.mark.line + 1, e.mark.column + 1, "",
+                               "YAML syntax error: " + e.msg, ""});
+  } catch (const YAML::Exception& e) {
+    diagnostics.add(Diagnostic{file, 0, 0, "", "YAML error: " + e.msg, ""});
+  }
+  return std::nullopt;
 }
 
 }  // namespace kubesim::scenarios

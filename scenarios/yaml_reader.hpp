@@ -78,6 +78,14 @@ class FieldReader {
   std::vector<std::string> known_;
 };
 
+// Parses every document of `text`, as YAML::LoadAll does, but never throws and never hangs:
+// a syntax error becomes a diagnostic at its line and column. Inputs that send yaml-cpp 0.7
+// into unbounded allocation (a document whose first token is ',') are rejected before
+// parsing. nullopt after a diagnostic.
+std::optional<std::vector<YAML::Node>> load_yaml_documents(const std::string& text,
+                                                           const std::string& file,
+                                                           Diagnostics& diagnostics);
+
 // Location of a node as 1-based (line, column); (0, 0) when yaml-cpp has none.
 std::pair<int, int> location_of(const YAML::Node& node);
 

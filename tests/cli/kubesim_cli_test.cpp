@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kQuickstart =
-    std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/quickstart.yaml";
+    std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/request-queue.yaml";
 
 struct Outcome {
   int code = -1;
@@ -151,7 +151,7 @@ TEST_CASE("kubesim validate accepts a good scenario", "[cli][validate]") {
   const Outcome o = kubesim({"validate", kQuickstart});
   CHECK(o.code == 0);
   CHECK(o.out.rfind("ok:", 0) == 0);
-  CHECK(contains(o.out, "quickstart"));
+  CHECK(contains(o.out, "request-queue"));
   CHECK(contains(o.out, "seed 42"));
   CHECK(contains(o.out, "duration 1h0m0s"));
   CHECK(o.err.empty());
@@ -210,7 +210,7 @@ TEST_CASE("kubesim run writes the run directory", "[cli][run]") {
   CHECK(o.err.empty());
   CHECK(fs::is_regular_file(out_dir + "/summary.json"));
   CHECK(fs::is_regular_file(out_dir + "/timeseries.csv"));
-  CHECK(contains(o.out, "quickstart"));
+  CHECK(contains(o.out, "request-queue"));
   CHECK(contains(o.out, "wrote " + out_dir + "/summary.json"));
   const auto j = nlohmann::json::parse(read_file(out_dir + "/summary.json"));
   CHECK(j["seed"] == 42);
@@ -261,8 +261,8 @@ TEST_CASE("kubesim run without -o writes runs/<scenario name> under the working 
   fs::current_path(previous);
   INFO(o.err);
   CHECK(o.code == 0);
-  CHECK(fs::is_regular_file(dir.path() / "runs" / "quickstart" / "summary.json"));
-  CHECK(fs::is_regular_file(dir.path() / "runs" / "quickstart" / "timeseries.csv"));
+  CHECK(fs::is_regular_file(dir.path() / "runs" / "request-queue" / "summary.json"));
+  CHECK(fs::is_regular_file(dir.path() / "runs" / "request-queue" / "timeseries.csv"));
 }
 
 TEST_CASE("kubesim run reports an output directory it cannot create", "[cli][run]") {

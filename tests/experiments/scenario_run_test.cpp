@@ -37,7 +37,7 @@ std::string read_file(const std::string& path) {
 }
 
 const std::string kQuickstart =
-    std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/quickstart.yaml";
+    std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/request-queue.yaml";
 
 scenarios::Scenario load_file(const std::string& path, const std::vector<std::string>& overrides) {
   scenarios::Diagnostics diagnostics;
@@ -175,7 +175,7 @@ TEST_CASE("summary.json has the documented fields", "[scenario_run][summary]") {
   CHECK(j["kubesim_version"] == kVersion);
   CHECK(j["kubernetes_version"] == kKubernetesVersion);
   CHECK(j["kubernetes_version"].get<std::string>().rfind("v1.", 0) == 0);
-  CHECK(j["scenario"]["name"] == "quickstart");
+  CHECK(j["scenario"]["name"] == "request-queue");
   CHECK(j["scenario"]["file"] == kQuickstart);
   CHECK(j["scenario"]["sha256"] == s.sha256);
   CHECK(j["scenario"]["sha256"].get<std::string>().size() == 64);

@@ -1,0 +1,70 @@
+// ClusterObserver: what a run records about its cluster — each pod's lifecycle (pods.csv),
+// allocation and node gauges (timeseries.csv and the time averages in summary.json), node
+// hours and cost, and optionally every object change and fault (events.jsonl).
+//
+// It watches the object stores directly (the ground truth at commit time, not an informer's
+// delayed view), so its numbers do not depend on any component's lag. docs/metrics.md
+// documents every column and key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "models/cluster.hpp"
+#include "sim/metrics.hpp"
+#include "sim/sampler.hpp"
+#include "sim/simulation.hpp"
+
+namespace kubesim::experiments {
+
+struct PodRecord {
+  std::string namespace_;
+  std::string name;
+  std::string owner_kind;
+  std::string owner_name;
+  std::string node;
+  std::string phase;  // last phase seen, "Deleted" after deletion
+  std::int32_t priority = 0;
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory = 0;
+  std::int64_t gpu = 0;
+  std::optional<sim::Time> created, scheduled, running, ready, finished, deleted;
+};
+
+class ClusterObserver {
+ public:
+  ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metrics, models::Cluster& cluster,
+                  sim::Sampler& sampler, bool record_events);
+  ~ClusterObserver();
+  ClusterObserver(const ClusterObserver&) = delete;
+  ClusterObserver& operator=(const ClusterObserver&) = delete;
+
+  // Closes the books at the end of the run (node-hours up to now).
+  void finish();
+
+  const std::vector<PodRecord>& pods() const { return records_; }
+  // Summary numbers (docs/metrics.md, "cluster").
+  struct Summary {
+    std::int64_t pods_created = 0, pods_scheduled = 0, pods_running = 0, pods_succeeded = 0,
+                 pods_failed = 0, pods_pending = 0, pods_deleted = 0;
+    double cpu_allocation = 0, memory_allocation = 0, gpu_allocation = 0;  // time averages
+    double node_hours = 0, cost = 0;
+    std::int64_t nodes = 0, ready_nodes_at_end = 0;
+  };
+  Summary summary() const;
+
+  void write_pods_csv(std::ostream& out) const;
+  void write_events_jsonl(std::ostream& out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<PodRecord> records_;
+};
+
+}  // namespace kubesim::experiments

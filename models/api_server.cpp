@@ -1,0 +1,141 @@
+#include "models/api_server.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace kubesim::models {
+namespace {
+
+// The slot and generation of a pending write, packed into ApiRequest::tag.
+std::uint64_t make_tag(std::uint32_t slot, std::uint32_t generation) {
+  return (static_cast<std::uint64_t>(generation) << 32) | slot;
+}
+
+}  // namespace
+
+sim::Status ApiServer::validate(const ApiServerConfig& config) {
+  if (auto s = ApiServerLimits::validate(config.limits); !s.ok()) return s;
+  if (auto s = EtcdCluster::validate(config.etcd); !s.ok()) return s;
+  if (config.watch_history == 0) {
+    return sim::Status::invalid_argument("watch history must be at least 1 event");
+  }
+  return sim::Status();
+}
+
+ApiServer::ApiServer(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServerConfig config)
+    : sim_(sim),
+      metrics_(metrics),
+      config_(std::move(config)),
+      pods_(clock_, "pods", config_.watch_history),
+      nodes_(clock_, "nodes", config_.watch_history),
+      leases_(clock_, "leases", config_.watch_history),
+      replicasets_(clock_, "replicasets", config_.watch_history),
+      deployments_(clock_, "deployments", config_.watch_history),
+      jobs_(clock_, "jobs", config_.watch_history),
+      services_(clock_, "services", config_.watch_history),
+      namespaces_(clock_, "namespaces", config_.watch_history),
+      priority_classes_(clock_, "priorityclasses", config_.watch_history),
+      limits_(sim, metrics, config_.limits),
+      etcd_(sim, metrics, config_.etcd),
+      watch_rng_(sim.rng("apiserver/watch")),
+      latency_rng_(sim.rng("apiserver/processing")),
+      write_errors_(metrics.counter("apiserver.write_errors")) {
+  for (int v = 0; v < kApiVerbCount; ++v) {
+    verb_latency_[static_cast<std::size_t>(v)] = &metrics.histogram(
+        "apiserver.request_latency_s." + std::string(api_verb_name(static_cast<ApiVerb>(v))));
+  }
+  limits_.set_handler(
+      [this](ApiTicket ticket, const ApiRequest& request, int replica) {
+        handle(ticket, request, replica);
+      });
+}
+
+ApiClient& ApiServer::make_client(const std::string& name, ClientRateLimit rate_limit) {
+  ApiClientConfig config;
+  config.name = name;
+  config.rate_limit = rate_limit;
+  clients_.push_back(std::make_unique<ApiClient>(sim_, metrics_, limits_, config));
+  return *clients_.back();
+}
+
+sim::Duration ApiServer::draw_watch_delay() {
+  return sim::from_seconds(std::max(0.0, config_.watch_delay.sample(watch_rng_)));
+}
+
+void ApiServer::submit(ApiClient& client, ApiVerb verb, std::int64_t bytes, Apply apply,
+                       Done done) {
+  const std::uint32_t slot = pending_.acquire();
+  Pending& p = pending_[slot];
+  p.apply = std::move(apply);
+  p.done = std::move(done);
+  p.sent = sim_.now();
+  p.verb = verb;
+  p.live = true;
+  ++pending_count_;
+  ApiRequest request;
+  request.verb = verb;
+  request.bytes = bytes;
+  request.tag = make_tag(slot, p.generation);
+  client.send(request, [this, slot](const ApiResponse& response) { finish(slot, response); });
+}
+
+// The request holds a seat on `replica`: propose the write to etcd; apply it to the store
+// when it commits, then answer.
+void ApiServer::handle(ApiTicket ticket, const ApiRequest& request, int /*replica*/) {
+  const auto slot = static_cast<std::uint32_t>(request.tag & 0xffffffffu);
+  const auto generation = static_cast<std::uint32_t>(request.tag >> 32);
+  const EtcdOp op = request.verb == ApiVerb::kDelete ? EtcdOp::kDelete : EtcdOp::kPut;
+  // Authentication, admission, validation and encoding before the write reaches etcd: a
+  // draw of the verb's service-time distribution.
+  const double seconds =
+      config_.limits.latency[static_cast<std::size_t>(request.verb)].sample(latency_rng_);
+  const EtcdRequest etcd_request{op, request.bytes, request.client};
+  pending_[slot].etcd = etcd_request;
+  sim_.schedule_after(sim::from_seconds(std::max(0.0, seconds)), [this, ticket, slot, generation] {
+  if (!pending_[slot].live || pending_[slot].generation != generation) return;
+  etcd_.submit(pending_[slot].etcd,
+               [this, ticket, slot, generation](const EtcdResult& result) {
+                 Pending& p = pending_[slot];
+                 // The client already gave up (its replica failed): the write is lost.
+                 if (!p.live || p.generation != generation) return;
+                 sim::Status status = result.status;
+                 if (status.ok()) status = p.apply();
+                 limits_.complete(ticket, status);
+               });
+  });
+}
+
+void ApiServer::delete_pod(ApiClient& client, std::string namespace_, std::string name,
+                           std::optional<std::int64_t> grace_seconds, Done done) {
+  submit(client, ApiVerb::kDelete, kPodBytes / 10,
+         [this, ns = std::move(namespace_), name = std::move(name), grace_seconds]() -> sim::Status {
+           auto current = pods_.get(ns, name);
+           if (current == nullptr) return sim::Status::not_found("pods \"" + name + "\" not found");
+           const std::int64_t grace =
+               grace_seconds.value_or(current->spec.termination_grace_period_seconds);
+           if (!current->bound() || current->terminal() || grace <= 0) {
+             return pods_.remove(ns, name).status();
+           }
+           if (current->metadata.being_deleted()) return sim::Status();
+           Pod copy = *current;
+           copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
+           copy.metadata.deletion_grace_period_seconds = grace;
+           return pods_.update(std::move(copy)).status();
+         },
+         std::move(done));
+}
+
+void ApiServer::finish(std::uint32_t slot, const ApiResponse& response) {
+  Pending& p = pending_[slot];
+  Done done = std::move(p.done);
+  verb_latency_[static_cast<std::size_t>(p.verb)]->record_duration(sim_.now() - p.sent);
+  if (!response.status.ok()) write_errors_.add();
+  p.apply = nullptr;
+  p.live = false;
+  ++p.generation;
+  pending_.release(slot);
+  --pending_count_;
+  if (done) done(response.status);
+}
+
+}  // namespace kubesim::models

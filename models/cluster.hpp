@@ -1,0 +1,140 @@
+// Cluster: one simulated Kubernetes cluster, composed the way it runs — the API server (with
+// etcd and the object stores), kube-scheduler, kube-controller-manager, a kubelet per node —
+// plus the node pools and the physical topology, and the faults a scenario injects.
+//
+// Construction registers the nodes of every pool (Node and Lease objects exist at time 0,
+// as in a running cluster), the default namespaces (default, kube-system, kube-node-lease,
+// kube-public) and the built-in priority classes, and installs the API server's pod
+// admission: Priority (priorityClassName → spec.priority, the globalDefault class for pods
+// without one; an unknown class is rejected with upstream's message) and
+// DefaultTolerationSeconds (node.kubernetes.io/not-ready and unreachable NoExecute
+// tolerations for 300 s on pods that tolerate neither).
+//
+// Objects a scenario starts with are applied through the API at their time by the
+// "applier" client (like kubectl apply, without its own rate limit).
+//
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "models/api_server.hpp"
+#include "models/controller_manager.hpp"
+#include "models/kubelet.hpp"
+#include "models/node_pool.hpp"
+#include "models/scheduler.hpp"
+#include "models/scheduler_framework.hpp"
+#include "sim/metrics.hpp"
+#include "sim/simulation.hpp"
+
+namespace kubesim::models {
+
+// kubesim: when a scenario object is applied (a Go duration from the start of the run; absent:
+// at the start). A second version of the same Deployment with a later apply-at is a
+// `kubectl apply` of the changed manifest: a scale or a rollout.
+inline constexpr std::string_view kApplyAtAnnotation = "kubesim.io/apply-at";
+
+enum class FaultType : std::uint8_t {
+  kNodeFailure,
+  kEtcdLeaderLoss,
+  kEtcdMemberLoss,
+  kApiServerReplicaLoss,
+};
+std::string_view to_string(FaultType type);  // "nodeFailure", ...
+
+struct Fault {
+  FaultType type = FaultType::kNodeFailure;
+  sim::Time at = 0;
+  // kNodeFailure: the nodes by name, or `count` nodes (of `pool` when set, in name order),
+  // or every node of `zone`.
+  std::vector<std::string> nodes;
+  std::int32_t count = 0;
+  std::string pool;
+  std::string zone;
+  std::int32_t member = -1;  // kEtcdMemberLoss
+  std::int32_t replica = 0;  // kApiServerReplicaLoss
+  std::optional<sim::Duration> recover_after;
+  std::string path;  // where the scenario defined it, for messages ("spec.faults[2]")
+};
+
+struct ClusterConfig {
+  ApiServerConfig api_server;
+  SchedulerOptions scheduler;
+  ControllerManagerConfig controllers;
+  std::vector<NodePool> node_pools;
+  std::map<std::string, std::int64_t> image_bytes;
+};
+
+// A fault as it happened, for observers and events.jsonl.
+struct FaultEvent {
+  const Fault* fault;
+  bool recovered;
+  std::string_view target;  // node name, "etcd-<member>", "apiserver-<replica>"
+};
+
+class Cluster {
+ public:
+  Cluster(sim::Simulation& sim, sim::MetricRegistry& metrics, ClusterConfig config,
+          std::vector<std::unique_ptr<sched::Framework>> frameworks);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  ApiServer& api() { return *api_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  KubeletFleet& kubelets() { return *kubelets_; }
+  ControllerManager& controllers() { return *controllers_; }
+  const ClusterTopology& topology() const { return topology_; }
+  const ClusterConfig& config() const { return config_; }
+  // The pool a node belongs to (nullptr for nodes not from a pool).
+  const NodePool* pool_of(std::string_view node) const;
+  const GpuTopology* gpu_topology_of(std::string_view node) const;
+
+  // Creates `object` through the API at time `at` (the applier client).
+  template <typename T>
+  void apply_at(sim::Time at, T object) {
+    sim_.schedule_at(at, [this, o = std::make_shared<T>(std::move(object))]() mutable {
+      api_->create<T>(*applier_, std::move(*o), [this](const sim::Status& s) {
+        if (!s.ok()) apply_errors_.push_back(s.message());
+      });
+    });
+  }
+  // Applies a changed Deployment at `at` (kubectl apply): its spec replaces the stored spec
+  // and, when the spec changed, the generation goes up by one — a template change is a
+  // rollout, a replicas change a scale.
+  void update_deployment_at(sim::Time at, Deployment deployment);
+  // Registers a node given as a manifest (a Node object with status.allocatable): the Node and
+  // its Lease exist from the start and a kubelet with the default configuration runs it.
+  void add_node(Node node);
+  // Problems met applying objects (e.g. an unknown priority class), for the run summary.
+  const std::vector<std::string>& apply_errors() const { return apply_errors_; }
+
+  // Schedules a fault (and its recovery). Node selections are resolved when it fires.
+  void schedule_fault(Fault fault);
+  sim::Signal<FaultEvent> faults;
+
+ private:
+  void fire(const Fault& fault);
+  void seed();
+
+  sim::Simulation& sim_;
+  ClusterConfig config_;
+  std::unique_ptr<ApiServer> api_;
+  ApiClient* applier_ = nullptr;
+  std::unique_ptr<ControllerManager> controllers_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<KubeletFleet> kubelets_;
+  ClusterTopology topology_;
+  std::map<std::string, std::size_t, std::less<>> pool_by_node_;
+  std::vector<GpuTopology> gpu_topologies_;  // per pool
+  std::vector<std::unique_ptr<Fault>> faults_;
+  std::vector<std::string> apply_errors_;
+};
+
+}  // namespace kubesim::models

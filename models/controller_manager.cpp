@@ -1,0 +1,742 @@
+#include "models/controller_manager.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "models/deployment_logic.hpp"
+#include "models/node_lifecycle_logic.hpp"
+#include "models/replicaset_logic.hpp"
+
+namespace kubesim::models {
+namespace {
+
+template <typename T>
+std::string key_of(const T& object) {
+  return object_key(object.metadata.namespace_, object.metadata.name);
+}
+
+}  // namespace
+
+// A deduplicating FIFO of keys, drained by one event at a time (upstream workqueue with
+// a single worker per controller). add_after() is the rate-limited / delayed requeue.
+class ControllerManager::WorkQueue {
+ public:
+  WorkQueue(sim::Simulation& sim, std::function<void(const std::string&)> sync)
+      : sim_(sim), sync_(std::move(sync)) {}
+  ~WorkQueue() {
+    for (auto h : delayed_) sim_.cancel(h);
+    if (drain_.valid()) sim_.cancel(drain_);
+  }
+  void add(const std::string& key) {
+    if (!queued_.insert(key).second) return;
+    keys_.push_back(key);
+    if (!drain_.valid() || !sim_.is_pending(drain_)) {
+      drain_ = sim_.schedule_after(0, [this] { drain(); });
+    }
+  }
+  void add_after(const std::string& key, sim::Duration delay) {
+    if (delay <= 0) {
+      add(key);
+      return;
+    }
+    const std::uint64_t id = next_id_++;
+    pending_keys_.emplace(id, key);
+    delayed_.push_back(sim_.schedule_after(delay, [this, id] {
+      auto it = pending_keys_.find(id);
+      std::string k = std::move(it->second);
+      pending_keys_.erase(it);
+      add(k);
+    }));
+    if (delayed_.size() > 4096) {
+      std::erase_if(delayed_, [this](sim::EventHandle h) { return !sim_.is_pending(h); });
+    }
+  }
+
+ private:
+  void drain() {
+    drain_ = sim::EventHandle();
+    // Keys added while syncing wait for the next drain (a new event at the same time).
+    std::deque<std::string> batch;
+    batch.swap(keys_);
+    for (auto& key : batch) {
+      queued_.erase(key);
+      sync_(key);
+    }
+  }
+  sim::Simulation& sim_;
+  std::function<void(const std::string&)> sync_;
+  std::deque<std::string> keys_;
+  std::set<std::string, std::less<>> queued_;
+  std::map<std::uint64_t, std::string> pending_keys_;
+  std::vector<sim::EventHandle> delayed_;
+  std::uint64_t next_id_ = 0;
+  sim::EventHandle drain_;
+};
+
+// NodeLifecycle and taint-eviction state.
+struct ControllerManager::NodeHealth {
+  NodeLifecycleConfig config;
+  DisruptionTracker tracker;
+  std::map<std::string, models::NodeHealth, std::less<>> health;
+  // Taint eviction: pod key → (scheduled deletion, when the timer was first created).
+  struct Eviction {
+    sim::EventHandle event;
+    sim::Time created = 0;
+    sim::Time trigger = 0;
+  };
+  std::map<std::string, Eviction, std::less<>> evictions;
+  // pod keys by node name (bound pods), for taint eviction and marking pods not ready.
+  std::map<std::string, std::set<std::string>, std::less<>> pods_by_node;
+  sim::TimerHandle tainting;
+  explicit NodeHealth(NodeLifecycleConfig c) : config(c), tracker(c) {}
+};
+
+ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& metrics,
+                                     ApiServer& api, ControllerManagerConfig config)
+    : sim_(sim),
+      api_(api),
+      client_(api.make_client("controller-manager", config.rate_limit)),
+      config_(std::move(config)),
+      names_rng_(sim.rng("controller-manager/names")),
+      pods_created_(metrics.counter("controllers.pods_created")),
+      pods_deleted_(metrics.counter("controllers.pods_deleted")),
+      evictions_(metrics.counter("controllers.evictions")) {
+  rs_queue_ = std::make_unique<WorkQueue>(sim, [this](const std::string& k) { sync_replicaset(k); });
+  deployment_queue_ =
+      std::make_unique<WorkQueue>(sim, [this](const std::string& k) { sync_deployment(k); });
+  job_queue_ = std::make_unique<WorkQueue>(sim, [this](const std::string& k) { sync_job(k); });
+
+  replicasets_ = std::make_unique<Informer<ReplicaSet>>(
+      api, Informer<ReplicaSet>::Handlers{
+               [this](const auto& rs) { on_replicaset(rs); },
+               [this](const auto&, const auto& rs) { on_replicaset(rs); },
+               [this](const auto& rs) { on_replicaset_delete(rs); }});
+  deployments_ = std::make_unique<Informer<Deployment>>(
+      api, Informer<Deployment>::Handlers{
+               [this](const auto& d) { deployment_queue_->add(key_of(*d)); },
+               [this](const auto&, const auto& d) { deployment_queue_->add(key_of(*d)); },
+               [this](const auto& d) { deployment_key_by_uid_.erase(d->metadata.uid); }});
+  jobs_ = std::make_unique<Informer<Job>>(
+      api, Informer<Job>::Handlers{[this](const auto& j) { on_job(j); },
+                                   [this](const auto&, const auto& j) { on_job(j); },
+                                   [this](const auto& j) {
+                                     job_key_by_uid_.erase(j->metadata.uid);
+                                     expectations_.erase("job/" + key_of(*j));
+                                   }});
+  NodeLifecycleConfig nl;
+  nl.node_monitor_period = config_.node_monitor_period;
+  nl.node_monitor_grace_period = config_.node_monitor_grace_period;
+  nl.node_startup_grace_period = config_.node_startup_grace_period;
+  nl.eviction_limiter_qps = config_.node_eviction_rate;
+  nl.secondary_eviction_limiter_qps = config_.secondary_node_eviction_rate;
+  nl.large_cluster_size_threshold = config_.large_cluster_size_threshold;
+  nl.unhealthy_zone_threshold = config_.unhealthy_zone_threshold;
+  node_health_ = std::make_unique<NodeHealth>(nl);
+  nodes_ = std::make_unique<Informer<Node>>(
+      api, Informer<Node>::Handlers{[this](const auto& n) { on_node(n); },
+                                    [this](const auto&, const auto& n) { on_node(n); },
+                                    [this](const auto& n) {
+                                      node_health_->health.erase(n->metadata.name);
+                                    }});
+  leases_ = std::make_unique<Informer<Lease>>(api, Informer<Lease>::Handlers{},
+                                              [](const Lease& l) {
+                                                return l.metadata.namespace_ == kNodeLeaseNamespace;
+                                              });
+  pods_ = std::make_unique<Informer<Pod>>(
+      api, Informer<Pod>::Handlers{[this](const auto& p) { on_pod(nullptr, p); },
+                                   [this](const auto& o, const auto& p) { on_pod(o, p); },
+                                   [this](const auto& p) { on_pod_delete(p); }});
+}
+
+ControllerManager::~ControllerManager() {
+  sim_.cancel_timer(node_monitor_);
+  sim_.cancel_timer(pod_gc_);
+  sim_.cancel_timer(node_health_->tainting);
+  for (auto& [key, e] : node_health_->evictions) sim_.cancel(e.event);
+}
+
+void ControllerManager::start() {
+  node_monitor_ = sim_.every(config_.node_monitor_period, [this] { monitor_nodes(); });
+  node_health_->tainting =
+      sim_.every(node_health_->config.no_execute_tainting_period, [this] { taint_pass(); });
+  pod_gc_ = sim_.every(config_.pod_gc_period, [this] { gc_pods(); });
+}
+
+// ---- event routing -------------------------------------------------------------------------
+
+void ControllerManager::on_replicaset(const std::shared_ptr<const ReplicaSet>& rs) {
+  const std::string key = key_of(*rs);
+  rs_key_by_uid_[rs->metadata.uid] = key;
+  if (const OwnerReference* owner = rs->metadata.controller_ref()) {
+    rs_by_owner_[owner->uid].insert(key);
+    if (owner->kind == "Deployment") {
+      deployment_queue_->add(object_key(rs->metadata.namespace_, owner->name));
+    }
+  }
+  rs_queue_->add(key);
+}
+
+void ControllerManager::on_replicaset_delete(const std::shared_ptr<const ReplicaSet>& rs) {
+  const std::string key = key_of(*rs);
+  rs_key_by_uid_.erase(rs->metadata.uid);
+  expectations_.erase("rs/" + key);
+  if (const OwnerReference* owner = rs->metadata.controller_ref()) {
+    auto it = rs_by_owner_.find(owner->uid);
+    if (it != rs_by_owner_.end()) it->second.erase(key);
+    if (owner->kind == "Deployment") {
+      deployment_queue_->add(object_key(rs->metadata.namespace_, owner->name));
+    }
+  }
+}
+
+void ControllerManager::on_job(const std::shared_ptr<const Job>& job) {
+  job_key_by_uid_[job->metadata.uid] = key_of(*job);
+  job_queue_->add(key_of(*job));
+}
+
+void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
+                               const std::shared_ptr<const Pod>& pod) {
+  if (pod->bound() && (old_pod == nullptr || !old_pod->bound())) {
+    node_health_->pods_by_node[pod->spec.node_name].insert(key_of(*pod));
+    if (auto node = nodes_->get("", pod->spec.node_name)) evict_if_needed(*node, *pod);
+  }
+  const OwnerReference* owner = pod->metadata.controller_ref();
+  if (owner == nullptr) return;
+  const std::string key = key_of(*pod);
+  pods_by_owner_[owner->uid].insert(key);
+  const std::string ns = pod->metadata.namespace_;
+  if (owner->kind == "ReplicaSet") {
+    const std::string owner_key = object_key(ns, owner->name);
+    if (old_pod == nullptr) observe("rs/" + owner_key, true);
+    if (old_pod != nullptr && !old_pod->metadata.being_deleted() && pod->metadata.being_deleted()) {
+      observe("rs/" + owner_key, false);
+    }
+    rs_queue_->add(owner_key);
+  } else if (owner->kind == "Job") {
+    const std::string owner_key = object_key(ns, owner->name);
+    if (old_pod == nullptr) observe("job/" + owner_key, true);
+    if (old_pod != nullptr && !old_pod->metadata.being_deleted() && pod->metadata.being_deleted()) {
+      observe("job/" + owner_key, false);
+    }
+    job_queue_->add(owner_key);
+  }
+}
+
+void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
+  if (pod->bound()) {
+    auto it = node_health_->pods_by_node.find(pod->spec.node_name);
+    if (it != node_health_->pods_by_node.end()) it->second.erase(key_of(*pod));
+  }
+  if (auto e = node_health_->evictions.find(key_of(*pod)); e != node_health_->evictions.end()) {
+    sim_.cancel(e->second.event);
+    node_health_->evictions.erase(e);
+  }
+  const OwnerReference* owner = pod->metadata.controller_ref();
+  if (owner == nullptr) return;
+  const std::string key = key_of(*pod);
+  if (auto it = pods_by_owner_.find(owner->uid); it != pods_by_owner_.end()) {
+    it->second.erase(key);
+    if (it->second.empty()) pods_by_owner_.erase(it);
+  }
+  const std::string owner_key = object_key(pod->metadata.namespace_, owner->name);
+  // A pod deleted without passing through "terminating" is observed now.
+  if (!pod->metadata.being_deleted()) {
+    observe((owner->kind == "Job" ? "job/" : "rs/") + owner_key, false);
+  }
+  if (owner->kind == "ReplicaSet") rs_queue_->add(owner_key);
+  if (owner->kind == "Job") job_queue_->add(owner_key);
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+std::vector<const Pod*> ControllerManager::owned_pods(const std::string& owner_uid) const {
+  std::vector<const Pod*> out;
+  auto it = pods_by_owner_.find(owner_uid);
+  if (it == pods_by_owner_.end()) return out;
+  const auto& cache = pods_->cache();
+  for (const auto& key : it->second) {
+    auto p = cache.find(key);
+    if (p != cache.end()) out.push_back(p->second.get());
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<const ReplicaSet>> ControllerManager::owned_replicasets(
+    const std::string& owner_uid) const {
+  std::vector<std::shared_ptr<const ReplicaSet>> out;
+  auto it = rs_by_owner_.find(owner_uid);
+  if (it == rs_by_owner_.end()) return out;
+  const auto& cache = replicasets_->cache();
+  for (const auto& key : it->second) {
+    auto r = cache.find(key);
+    if (r != cache.end()) out.push_back(r->second);
+  }
+  return out;
+}
+
+bool ControllerManager::expectations_satisfied(const std::string& key) const {
+  auto it = expectations_.find(key);
+  if (it == expectations_.end()) return true;
+  const Expectations& e = it->second;
+  if (e.adds <= 0 && e.deletes <= 0) return true;
+  return sim_.now() - e.set_at > config_.expectations_timeout;
+}
+
+void ControllerManager::observe(const std::string& owner_key, bool add) {
+  auto it = expectations_.find(owner_key);
+  if (it == expectations_.end()) return;
+  if (add) {
+    --it->second.adds;
+  } else {
+    --it->second.deletes;
+  }
+}
+
+std::string ControllerManager::random_suffix() {
+  // upstream k8s.io/apimachinery/pkg/util/rand: consonants and digits without vowels or
+  // look-alikes, so generated names never spell words.
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  std::string s(5, ' ');
+  for (auto& c : s) c = kAlphabet[names_rng_.below(kAlphabet.size())];
+  return s;
+}
+
+Pod ControllerManager::pod_from_template(const PodTemplateSpec& tmpl, const ObjectMeta& owner,
+                                         std::string_view owner_kind,
+                                         std::string_view api_version) {
+  Pod pod;
+  pod.metadata.namespace_ = owner.namespace_;
+  pod.metadata.labels = tmpl.metadata.labels;
+  pod.metadata.annotations = tmpl.metadata.annotations;
+  pod.metadata.generate_name = owner.name + "-";
+  OwnerReference ref;
+  ref.api_version = std::string(api_version);
+  ref.kind = std::string(owner_kind);
+  ref.name = owner.name;
+  ref.uid = owner.uid;
+  ref.controller = true;
+  ref.block_owner_deletion = true;
+  pod.metadata.owner_references.push_back(std::move(ref));
+  pod.spec = tmpl.spec;
+  return pod;
+}
+
+void ControllerManager::create_pods_slow_start(const std::string& owner_key, const Pod& prototype,
+                                               std::vector<std::int32_t> batches,
+                                               std::size_t batch) {
+  if (batch >= batches.size()) return;
+  const std::int32_t n = batches[batch];
+  auto remaining = std::make_shared<std::int32_t>(n);
+  auto failed = std::make_shared<bool>(false);
+  auto rest = std::make_shared<std::vector<std::int32_t>>(std::move(batches));
+  for (std::int32_t i = 0; i < n; ++i) {
+    Pod pod = prototype;
+    pod.metadata.name = prototype.metadata.generate_name + random_suffix();
+    pods_created_.add();
+    api_.create<Pod>(client_, std::move(pod),
+                     [this, owner_key, prototype, remaining, failed, rest,
+                      batch](const sim::Status& status) {
+                       if (!status.ok()) {
+                         *failed = true;
+                         observe(owner_key, true);  // upstream CreationObserved on failure
+                       }
+                       if (--*remaining > 0) return;
+                       if (*failed) {
+                         // The batches not started are not expected any more.
+                         std::int32_t skipped = 0;
+                         for (std::size_t b = batch + 1; b < rest->size(); ++b) skipped += (*rest)[b];
+                         if (auto it = expectations_.find(owner_key); it != expectations_.end()) {
+                           it->second.adds -= skipped;
+                         }
+                         return;
+                       }
+                       create_pods_slow_start(owner_key, prototype, *rest, batch + 1);
+                     });
+  }
+}
+
+// ---- ReplicaSet ------------------------------------------------------------------------------
+
+void ControllerManager::sync_replicaset(const std::string& key) {
+  auto sep = key.find('/');
+  auto rs = replicasets_->get(key.substr(0, sep), key.substr(sep + 1));
+  if (rs == nullptr) return;
+  const std::string exp_key = "rs/" + key;
+  std::vector<const Pod*> owned = owned_pods(rs->metadata.uid);
+  std::vector<const Pod*> active;
+  for (const Pod* p : owned) {
+    if (is_pod_active(*p)) active.push_back(p);
+  }
+  if (expectations_satisfied(exp_key) && !rs->metadata.being_deleted()) {
+    ReplicaSetDiff diff = replica_set_diff(*rs, active, active, sim_.now());
+    if (diff.creates > 0) {
+      expectations_[exp_key] = Expectations{diff.creates, 0, sim_.now()};
+      Pod prototype = pod_from_template(rs->spec.template_, rs->metadata, "ReplicaSet", "apps/v1");
+      create_pods_slow_start(exp_key, prototype, slow_start_batches(diff.creates), 0);
+    } else if (!diff.deletes.empty()) {
+      expectations_[exp_key] =
+          Expectations{0, static_cast<std::int32_t>(diff.deletes.size()), sim_.now()};
+      for (const Pod* p : diff.deletes) {
+        pods_deleted_.add();
+        api_.delete_pod(client_, p->metadata.namespace_, p->metadata.name, std::nullopt,
+                        [this, exp_key](const sim::Status& s) {
+                          if (!s.ok()) observe(exp_key, false);
+                        });
+      }
+    }
+  }
+  ReplicaSetStatus status = replica_set_status(*rs, owned, sim_.now());
+  status.observed_generation = rs->metadata.generation;
+  const ReplicaSetStatus& cur = rs->status;
+  if (status.replicas != cur.replicas || status.ready_replicas != cur.ready_replicas ||
+      status.available_replicas != cur.available_replicas ||
+      status.fully_labeled_replicas != cur.fully_labeled_replicas ||
+      status.terminating_replicas != cur.terminating_replicas ||
+      status.observed_generation != cur.observed_generation) {
+    api_.patch<ReplicaSet>(client_, rs->metadata.namespace_, rs->metadata.name,
+                           [status](ReplicaSet& r) {
+                             r.status.replicas = status.replicas;
+                             r.status.fully_labeled_replicas = status.fully_labeled_replicas;
+                             r.status.ready_replicas = status.ready_replicas;
+                             r.status.available_replicas = status.available_replicas;
+                             r.status.terminating_replicas = status.terminating_replicas;
+                             r.status.observed_generation = status.observed_generation;
+                             return true;
+                           });
+  }
+  if (auto next = next_availability_change(*rs, owned, sim_.now())) {
+    rs_queue_->add_after(key, *next - sim_.now());
+  }
+}
+
+// ---- Deployment ------------------------------------------------------------------------------
+
+void ControllerManager::sync_deployment(const std::string& key) {
+  auto sep = key.find('/');
+  auto d = deployments_->get(key.substr(0, sep), key.substr(sep + 1));
+  if (d == nullptr) return;
+  deployment_key_by_uid_[d->metadata.uid] = key;
+  const sim::Time now = sim_.now();
+  auto owned = owned_replicasets(d->metadata.uid);
+  std::vector<const ReplicaSet*> all;
+  for (const auto& rs : owned) all.push_back(rs.get());
+  const ReplicaSet* new_rs = find_new_replica_set(*d, all);
+  std::vector<const ReplicaSet*> olds;
+  for (const ReplicaSet* rs : all) {
+    if (rs != new_rs) olds.push_back(rs);
+  }
+
+  auto apply_scales = [&](const std::vector<ScaleDecision>& scales) {
+    for (const ScaleDecision& s : scales) {
+      ReplicaSet copy = *s.rs;
+      apply_scale(copy, s);
+      const std::int64_t rv = s.rs->metadata.resource_version;
+      api_.update<ReplicaSet>(client_, std::move(copy), rv, [this, key](const sim::Status& st) {
+        if (!st.ok()) deployment_queue_->add_after(key, sim::kSecond);
+      });
+    }
+  };
+  auto write_status = [&](const ReplicaSet* current_new) {
+    DeploymentStatus status = deployment_status(*d, all, current_new, now);
+    status.observed_generation = d->metadata.generation;
+    const DeploymentStatus& cur = d->status;
+    bool same = status.replicas == cur.replicas && status.updated_replicas == cur.updated_replicas &&
+                status.ready_replicas == cur.ready_replicas &&
+                status.available_replicas == cur.available_replicas &&
+                status.unavailable_replicas == cur.unavailable_replicas &&
+                status.observed_generation == cur.observed_generation &&
+                status.conditions.size() == cur.conditions.size();
+    if (same) {
+      for (std::size_t i = 0; i < status.conditions.size(); ++i) {
+        const Condition& a = status.conditions[i];
+        const Condition& b = cur.conditions[i];
+        same = same && a.type == b.type && a.status == b.status && a.reason == b.reason;
+      }
+    }
+    if (!same) {
+      api_.patch<Deployment>(client_, d->metadata.namespace_, d->metadata.name,
+                             [status](Deployment& dep) {
+                               dep.status = status;
+                               return true;
+                             });
+    }
+    if (auto check = progress_deadline_check_time(*d, status)) {
+      deployment_queue_->add_after(key, std::max<sim::Duration>(*check - now, sim::kSecond));
+    }
+  };
+
+  if (d->metadata.being_deleted() || d->spec.paused) {
+    write_status(new_rs);
+    return;
+  }
+  if (new_rs != nullptr && is_scaling_event(*d, all)) {
+    apply_scales(proportional_scale(*d, new_rs, olds));
+    write_status(new_rs);
+    return;
+  }
+  if (new_rs == nullptr) {
+    if (d->spec.strategy == DeploymentStrategyType::kRecreate) {
+      RecreateStep step = recreate_step(*d, nullptr, olds, false);
+      if (!step.scales.empty()) {
+        apply_scales(step.scales);
+        write_status(nullptr);
+        return;
+      }
+      std::vector<const Pod*> others;
+      for (const ReplicaSet* rs : olds) {
+        for (const Pod* p : owned_pods(rs->metadata.uid)) others.push_back(p);
+      }
+      if (old_pods_running(olds, others)) {
+        write_status(nullptr);
+        return;
+      }
+    }
+    ReplicaSet rs = make_new_replica_set(*d, olds, now);
+    rs.metadata.uid = api_.new_uid();
+    api_.create<ReplicaSet>(client_, std::move(rs), [this, key](const sim::Status& st) {
+      if (!st.ok()) deployment_queue_->add_after(key, sim::kSecond);
+    });
+    write_status(nullptr);
+    return;
+  }
+  {
+    ReplicaSet annotated = *new_rs;
+    if (update_new_replica_set_annotations(*d, annotated, max_revision(olds) + 1)) {
+      api_.update<ReplicaSet>(client_, std::move(annotated), new_rs->metadata.resource_version);
+    }
+  }
+  if (d->spec.strategy == DeploymentStrategyType::kRecreate) {
+    std::vector<const Pod*> others;
+    for (const ReplicaSet* rs : olds) {
+      for (const Pod* p : owned_pods(rs->metadata.uid)) others.push_back(p);
+    }
+    RecreateStep step = recreate_step(*d, new_rs, olds, old_pods_running(olds, others));
+    apply_scales(step.scales);
+  } else {
+    RolloutStep step = rolling_update_step(*d, *new_rs, olds);
+    apply_scales(step.scales);
+    for (const ReplicaSet* rs : step.cleanup) {
+      api_.remove<ReplicaSet>(client_, rs->metadata.namespace_, rs->metadata.name);
+    }
+  }
+  write_status(new_rs);
+}
+
+sim::Status ControllerManager::rollback(std::string_view namespace_, std::string_view name,
+                                        std::int64_t revision) {
+  auto d = deployments_->get(namespace_, name);
+  if (d == nullptr) {
+    return sim::Status::not_found("deployments \"" + std::string(name) + "\" not found");
+  }
+  auto owned = owned_replicasets(d->metadata.uid);
+  std::vector<const ReplicaSet*> all;
+  for (const auto& rs : owned) all.push_back(rs.get());
+  Deployment copy = *d;
+  switch (models::rollback(copy, all, revision)) {
+    case RollbackResult::kRevisionNotFound:
+      return sim::Status::not_found("unable to find specified revision " + std::to_string(revision) +
+                                    " in history");
+    case RollbackResult::kTemplateUnchanged:
+      return sim::Status();
+    case RollbackResult::kDone:
+      break;
+  }
+  ++copy.metadata.generation;
+  api_.update<Deployment>(client_, std::move(copy), d->metadata.resource_version);
+  return sim::Status();
+}
+
+// ---- Job, NodeLifecycle, PodGC ---------------------------------------------------------------
+
+void ControllerManager::sync_job(const std::string&) {}
+// upstream monitorNodeHealth, every node-monitor-period.
+void ControllerManager::monitor_nodes() {
+  NodeHealth& nh = *node_health_;
+  const sim::Time now = sim_.now();
+  std::map<std::string, std::vector<std::optional<ConditionStatus>>> ready_by_zone;
+  for (const auto& [key, node] : nodes_->cache()) {
+    const std::string& name = node->metadata.name;
+    auto lease = leases_->get(kNodeLeaseNamespace, name);
+    models::NodeHealth& health = nh.health[name];
+    NodeHealthResult r = try_update_node_health(health, *node, lease.get(), now, nh.config);
+    if (r.status_changed) {
+      api_.patch<Node>(client_, "", name, [conditions = r.conditions](Node& n) {
+        n.status.conditions = conditions;
+        return true;
+      });
+    }
+    const std::string zone = zone_key(*node);
+    nh.tracker.ensure_zone(zone, now);
+    if (!excluded_from_disruption_checks(*node)) {
+      ready_by_zone[zone].push_back(r.current_ready ? std::optional(r.current_ready->status)
+                                                    : std::nullopt);
+    }
+    switch (taint_eviction_action(*node, r.observed_ready.status)) {
+      case TaintEvictionAction::kSwapToNotReady:
+      case TaintEvictionAction::kSwapToUnreachable:
+        if (auto update = no_execute_taint_update(*node, now)) patch_taints(name, *update);
+        break;
+      case TaintEvictionAction::kQueueForTainting:
+        if (ZoneTaintQueue* q = nh.tracker.queue(zone)) {
+          mark_node_for_tainting(*q, *node, r.observed_ready.status, now);
+        }
+        break;
+      case TaintEvictionAction::kMarkReachable: {
+        TaintUpdate update;
+        for (const Taint& t : node->spec.taints) {
+          if (t.effect == TaintEffect::kNoExecute &&
+              (t.key == kTaintNodeNotReady || t.key == kTaintNodeUnreachable)) {
+            update.remove.push_back(t);
+          }
+        }
+        if (!update.empty()) patch_taints(name, update);
+        if (ZoneTaintQueue* q = nh.tracker.queue(zone)) q->remove(name);
+        break;
+      }
+      case TaintEvictionAction::kNone:
+        break;
+    }
+    if (should_mark_pods_not_ready(r.observed_ready.status, r.current_ready)) {
+      auto pods = nh.pods_by_node.find(name);
+      if (pods != nh.pods_by_node.end()) {
+        for (const auto& pod_key : pods->second) {
+          auto p = pods_->cache().find(pod_key);
+          if (p == pods_->cache().end() || !p->second->ready()) continue;
+          api_.patch<Pod>(client_, p->second->metadata.namespace_, p->second->metadata.name,
+                          [now](Pod& pod) {
+                            Condition c;
+                            c.type = std::string(kPodReady);
+                            c.status = ConditionStatus::kFalse;
+                            c.last_transition_time = now;
+                            return set_condition(pod.status.conditions, std::move(c));
+                          });
+        }
+      }
+    }
+  }
+  DisruptionTracker::Result d = nh.tracker.handle_disruption(ready_by_zone, now);
+  if (d.entered_full_disruption) {
+    for (const auto& [key, node] : nodes_->cache()) {
+      TaintUpdate update;
+      for (const Taint& t : node->spec.taints) {
+        if (t.effect == TaintEffect::kNoExecute &&
+            (t.key == kTaintNodeNotReady || t.key == kTaintNodeUnreachable)) {
+          update.remove.push_back(t);
+        }
+      }
+      if (!update.empty()) patch_taints(node->metadata.name, update);
+      if (ZoneTaintQueue* q = nh.tracker.queue(zone_key(*node))) q->remove(node->metadata.name);
+    }
+  }
+  if (d.exited_full_disruption) {
+    for (auto& [name, health] : nh.health) {
+      health.probe_timestamp = now;
+      health.ready_transition_timestamp = now;
+    }
+  }
+}
+
+// upstream doNoExecuteTaintingPass, every NodeEvictionPeriod (100 ms).
+void ControllerManager::taint_pass() {
+  NodeHealth& nh = *node_health_;
+  const sim::Time now = sim_.now();
+  for (const auto& [zone, state] : nh.tracker.states()) {
+    ZoneTaintQueue* q = nh.tracker.queue(zone);
+    if (q == nullptr || q->size() == 0) continue;
+    q->try_process(now, [&](std::string_view name) {
+      auto node = nodes_->get("", name);
+      if (node == nullptr) return true;
+      if (auto update = no_execute_taint_update(*node, now)) {
+        patch_taints(std::string(name), *update);
+      }
+      return true;
+    });
+  }
+}
+
+void ControllerManager::patch_taints(const std::string& node, const TaintUpdate& update) {
+  api_.patch<Node>(client_, "", node, [update](Node& n) {
+    std::vector<Taint> before = n.spec.taints;
+    apply_taint_update(n.spec.taints, update);
+    return n.spec.taints != before;
+  });
+}
+
+// NoSchedule tainting on every node change (upstream doNoScheduleTaintingPass), and the
+// taint eviction controller's reaction to NoExecute taints.
+void ControllerManager::on_node(const std::shared_ptr<const Node>& node) {
+  TaintUpdate update = no_schedule_taint_update(*node);
+  if (!update.empty()) patch_taints(node->metadata.name, update);
+  auto pods = node_health_->pods_by_node.find(node->metadata.name);
+  if (pods == node_health_->pods_by_node.end()) return;
+  for (const auto& key : pods->second) {
+    auto p = pods_->cache().find(key);
+    if (p != pods_->cache().end()) evict_if_needed(*node, *p->second);
+  }
+}
+
+// upstream tainteviction processPodOnNode: delete at once, after the smallest
+// tolerationSeconds (counted from when the controller first saw the taint), or never.
+void ControllerManager::evict_if_needed(const Node& node, const Pod& pod) {
+  NodeHealth& nh = *node_health_;
+  const std::string key = key_of(pod);
+  auto existing = nh.evictions.find(key);
+  auto cancel = [&] {
+    if (existing != nh.evictions.end()) {
+      sim_.cancel(existing->second.event);
+      nh.evictions.erase(existing);
+    }
+  };
+  if (pod.terminal() || pod.metadata.being_deleted()) {
+    cancel();
+    return;
+  }
+  NoExecuteDecision decision = no_execute_decision(node.spec.taints, pod.spec.tolerations);
+  const sim::Time now = sim_.now();
+  switch (decision.kind) {
+    case NoExecuteDecision::Kind::kNoTaints:
+    case NoExecuteDecision::Kind::kTolerateForever:
+      cancel();
+      return;
+    case NoExecuteDecision::Kind::kEvictNow:
+      cancel();
+      evict(pod.metadata.namespace_, pod.metadata.name);
+      return;
+    case NoExecuteDecision::Kind::kEvictAfter: {
+      sim::Time created = now;
+      if (existing != nh.evictions.end()) {
+        created = existing->second.created;
+        if (created + decision.delay >= existing->second.trigger) return;  // keep the earlier
+        sim_.cancel(existing->second.event);
+      }
+      const sim::Time trigger = std::max(now, created + decision.delay);
+      NodeHealth::Eviction e;
+      e.created = created;
+      e.trigger = trigger;
+      e.event = sim_.schedule_at(trigger, [this, k = std::make_shared<std::string>(key)] {
+        node_health_->evictions.erase(*k);
+        auto sep = k->find('/');
+        evict(k->substr(0, sep), k->substr(sep + 1));
+      });
+      nh.evictions[key] = e;
+      return;
+    }
+  }
+}
+
+void ControllerManager::evict(const std::string& namespace_, const std::string& name) {
+  const sim::Time now = sim_.now();
+  evictions_.add();
+  api_.patch<Pod>(client_, namespace_, name, [now](Pod& p) {
+    Condition c;
+    c.type = std::string(kPodDisruptionTarget);
+    c.status = ConditionStatus::kTrue;
+    c.last_transition_time = now;
+    c.reason = "DeletionByTaintManager";
+    return set_condition(p.status.conditions, std::move(c));
+  });
+  api_.delete_pod(client_, namespace_, name);
+}
+void ControllerManager::gc_pods() {}
+
+}  // namespace kubesim::models

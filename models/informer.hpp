@@ -1,0 +1,124 @@
+// Informer<T>: a component's watch on one kind, as client-go's shared informer gives it —
+// a local cache that lags the API server by the watch delay, and add/update/delete handlers
+// called in resourceVersion order.
+//
+// On construction it lists the current objects (watch from resourceVersion 0: every object
+// as ADDED) and follows changes; each change reaches the informer after one draw of the API
+// server's watch delay, but never before an earlier change (per-watcher order is kept, as
+// on one HTTP/2 watch stream). The cache is updated before the handlers run, so a handler
+// reading the cache sees the new state. Handlers get the immutable snapshots the store
+// shares: no copies.
+//
+// A filter makes it a filtered watch (label/field selector): objects entering the filter
+// arrive as adds, objects leaving it as deletes.
+//
+// Not thread-safe. Destroying the informer cancels its watch and pending deliveries.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "models/api_server.hpp"
+#include "models/object_store.hpp"
+#include "sim/simulation.hpp"
+
+namespace kubesim::models {
+
+template <typename T>
+class Informer {
+ public:
+  using Ptr = std::shared_ptr<const T>;
+  struct Handlers {
+    std::function<void(const Ptr&)> on_add;
+    std::function<void(const Ptr& old_object, const Ptr& new_object)> on_update;
+    std::function<void(const Ptr& last)> on_delete;
+  };
+
+  Informer(ApiServer& api, Handlers handlers, typename ObjectStore<T>::Filter filter = {})
+      : api_(api), sim_(api.simulation()), store_(api.store<T>()), handlers_(std::move(handlers)) {
+    auto id = store_.watch(0, std::move(filter), [this](const WatchEvent<T>& e) { enqueue(e); });
+    watch_ = id.ok() ? id.value() : 0;
+  }
+  ~Informer() {
+    if (watch_ != 0) store_.cancel_watch(watch_);
+    if (drain_.valid()) sim_.cancel(drain_);
+  }
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  Ptr get(std::string_view namespace_, std::string_view name) const {
+    auto it = cache_.find(object_key(namespace_, name));
+    return it == cache_.end() ? nullptr : it->second;
+  }
+  // The cached objects by "namespace/name" key (sorted).
+  const std::map<std::string, Ptr, std::less<>>& cache() const { return cache_; }
+  // Changes committed but not yet delivered.
+  std::size_t lag() const { return queue_.size(); }
+
+ private:
+  struct Delivery {
+    sim::Time at;
+    WatchEvent<T> event;
+  };
+
+  void enqueue(const WatchEvent<T>& e) {
+    sim::Time at = sim_.now() + api_.draw_watch_delay();
+    if (!queue_.empty() && at < queue_.back().at) at = queue_.back().at;
+    queue_.push_back(Delivery{at, e});
+    if (!drain_.valid() || !sim_.is_pending(drain_)) {
+      drain_ = sim_.schedule_at(at, [this] { drain(); });
+    }
+  }
+
+  void drain() {
+    drain_ = sim::EventHandle();
+    while (!queue_.empty() && queue_.front().at <= sim_.now()) {
+      WatchEvent<T> e = std::move(queue_.front().event);
+      queue_.pop_front();
+      deliver(e);
+    }
+    if (!queue_.empty() && !drain_.valid()) {
+      drain_ = sim_.schedule_at(queue_.front().at, [this] { drain(); });
+    }
+  }
+
+  void deliver(const WatchEvent<T>& e) {
+    const std::string key = object_key(e.object->metadata.namespace_, e.object->metadata.name);
+    switch (e.type) {
+      case WatchEventType::kAdded:
+      case WatchEventType::kModified: {
+        auto [it, inserted] = cache_.try_emplace(key, e.object);
+        if (inserted) {
+          if (handlers_.on_add) handlers_.on_add(e.object);
+        } else {
+          Ptr old = std::move(it->second);
+          it->second = e.object;
+          if (handlers_.on_update) handlers_.on_update(old, e.object);
+        }
+        break;
+      }
+      case WatchEventType::kDeleted: {
+        auto it = cache_.find(key);
+        if (it != cache_.end()) cache_.erase(it);
+        if (handlers_.on_delete) handlers_.on_delete(e.object);
+        break;
+      }
+    }
+  }
+
+  ApiServer& api_;
+  sim::Simulation& sim_;
+  ObjectStore<T>& store_;
+  Handlers handlers_;
+  typename ObjectStore<T>::WatchId watch_ = 0;
+  std::map<std::string, Ptr, std::less<>> cache_;
+  std::deque<Delivery> queue_;
+  sim::EventHandle drain_;
+};
+
+}  // namespace kubesim::models

@@ -1,0 +1,344 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <set>
+
+#include "models/quantity.hpp"
+#include "models/resources.hpp"
+#include "models/taints.hpp"
+#include "scenarios/cluster_spec.hpp"
+#include "scenarios/distribution_reader.hpp"
+#include "scenarios/scheduler_config.hpp"
+
+namespace kubesim::scenarios {
+namespace {
+
+// A quantity field in the resource's unit (milli-CPU for cpu, bytes for memory...).
+std::optional<std::int64_t> quantity(FieldReader& r, std::string_view key,
+                                     std::string_view resource, bool required = false) {
+  auto text = r.string(key, required);
+  if (!text) return std::nullopt;
+  auto value = models::parse_resource_value(resource, *text);
+  if (!value.ok()) {
+    r.error(key, value.status().message(), "quantities look like 500m, 2, 1.5, 16Gi, 1e3");
+    return std::nullopt;
+  }
+  return value.value();
+}
+
+models::Labels read_labels(FieldReader& r, std::string_view key) {
+  models::Labels labels;
+  auto node = r.raw(key);
+  if (!node) return labels;
+  if (!node->IsMap()) {
+    r.error(key, "expected a mapping of label keys to values");
+    return labels;
+  }
+  for (const auto& kv : *node) {
+    const std::string k = kv.first.as<std::string>();
+    const std::string v = kv.second.IsScalar() ? kv.second.as<std::string>() : std::string();
+    if (auto s = models::validate_label_key(k); !s.ok()) {
+      r.error(key, "label key \"" + k + "\": " + s.message());
+      continue;
+    }
+    if (auto s = models::validate_label_value(v); !s.ok()) {
+      r.error(key, "label \"" + k + "\" value \"" + v + "\": " + s.message());
+      continue;
+    }
+    labels.set(k, v);
+  }
+  return labels;
+}
+
+std::vector<models::Taint> read_taints(FieldReader& r) {
+  std::vector<models::Taint> taints;
+  auto list = r.list_of_maps("taints");
+  if (!list) return taints;
+  for (auto& t : *list) {
+    models::Taint taint;
+    taint.key = t.string("key", true).value_or("");
+    taint.value = t.string("value").value_or("");
+    if (auto effect = t.one_of("effect", {"NoSchedule", "PreferNoSchedule", "NoExecute"}, true)) {
+      taint.effect = models::parse_taint_effect(*effect).value();
+    }
+    if (auto s = models::validate_taint(taint); !s.ok() && !taint.key.empty()) {
+      t.error_here(s.message());
+    }
+    t.finish();
+    taints.push_back(std::move(taint));
+  }
+  if (auto s = models::validate_taints(taints); !s.ok()) r.error("taints", s.message());
+  return taints;
+}
+
+void read_images(FieldReader& r, std::string_view key, std::vector<models::ContainerImage>* images,
+                 std::map<std::string, std::int64_t>* sizes) {
+  auto list = r.list_of_maps(key);
+  if (!list) return;
+  for (auto& i : *list) {
+    auto name = i.string("name", true);
+    auto size = quantity(i, "size", "memory", true);
+    i.finish();
+    if (!name || !size) continue;
+    if (images != nullptr) images->push_back(models::ContainerImage{{*name}, *size});
+    if (sizes != nullptr) (*sizes)[*name] = *size;
+  }
+}
+
+models::KubeletConfig read_kubelet(FieldReader& k) {
+  models::KubeletConfig c;
+  if (auto bw = quantity(k, "imagePullBandwidth", "memory")) {
+    if (*bw <= 0) {
+      k.error("imagePullBandwidth", "must be positive (bytes per second)");
+    } else {
+      c.image_pull_bytes_per_second = static_cast<double>(*bw);
+    }
+  }
+  if (auto d = read_duration_distribution(k, "imagePullLatency")) c.image_pull_latency = *d;
+  if (auto d = read_duration_distribution(k, "containerStartLatency")) c.container_start_latency = *d;
+  if (auto d = read_duration_distribution(k, "podStopLatency")) c.pod_stop_latency = *d;
+  if (auto d = k.duration("readinessDelay", 0)) c.readiness_delay = *d;
+  if (auto d = k.duration("leaseDuration", sim::kSecond)) c.lease_duration = *d;
+  if (auto d = k.duration("statusReportFrequency", sim::kSecond)) c.node_status_report_frequency = *d;
+  if (auto qps = k.number("kubeAPIQPS", 0.001, 1e6)) c.rate_limit.qps = *qps;
+  if (auto burst = k.integer("kubeAPIBurst", 1, 1'000'000)) c.rate_limit.burst = static_cast<int>(*burst);
+  k.finish();
+  return c;
+}
+
+std::optional<models::NodePool> read_pool(FieldReader& p, std::int64_t default_image_bytes) {
+  models::NodePool pool;
+  pool.name = p.string("name", true).value_or("");
+  if (!pool.name.empty()) {
+    if (auto s = models::validate_dns1123_subdomain(pool.name + "-0"); !s.ok()) {
+      p.error("name", "node names \"" + pool.name + "-<i>\" would be invalid: " + s.message());
+    }
+  }
+  pool.count = static_cast<std::int32_t>(p.integer("count", 0, 1'000'000, true).value_or(0));
+  pool.instance_type = p.string("instanceType").value_or("");
+  if (auto cpu = quantity(p, "cpu", "cpu", true)) pool.capacity.cpu_milli = *cpu;
+  if (auto mem = quantity(p, "memory", "memory", true)) pool.capacity.memory = *mem;
+  pool.capacity.ephemeral_storage =
+      quantity(p, "ephemeralStorage", "ephemeral-storage").value_or(100LL * 1024 * 1024 * 1024);
+  pool.capacity.pods = p.integer("maxPods", 1, 10'000).value_or(110);
+  if (auto reserved = p.map("reserved")) {
+    pool.reserved.cpu_milli = quantity(*reserved, "cpu", "cpu").value_or(0);
+    pool.reserved.memory = quantity(*reserved, "memory", "memory").value_or(0);
+    pool.reserved.ephemeral_storage =
+        quantity(*reserved, "ephemeralStorage", "ephemeral-storage").value_or(0);
+    reserved->finish();
+  }
+  if (auto gpu = p.map("gpu")) {
+    models::GpuSpec g;
+    g.model = gpu->string("model", true).value_or("");
+    g.count = static_cast<std::int32_t>(gpu->integer("count", 0, 64, true).value_or(0));
+    g.memory_mib = gpu->integer("memoryMiB", 0, 1'000'000).value_or(0);
+    if (auto ic = gpu->one_of("interconnect", {"none", "pcie", "nvlink", "nvswitch"})) {
+      g.interconnect = *ic == "nvswitch"  ? models::GpuInterconnect::kNvSwitch
+                       : *ic == "nvlink" ? models::GpuInterconnect::kNvLinkHybridCubeMesh
+                       : *ic == "none"   ? models::GpuInterconnect::kNone
+                                         : models::GpuInterconnect::kPcie;
+      if (g.interconnect == models::GpuInterconnect::kNvLinkHybridCubeMesh && g.count != 8) {
+        gpu->error("interconnect", "the nvlink (DGX-1 hybrid cube-mesh) topology has 8 GPUs",
+                   "use nvswitch or pcie for other counts");
+      }
+    }
+    g.nvlinks_per_gpu =
+        static_cast<std::int32_t>(gpu->integer("nvlinksPerGpu", 1, 64).value_or(12));
+    if (!g.model.empty()) {
+      if (auto s = models::validate_label_value(g.model); !s.ok()) {
+        gpu->error("model", "becomes the nvidia.com/gpu.product label: " + s.message());
+      }
+    }
+    gpu->finish();
+    pool.capacity.gpu = g.count;
+    pool.gpu = g;
+  }
+  pool.labels = read_labels(p, "labels");
+  pool.taints = read_taints(p);
+  if (auto zones = p.raw("zones")) {
+    pool.zones.clear();
+    if (!zones->IsSequence() || zones->size() == 0) {
+      p.error("zones", "expected a non-empty list of zone names");
+    } else {
+      for (const auto& z : *zones) pool.zones.push_back(z.as<std::string>());
+    }
+  }
+  pool.region = p.string("region").value_or("region-1");
+  pool.racks_per_zone = static_cast<std::int32_t>(p.integer("racksPerZone", 1, 100'000).value_or(1));
+  pool.cost_per_hour = p.number("costPerHour", 0, 1e9).value_or(0);
+  read_images(p, "images", &pool.images, nullptr);
+  if (auto k = p.map("kubelet")) {
+    pool.kubelet = read_kubelet(*k);
+  }
+  pool.kubelet.default_image_bytes = default_image_bytes;
+  p.finish();
+  return pool;
+}
+
+}  // namespace
+
+ClusterSpec read_cluster_spec(FieldReader& cluster) {
+  ClusterSpec spec;
+  const std::int64_t default_image =
+      quantity(cluster, "defaultImageSize", "memory").value_or(500LL * 1024 * 1024);
+  read_images(cluster, "images", nullptr, &spec.image_bytes);
+  if (auto pools = cluster.list_of_maps("nodePools", true)) {
+    std::set<std::string> names;
+    for (auto& p : *pools) {
+      auto pool = read_pool(p, default_image);
+      if (!pool) continue;
+      if (!names.insert(pool->name).second) {
+        p.error("name", "duplicate node pool name \"" + pool->name + "\"");
+      }
+      if (!(pool->reserved.fits_in(pool->capacity))) {
+        p.error("reserved", "reserves more than the node has");
+      }
+      spec.node_pools.push_back(std::move(*pool));
+    }
+  }
+  cluster.finish();
+  return spec;
+}
+
+ControlPlaneSpec read_control_plane_spec(FieldReader& cp, const std::string& base_dir) {
+  ControlPlaneSpec spec;
+  spec.scheduler = default_scheduler_config();
+  if (auto api = cp.map("apiServer")) {
+    auto& l = spec.api_server.limits;
+    l.replicas = static_cast<int>(api->integer("replicas", 1, 64).value_or(1));
+    l.max_requests_inflight =
+        static_cast<int>(api->integer("maxRequestsInflight", 0, 1'000'000).value_or(400));
+    l.max_mutating_requests_inflight =
+        static_cast<int>(api->integer("maxMutatingRequestsInflight", 0, 1'000'000).value_or(200));
+    if (auto d = read_duration_distribution(*api, "watchDelay")) spec.api_server.watch_delay = *d;
+    if (auto lat = api->map("latency")) {
+      static const std::vector<std::pair<const char*, models::ApiVerb>> kVerbs = {
+          {"get", models::ApiVerb::kGet},       {"list", models::ApiVerb::kList},
+          {"create", models::ApiVerb::kCreate}, {"update", models::ApiVerb::kUpdate},
+          {"patch", models::ApiVerb::kPatch},   {"delete", models::ApiVerb::kDelete}};
+      for (const auto& [name, verb] : kVerbs) {
+        if (auto d = read_duration_distribution(*lat, name)) {
+          l.latency[static_cast<std::size_t>(verb)] = *d;
+        }
+      }
+      lat->finish();
+    }
+    api->finish();
+  }
+  if (auto etcd = cp.map("etcd")) {
+    auto& e = spec.api_server.etcd;
+    e.members = static_cast<int>(etcd->integer("members", 1, 7).value_or(3));
+    if (auto d = read_duration_distribution(*etcd, "commitLatency")) e.commit_latency = *d;
+    e.max_batch_proposals =
+        static_cast<int>(etcd->integer("maxBatchProposals", 1, 1'000'000).value_or(70));
+    if (auto q = quantity(*etcd, "quotaBackendBytes", "memory")) e.quota_backend_bytes = *q;
+    if (auto h = etcd->duration("heartbeatInterval", sim::kMillisecond)) e.heartbeat_interval = *h;
+    e.election_ticks = static_cast<int>(etcd->integer("electionTicks", 1, 1000).value_or(10));
+    etcd->finish();
+  }
+  if (auto s = cp.map("scheduler")) {
+    if (auto inline_config = s->raw("config")) {
+      Diagnostics* diags = s->diagnostics();
+      if (auto config = read_scheduler_config(*inline_config, s->file(), *diags)) {
+        spec.scheduler = *config;
+      }
+    }
+    if (auto file = s->string("configFile")) {
+      if (s->has("config")) {
+        s->error("configFile", "give either config or configFile, not both");
+      } else {
+        std::filesystem::path path(*file);
+        if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+          s->error("configFile", "cannot open " + path.string(),
+                   "relative paths are from the scenario file's directory");
+        } else {
+          std::ostringstream text;
+          text << in.rdbuf();
+          auto docs = load_yaml_documents(text.str(), path.string(), *s->diagnostics());
+          if (docs && docs->size() != 1) {
+            s->error("configFile", path.string() + " must hold exactly one YAML document");
+          } else if (docs) {
+            if (auto config = read_scheduler_config(docs->front(), path.string(), *s->diagnostics())) {
+              spec.scheduler = *config;
+            }
+          }
+        }
+      }
+    }
+    if (auto d = read_duration_distribution(*s, "decisionLatency")) {
+      spec.scheduler_decision_latency = *d;
+    }
+    s->finish();
+  }
+  if (auto cm = cp.map("controllerManager")) {
+    auto& c = spec.controller_manager;
+    if (auto d = cm->duration("nodeMonitorPeriod", sim::kMillisecond)) c.node_monitor_period = *d;
+    if (auto d = cm->duration("nodeMonitorGracePeriod", sim::kSecond)) c.node_monitor_grace_period = *d;
+    if (auto d = cm->duration("nodeStartupGracePeriod", sim::kSecond)) c.node_startup_grace_period = *d;
+    c.node_eviction_rate = cm->number("nodeEvictionRate", 0, 1e6).value_or(0.1);
+    c.secondary_node_eviction_rate = cm->number("secondaryNodeEvictionRate", 0, 1e6).value_or(0.01);
+    c.unhealthy_zone_threshold = cm->number("unhealthyZoneThreshold", 0, 1).value_or(0.55);
+    c.large_cluster_size_threshold =
+        static_cast<std::int32_t>(cm->integer("largeClusterSizeThreshold", 0, 1'000'000).value_or(50));
+    c.terminated_pod_gc_threshold = static_cast<std::int32_t>(
+        cm->integer("terminatedPodGCThreshold", 0, 100'000'000).value_or(12500));
+    c.default_not_ready_toleration_seconds =
+        cm->integer("defaultNotReadyTolerationSeconds", 0, 1'000'000'000).value_or(300);
+    c.default_unreachable_toleration_seconds =
+        cm->integer("defaultUnreachableTolerationSeconds", 0, 1'000'000'000).value_or(300);
+    if (auto qps = cm->number("kubeAPIQPS", 0.001, 1e6)) c.rate_limit.qps = *qps;
+    if (auto burst = cm->integer("kubeAPIBurst", 1, 1'000'000)) c.rate_limit.burst = static_cast<int>(*burst);
+    cm->finish();
+  }
+  cp.finish();
+  if (auto s = models::ApiServer::validate(spec.api_server); !s.ok()) {
+    cp.error_here(s.message());
+  }
+  return spec;
+}
+
+std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults) {
+  std::vector<FaultSpec> out;
+  for (auto& f : faults) {
+    FaultSpec spec;
+    spec.path = f.path();
+    spec.at = f.duration("at", 0, true).value_or(0);
+    auto type = f.one_of("type", {"nodeFailure", "etcdLeaderLoss", "etcdMemberLoss",
+                                  "apiServerReplicaLoss"},
+                         true);
+    spec.recover_after = f.duration("recoverAfter", 0);
+    if (type == "nodeFailure") {
+      spec.type = FaultType::kNodeFailure;
+      if (auto nodes = f.raw("nodes")) {
+        if (!nodes->IsSequence()) {
+          f.error("nodes", "expected a list of node names");
+        } else {
+          for (const auto& n : *nodes) spec.nodes.push_back(n.as<std::string>());
+        }
+      }
+      spec.count = static_cast<std::int32_t>(f.integer("count", 1, 1'000'000).value_or(0));
+      spec.pool = f.string("pool").value_or("");
+      spec.zone = f.string("zone").value_or("");
+      const int ways = (spec.nodes.empty() ? 0 : 1) + (spec.count > 0 ? 1 : 0) + (spec.zone.empty() ? 0 : 1);
+      if (ways != 1) {
+        f.error_here("a nodeFailure names its nodes one way: nodes, count (with optional pool) or zone");
+      }
+    } else if (type == "etcdLeaderLoss") {
+      spec.type = FaultType::kEtcdLeaderLoss;
+    } else if (type == "etcdMemberLoss") {
+      spec.type = FaultType::kEtcdMemberLoss;
+      spec.member = static_cast<std::int32_t>(f.integer("member", 0, 6, true).value_or(0));
+    } else if (type == "apiServerReplicaLoss") {
+      spec.type = FaultType::kApiServerReplicaLoss;
+      spec.replica = static_cast<std::int32_t>(f.integer("replica", 0, 63, true).value_or(0));
+    }
+    f.finish();
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+}  // namespace kubesim::scenarios

@@ -1,0 +1,47 @@
+// The cluster, control-plane and fault sections of a Scenario (spec.cluster,
+// spec.controlPlane, spec.faults), read from YAML into model configurations.
+// docs/scenarios.md documents every field.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/api_server.hpp"
+#include "models/cluster.hpp"
+#include "models/controller_manager.hpp"
+#include "models/node_pool.hpp"
+#include "policies/scheduler_profile.hpp"
+#include "scenarios/yaml_reader.hpp"
+#include "sim/random.hpp"
+#include "sim/time.hpp"
+
+namespace kubesim::scenarios {
+
+struct ClusterSpec {
+  std::vector<models::NodePool> node_pools;
+  std::map<std::string, std::int64_t> image_bytes;  // image → size in bytes
+};
+
+using ControllerManagerSpec = models::ControllerManagerConfig;
+
+struct ControlPlaneSpec {
+  models::ApiServerConfig api_server;
+  policies::SchedulerConfig scheduler;  // default_scheduler_config() unless given
+  sim::Distribution scheduler_decision_latency = sim::Distribution::constant(0);
+  ControllerManagerSpec controller_manager;
+};
+
+using FaultSpec = models::Fault;
+using FaultType = models::FaultType;
+
+// Readers; each reports problems to the reader's diagnostics and returns what it could read.
+ClusterSpec read_cluster_spec(FieldReader& cluster);
+ControlPlaneSpec read_control_plane_spec(FieldReader& control_plane, const std::string& base_dir);
+std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults);
+
+}  // namespace kubesim::scenarios
