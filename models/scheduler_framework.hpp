@@ -24,10 +24,21 @@
 // and stop at the same count). Ties are broken by policies::select_host with the
 // scheduler's own random stream.
 //
+// Failure text: ScheduleResult::fit_error is upstream's FitError.Error() ("0/N nodes are
+// available: <count reason, ...>. <PostFilter message>."); docs/policies.md has the rules.
+//
+// Hot path: besides the upstream extension points, Plugin has three kubesim hooks that only
+// make the per-node loops cheaper and must agree with filter()/score(): filter_passes()
+// (answer Filter without building a status), filter_passes_all() (drop a plugin from this
+// cycle's node loop) and score_nodes() (score every feasible node in one call). Nodes are
+// visited in the Snapshot's order from a rotating start index, so each NodeInfo is cold;
+// its hot fields come first and the Filter loop prefetches ahead.
+//
 // Not thread-safe; one Framework per profile, used by one scheduler.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,16 +71,27 @@ std::string_view to_string(Code code);
 // "node(s) didn't match Pod's node affinity/selector", ...). Success carries no allocation.
 struct PluginStatus {
   Code code = Code::kSuccess;
-  std::string plugin;   // who said it (filled by the framework when empty)
+  std::string plugin;  // who said it (filled by the framework when empty)
   std::string reason;
+  // Further reasons of the same answer (NodeResourcesFit: "Insufficient cpu" and
+  // "Insufficient memory"); FitError counts each reason separately. Usually empty.
+  std::vector<std::string> more_reasons;
+
+  // upstream Status.Message(): the reasons joined by ", ".
+  std::string message() const;
 
   static PluginStatus success() { return {}; }
-  static PluginStatus skip() { return {Code::kSkip, {}, {}}; }
+  static PluginStatus skip() { return {Code::kSkip, {}, {}, {}}; }
   static PluginStatus unschedulable(std::string reason, bool unresolvable = false) {
-    return {unresolvable ? Code::kUnschedulableAndUnresolvable : Code::kUnschedulable, {},
-            std::move(reason)};
+    return {unresolvable ? Code::kUnschedulableAndUnresolvable : Code::kUnschedulable,
+            {},
+            std::move(reason),
+            {}};
   }
-  static PluginStatus error(std::string reason) { return {Code::kError, {}, std::move(reason)}; }
+  static PluginStatus error(std::string reason) {
+    return {Code::kError, {}, std::move(reason), {}};
+  }
+  static PluginStatus wait() { return {Code::kWait, {}, {}, {}}; }
   bool ok() const { return code == Code::kSuccess; }
   bool is_skip() const { return code == Code::kSkip; }
   bool is_rejected() const {
@@ -79,67 +101,131 @@ struct PluginStatus {
 
 // ---- Pods and nodes as the scheduler sees them -------------------------------------------
 
-// A pod with what every cycle needs precomputed once (upstream framework.PodInfo).
-struct PodInfo {
-  std::shared_ptr<const Pod> pod;
-  ResourceList requests;           // pod->requests(): real requests (Fit filter, Balanced)
-  std::int64_t non_zero_milli_cpu = 0;  // non-zero requests (Fit scoring strategies)
-  std::int64_t non_zero_memory = 0;
-  bool has_affinity = false;               // pod (anti-)affinity of any kind
-  bool has_required_anti_affinity = false;
-
-  static PodInfo from(std::shared_ptr<const Pod> pod);
-  const std::string& key() const;  // namespace/name, computed once
-  std::string key_;
-};
-
+// One host port a pod asks for (upstream framework.HostPortInfo entry).
 struct HostPortInfo {
   std::string ip;  // "0.0.0.0" when unset
   std::string protocol;
   std::int32_t port = 0;
+  // upstream HostPortInfo.CheckConflict: same protocol and port, and the same IP or either
+  // one "0.0.0.0".
+  bool conflicts_with(const HostPortInfo& other) const;
+  friend bool operator==(const HostPortInfo&, const HostPortInfo&) = default;
+};
+
+// A pod with what every cycle needs precomputed once (upstream framework.PodInfo).
+struct PodInfo {
+  std::shared_ptr<const Pod> pod;
+  ResourceList requests;  // pod->requests(): real requests (Fit filter, Balanced)
+  // Non-zero requests (upstream NonMissingContainerRequests: a container without a cpu or
+  // memory request counts 100m / 200 MiB), as the Fit scoring strategies and
+  // NodeInfo.NonZeroRequested count them.
+  std::int64_t non_zero_milli_cpu = 0;
+  std::int64_t non_zero_memory = 0;
+  bool has_affinity = false;  // pod (anti-)affinity of any kind
+  bool has_required_anti_affinity = false;
+  // Host ports of the containers and init containers with hostPort > 0 (upstream
+  // schedutil.GetHostPorts / NodePorts getContainerPorts); "" host IP becomes "0.0.0.0".
+  std::vector<HostPortInfo> host_ports;
+
+  static PodInfo from(std::shared_ptr<const Pod> pod);
+  static std::shared_ptr<const PodInfo> make(std::shared_ptr<const Pod> pod) {
+    return std::make_shared<const PodInfo>(from(std::move(pod)));
+  }
+  const std::string& key() const { return key_; }  // namespace/name, computed once
+  std::string key_;
 };
 
 // The scheduler cache's aggregate of one node: the Node object plus the pods assigned or
 // assumed on it.
-class NodeInfo {
+class alignas(64) NodeInfo {
  public:
   const Node& node() const { return *node_; }
   const std::shared_ptr<const Node>& node_ptr() const { return node_; }
   const std::string& name() const { return node_->metadata.name; }
-  std::int32_t index() const { return index_; }  // position in Snapshot::nodes()
+  std::int32_t index() const;  // position in Snapshot::nodes(); -1 outside a Snapshot
 
-  const ResourceList& allocatable() const { return node_->status.allocatable; }
+  // A copy of node().status.allocatable kept beside the requests, so the Fit filter and the
+  // scoring strategies read one object per node (the hot path touches the Node only for
+  // taints and labels).
+  const ResourceList& allocatable() const { return allocatable_; }
+  bool unschedulable() const { return unschedulable_; }  // node().spec.unschedulable
+  bool has_taints() const { return has_taints_; }        // !node().spec.taints.empty()
+  // Some taint with effect NoSchedule or NoExecute / PreferNoSchedule.
+  bool has_hard_taints() const { return has_hard_taints_; }
+  bool has_prefer_no_schedule_taints() const { return has_prefer_taints_; }
   const ResourceList& requested() const { return requested_; }  // Σ real requests
   std::int64_t non_zero_milli_cpu() const { return non_zero_milli_cpu_; }
   std::int64_t non_zero_memory() const { return non_zero_memory_; }
   const std::vector<std::shared_ptr<const PodInfo>>& pods() const { return pods_; }
   std::int32_t pods_with_affinity() const { return pods_with_affinity_; }
-  std::int32_t pods_with_required_anti_affinity() const { return pods_with_required_anti_affinity_; }
+  std::int32_t pods_with_required_anti_affinity() const {
+    return pods_with_required_anti_affinity_;
+  }
   const std::vector<HostPortInfo>& used_ports() const { return used_ports_; }
   // GPU devices (indexes 0..allocatable.gpu-1) in use on the node; bit i = device i.
   // Nodes with more than 64 GPUs are not modelled (the loader rejects them).
   std::uint64_t gpus_in_use() const { return gpus_in_use_; }
   // Bumped on every change, so plugins may cache per-node derived data.
   std::uint64_t generation() const { return generation_; }
+  // Size of the image with that name on the node (names as the node reports them in
+  // status.images), nullopt when the node does not have it.
+  std::optional<std::int64_t> image_size(std::string_view name) const;
+  // The same by the Snapshot's image id (Snapshot::image_id); only for nodes in a Snapshot.
+  std::optional<std::int64_t> image_size(std::uint32_t image_id) const;
+  bool has_images() const { return has_images_; }
+  // 1.0 / allocatable cpu (milli) and memory, 0 when that is 0: lets the scoring
+  // strategies replace a division by a multiplication (they correct the quotient exactly).
+  double inverse_allocatable_cpu() const { return inv_alloc_cpu_; }
+  double inverse_allocatable_memory() const { return inv_alloc_mem_; }
+  // The node's nodeTree zone (upstream utilnode.GetZoneKey from the region and zone labels;
+  // "" without either).
+  const std::string& zone_key() const { return zone_key_; }
 
+  // REQUIRES: node non-null. Keeps the pods.
   void set_node(std::shared_ptr<const Node> node);
+  // Adds a pod (assigned or assumed). GPU devices: the pod's spec.gpu_device_ids are marked
+  // in use; a pod that requests nvidia.com/gpu but names no devices (bound without the
+  // GpuTopology plugin) is given the lowest free devices, as the kubelet's device manager
+  // would, so that the devices in use always add up to the GPUs requested.
   void add_pod(std::shared_ptr<const PodInfo> pod);
   // Removes the pod with that key; false when it is not on the node.
   bool remove_pod(std::string_view key);
 
  private:
   friend class Snapshot;
-  std::shared_ptr<const Node> node_;
+  void affinity_changed();
+  // Hot fields first, in the first four cache lines (the class is 64-byte aligned): what
+  // Filter and Score read for every node.
+  bool unschedulable_ = false;
+  bool has_taints_ = false;
+  bool has_hard_taints_ = false;
+  bool has_prefer_taints_ = false;
+  bool has_images_ = false;
+  std::uint8_t num_inline_images_ = 0;
   std::int32_t index_ = -1;
+  ResourceList allocatable_;
   ResourceList requested_;
+  double inv_alloc_cpu_ = 0;
+  double inv_alloc_mem_ = 0;
   std::int64_t non_zero_milli_cpu_ = 0;
   std::int64_t non_zero_memory_ = 0;
   std::vector<std::shared_ptr<const PodInfo>> pods_;
+  // The node's images by Snapshot id: the first few inline (no pointer to chase), the
+  // rest in image_ids_.
+  static constexpr std::size_t kInlineImages = 4;
+  std::uint32_t inline_image_ids_[kInlineImages] = {};
+  std::int64_t inline_image_sizes_[kInlineImages] = {};
+  std::shared_ptr<const Node> node_;
+  class Snapshot* owner_ = nullptr;
   std::int32_t pods_with_affinity_ = 0;
   std::int32_t pods_with_required_anti_affinity_ = 0;
   std::vector<HostPortInfo> used_ports_;
   std::uint64_t gpus_in_use_ = 0;
+  std::vector<std::uint64_t> pod_gpu_masks_;  // parallel to pods_
   std::uint64_t generation_ = 0;
+  std::vector<std::pair<std::string, std::int64_t>> images_;  // sorted by name
+  std::vector<std::pair<std::uint32_t, std::int64_t>> image_ids_;
+  std::string zone_key_;
 };
 
 // The cluster as one scheduling cycle sees it. The scheduler runtime keeps one Snapshot
@@ -156,22 +242,45 @@ class Snapshot {
   // Nodes in the order Filter visits them: upstream's nodeTree order — zones (the
   // topology.kubernetes.io/zone label, with region) in first-seen order, and nodes taken
   // round-robin one per zone. Recomputed after nodes are added or removed.
-  std::span<NodeInfo* const> nodes() const { return order_; }
-  std::size_t size() const { return order_.size(); }
+  std::span<NodeInfo* const> nodes() const {
+    if (order_dirty_) rebuild_order();
+    return order_;
+  }
+  std::size_t size() const { return storage_.size(); }
 
-  // Nodes that have at least one pod with (required anti-)affinity (for InterPodAffinity).
-  std::vector<const NodeInfo*> nodes_with_affinity_pods() const;
-  std::vector<const NodeInfo*> nodes_with_required_anti_affinity_pods() const;
+  // Nodes that have at least one pod with (required anti-)affinity (for InterPodAffinity),
+  // in nodes() order. Cached; recomputed only after some node's count changed from or to 0.
+  const std::vector<const NodeInfo*>& nodes_with_affinity_pods() const;
+  const std::vector<const NodeInfo*>& nodes_with_required_anti_affinity_pods() const;
 
-  // How many nodes have the image (normalized name, as ImageLocality counts).
+  // How many nodes report an image of that name (upstream ImageStateSummary.NumNodes).
   std::int64_t nodes_with_image(std::string_view image) const;
+  // A small integer naming an image name any node has reported (for
+  // NodeInfo::image_size(id)); nullopt when no node ever reported it.
+  std::optional<std::uint32_t> image_id(std::string_view image) const;
 
  private:
-  void rebuild_order();
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+  friend class NodeInfo;
+  void rebuild_order() const;
+  void count_images(NodeInfo& node, std::int64_t delta);
   std::vector<std::unique_ptr<NodeInfo>> storage_;
-  std::vector<NodeInfo*> order_;
-  std::unordered_map<std::string, NodeInfo*> by_name_;
-  std::unordered_map<std::string, std::int64_t> image_counts_;
+  mutable std::vector<NodeInfo*> order_;
+  mutable bool order_dirty_ = false;
+  mutable bool affinity_dirty_ = true;
+  mutable std::vector<const NodeInfo*> with_affinity_;
+  mutable std::vector<const NodeInfo*> with_required_anti_affinity_;
+  StringMap<std::uint32_t> image_ids_;
+  // The nodeTree: zone keys in first-seen order, each with its nodes in insertion order.
+  std::vector<std::pair<std::string, std::vector<NodeInfo*>>> zones_;
+  StringMap<NodeInfo*> by_name_;
+  StringMap<std::int64_t> image_counts_;
 };
 
 // ---- Cycle state --------------------------------------------------------------------------
@@ -192,9 +301,13 @@ class CycleState {
   void set(std::size_t plugin_slot, std::unique_ptr<StateData> data) {
     slots_[plugin_slot] = std::move(data);
   }
-  // Plugins that returned Skip at PreFilter (their Filter is not run) / PreScore.
+  // Plugins that returned Skip at PreFilter (their Filter is not run) / PreScore, by slot.
   std::vector<bool> skip_filter;
   std::vector<bool> skip_score;
+  // The nvidia.com/gpu devices chosen for the pod, set by the GpuTopology plugin at Reserve
+  // (cleared at Unreserve). The runtime copies them into pod.spec.gpu_device_ids when it
+  // binds; empty when the plugin is not enabled or the pod requests no GPU.
+  std::vector<std::int32_t> gpu_device_ids;
 
  private:
   std::vector<std::unique_ptr<StateData>> slots_;
@@ -222,8 +335,7 @@ class Plugin {
   void set_slot(std::size_t slot) { slot_ = slot; }
   std::size_t slot() const { return slot_; }
 
-  virtual PluginStatus pre_filter(CycleState&, const PodInfo&, const Snapshot&,
-                                  PreFilterResult&) {
+  virtual PluginStatus pre_filter(CycleState&, const PodInfo&, const Snapshot&, PreFilterResult&) {
     return PluginStatus::success();
   }
   // PreFilterExtensions: keep the PreFilter state right when preemption hypothetically
@@ -239,6 +351,15 @@ class Plugin {
   virtual PluginStatus filter(const CycleState&, const PodInfo&, const NodeInfo&) {
     return PluginStatus::success();
   }
+  // kubesim, for the hot path: a plugin that overrides has_quick_filter() to return true
+  // answers filter_passes() without building a PluginStatus. true: filter() would succeed
+  // on this node; false: the framework calls filter() for the full answer. Must agree with
+  // filter().
+  virtual bool has_quick_filter() const { return false; }
+  // kubesim: true when Filter passes every node for this pod (NodeName for a pod without
+  // spec.nodeName), so the framework leaves the plugin out of this cycle's node loop.
+  virtual bool filter_passes_all(const CycleState&, const PodInfo&) { return false; }
+  virtual bool filter_passes(const CycleState&, const PodInfo&, const NodeInfo&) { return false; }
   // PostFilter (DefaultPreemption): runs when no node passed Filter. On success
   // `nominated_node` names the node the pod should wait for and `victims` the pods to evict.
   struct PostFilterResult {
@@ -255,8 +376,19 @@ class Plugin {
                                  std::span<const NodeInfo* const> /*feasible*/) {
     return PluginStatus::success();
   }
+  // kubesim, not an upstream extension point: called once per cycle before score() for
+  // every Score plugin that is not skipped, so a plugin without PreScore (ImageLocality)
+  // can precompute per-pod data instead of redoing it for each node.
+  virtual void prepare_score(CycleState&, const PodInfo&, const Snapshot&) {}
   // Raw score of one feasible node.
   virtual std::int64_t score(const CycleState&, const PodInfo&, const NodeInfo&) { return 0; }
+  // kubesim, for the hot path: the raw scores of all feasible nodes at once (out[i] for
+  // nodes[i]); the framework calls this, and the default calls score() per node. Override
+  // it with a loop that inlines the per-node work. Must equal score() node by node.
+  virtual void score_nodes(const CycleState& state, const PodInfo& pod,
+                           std::span<const NodeInfo* const> nodes, std::span<std::int64_t> out) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) out[i] = score(state, pod, *nodes[i]);
+  }
   // Whether normalize_scores must run (NormalizeScore extension).
   virtual bool has_normalize() const { return false; }
   virtual void normalize_scores(const CycleState&, const PodInfo&,
@@ -270,6 +402,16 @@ class Plugin {
                               sim::Duration& /*timeout*/) {
     return PluginStatus::success();
   }
+  // What must happen to pods waiting at Permit (upstream IterateOverWaitingPods + Allow /
+  // Reject, which a plugin cannot reach here): decisions recorded since the last call,
+  // oldest first. The runtime asks after Permit, PostFilter and Unreserve, and allows or
+  // rejects every waiting pod a decision matches.
+  struct WaitingPodDecision {
+    bool allow = true;
+    std::function<bool(const Pod&)> matches;
+    std::string reason;  // rejections
+  };
+  virtual std::vector<WaitingPodDecision> take_waiting_pod_decisions() { return {}; }
 
  private:
   std::size_t slot_ = 0;
@@ -303,7 +445,7 @@ struct CycleDiagnosis {
 struct ScheduleResult {
   // The chosen node; null when the pod is unschedulable (or the cycle erred).
   const NodeInfo* node = nullptr;
-  PluginStatus status;             // why not, when node is null
+  PluginStatus status;               // why not, when node is null
   std::int32_t evaluated_nodes = 0;  // feasible + rejected that were examined
   std::int32_t feasible_nodes = 0;
   // upstream FitError message, e.g. "0/5 nodes are available: 3 Insufficient cpu, 2
@@ -338,6 +480,8 @@ class Framework {
   // the longest timeout when some plugin answered Wait.
   PluginStatus run_reserve(CycleState& state, const PodInfo& pod, const NodeInfo& node);
   void run_unreserve(CycleState& state, const PodInfo& pod, const NodeInfo& node);
+  // Every plugin's pending decisions about pods waiting at Permit, in plugin order.
+  std::vector<Plugin::WaitingPodDecision> take_waiting_pod_decisions();
   PluginStatus run_permit(CycleState& state, const PodInfo& pod, const NodeInfo& node,
                           sim::Duration& wait);
 
@@ -350,6 +494,14 @@ class Framework {
                               const NodeInfo& node);
 
   CycleState new_cycle_state() const { return CycleState(plugins_.size()); }
+  // The plugin object of that name, or nullptr when the profile does not enable it.
+  Plugin* find_plugin(std::string_view name) const;
+  bool has_filter_plugins() const { return !filter_.empty(); }
+  bool has_score_plugins() const { return !score_.empty(); }
+  bool has_post_filter_plugins() const { return !post_filter_.empty(); }
+  std::int32_t percentage_of_nodes_to_score() const {
+    return options_.percentage_of_nodes_to_score;
+  }
   const std::vector<PluginRef>& score_plugins() const { return score_; }
   // The next Filter start index (rotates across cycles, upstream nextStartNodeIndex).
   std::int64_t next_start_node_index() const { return next_start_; }
@@ -357,14 +509,27 @@ class Framework {
  private:
   std::string scheduler_name_;
   std::vector<std::unique_ptr<Plugin>> plugins_;
-  std::vector<PluginRef> pre_filter_, filter_, post_filter_, pre_score_, score_, reserve_,
-      permit_;
+  std::vector<PluginRef> pre_filter_, filter_, post_filter_, pre_score_, score_, reserve_, permit_;
   Options options_;
   std::int64_t next_start_ = 0;
+  // Filter phase over `nodes` (upstream findNodesThatPassFilters): fills feasible_,
+  // appends rejections to `rejected`, advances next_start_. Error status on a plugin error.
+  PluginStatus find_nodes_that_pass_filters(
+      const CycleState& state, const PodInfo& pod, std::span<const NodeInfo* const> nodes,
+      std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected);
+  PluginStatus run_post_filter(
+      CycleState& state, const PodInfo& pod, const Snapshot& snapshot,
+      const std::vector<std::pair<const NodeInfo*, PluginStatus>>& failures,
+      Plugin::PostFilterResult& result);
+
   // Scratch reused across cycles (no allocation per cycle once warm).
   std::vector<const NodeInfo*> feasible_;
+  std::vector<const NodeInfo*> candidates_;  // the PreFilterResult's nodes
+  std::vector<Plugin*> active_filters_;
+  std::vector<char> quick_filters_;  // parallel to active_filters_: has_quick_filter()
   std::vector<std::int64_t> scores_;
   std::vector<std::int64_t> totals_;
+  std::vector<std::pair<const NodeInfo*, PluginStatus>> rejected_;
 };
 
 }  // namespace kubesim::models::sched

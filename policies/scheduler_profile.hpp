@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,11 +40,32 @@ inline constexpr std::size_t kExtensionPointCount = 12;
 // The YAML spelling: "preEnqueue", "queueSort", ..., "postBind".
 std::string_view extension_point_name(ExtensionPoint point);
 
-// Whether the in-tree plugin `name` implements `point` in v1.34 (false for unknown names).
+// Whether the plugin `name` implements `point` (v1.34 in-tree plugins and kubesim's
+// GpuTopology and Coscheduling; false for unknown names).
 bool plugin_implements(std::string_view name, ExtensionPoint point);
 
-// The in-tree plugins of kube-scheduler v1.34, in the default MultiPoint order.
+// The plugins kubesim knows, for configuration checks: the in-tree plugins of
+// kube-scheduler v1.34 in the default MultiPoint order, then kubesim's out-of-tree ones
+// (GpuTopology, Coscheduling).
 const std::vector<std::string>& builtin_plugin_names();
+
+constexpr std::uint32_t extension_point_bit(ExtensionPoint point) {
+  return 1u << static_cast<unsigned>(point);
+}
+
+// One row of the plugin table (policies/scheduler_profile.cpp).
+struct PluginInfo {
+  std::string_view name;
+  std::uint32_t points;          // extension_point_bit of every point it implements
+  std::int64_t default_weight;   // default Score weight in the MultiPoint set (0: none)
+  bool in_default_profile;       // part of upstream's default MultiPoint set
+  bool implements(ExtensionPoint point) const { return (points & extension_point_bit(point)) != 0; }
+};
+
+// Every plugin kubesim knows, in the order of builtin_plugin_names().
+std::span<const PluginInfo> plugin_table();
+// The row of `name`, or nullptr.
+const PluginInfo* find_plugin_info(std::string_view name);
 
 struct ResourceWeight {
   std::string name;

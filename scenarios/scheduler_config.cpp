@@ -13,59 +13,11 @@ namespace {
 
 using EP = ExtensionPoint;
 
-constexpr std::uint32_t bit(EP point) { return 1u << static_cast<unsigned>(point); }
-
-constexpr std::array<std::string_view, kExtensionPointCount> kPointNames = {
-    "preEnqueue", "queueSort", "preFilter", "filter",  "postFilter", "preScore",
-    "score",      "reserve",   "permit",    "preBind", "bind",       "postBind"};
-
 constexpr std::string_view kApiVersion = "kubescheduler.config.k8s.io/v1";
 constexpr std::string_view kKind = "KubeSchedulerConfiguration";
 constexpr std::int64_t kMaxScoreWeight = 100;
 
-struct PluginInfo {
-  std::string_view name;
-  std::uint32_t points;
-  std::int64_t default_weight;  // 0: not a default Score plugin weight (means 1 if scoring)
-};
-
-// The in-tree plugins of v1.34 in getDefaultPlugins order (default_plugins.go, with
-// DynamicResources inserted before DefaultPreemption by applyFeatureGates: DRA is GA and on).
-// Extension points: the `var _ framework.XPlugin = &T{}` assertions in each plugin's source
-// under pkg/scheduler/framework/plugins/ at v1.34 (EnqueueExtensions and NormalizeScore are
-// not configurable points). Cross-checked with apis/config/testing/defaults/defaults.go,
-// ExpandedPluginsV1, for the plugins that list predates.
-constexpr std::array<PluginInfo, 19> kPlugins = {{
-    {"SchedulingGates", bit(EP::kPreEnqueue), 0},
-    {"PrioritySort", bit(EP::kQueueSort), 0},
-    {"NodeUnschedulable", bit(EP::kFilter), 0},
-    {"NodeName", bit(EP::kFilter), 0},
-    {"TaintToleration", bit(EP::kFilter) | bit(EP::kPreScore) | bit(EP::kScore), 3},
-    {"NodeAffinity", bit(EP::kPreFilter) | bit(EP::kFilter) | bit(EP::kPreScore) | bit(EP::kScore),
-     2},
-    {"NodePorts", bit(EP::kPreFilter) | bit(EP::kFilter), 0},
-    {"NodeResourcesFit",
-     bit(EP::kPreFilter) | bit(EP::kFilter) | bit(EP::kPreScore) | bit(EP::kScore), 1},
-    {"VolumeRestrictions", bit(EP::kPreFilter) | bit(EP::kFilter), 0},
-    {"NodeVolumeLimits", bit(EP::kPreFilter) | bit(EP::kFilter), 0},
-    {"VolumeBinding",
-     bit(EP::kPreFilter) | bit(EP::kFilter) | bit(EP::kPreScore) | bit(EP::kScore) |
-         bit(EP::kReserve) | bit(EP::kPreBind),
-     0},
-    {"VolumeZone", bit(EP::kPreFilter) | bit(EP::kFilter), 0},
-    {"PodTopologySpread",
-     bit(EP::kPreFilter) | bit(EP::kFilter) | bit(EP::kPreScore) | bit(EP::kScore), 2},
-    {"InterPodAffinity",
-     bit(EP::kPreFilter) | bit(EP::kFilter) | bit(EP::kPreScore) | bit(EP::kScore), 2},
-    {"DynamicResources",
-     bit(EP::kPreEnqueue) | bit(EP::kPreFilter) | bit(EP::kFilter) | bit(EP::kPostFilter) |
-         bit(EP::kReserve) | bit(EP::kPreBind),
-     0},
-    {"DefaultPreemption", bit(EP::kPreEnqueue) | bit(EP::kPostFilter), 0},
-    {"NodeResourcesBalancedAllocation", bit(EP::kPreScore) | bit(EP::kScore), 1},
-    {"ImageLocality", bit(EP::kScore), 1},
-    {"DefaultBinder", bit(EP::kBind), 0},
-}};
+using policies::PluginInfo;  // the plugin table lives in policies/scheduler_profile.cpp
 
 // Plugins that configuration version v1 rejects (validation.go, invalidPluginsByVersion).
 constexpr std::array<std::string_view, 4> kRemovedPlugins = {"AzureDiskLimits", "CinderLimits",
@@ -81,14 +33,9 @@ const std::vector<std::string> kPluginsWithArgs = {"DefaultPreemption",
                                                    "PodTopologySpread",
                                                    "VolumeBinding"};
 
-const PluginInfo* find_plugin(std::string_view name) {
-  for (const auto& p : kPlugins) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
+const PluginInfo* find_plugin(std::string_view name) { return policies::find_plugin_info(name); }
 
-bool implements(const PluginInfo& info, EP point) { return (info.points & bit(point)) != 0; }
+bool implements(const PluginInfo& info, EP point) { return info.implements(point); }
 
 void add_at(Diagnostics& diagnostics, const std::string& file, const YAML::Node& node,
             const YAML::Node& fallback, std::string path, std::string message,
@@ -230,7 +177,7 @@ UserPlugins read_plugins(FieldReader& r) {
   if (auto m = r.map("multiPoint")) plugins.multi_point = read_plugin_set(*m, std::nullopt);
   for (std::size_t i = 0; i < kExtensionPointCount; ++i) {
     const auto point = static_cast<EP>(i);
-    if (auto m = r.map(kPointNames[i])) plugins.points[i] = read_plugin_set(*m, point);
+    if (auto m = r.map(extension_point_name(point))) plugins.points[i] = read_plugin_set(*m, point);
   }
   r.finish();
   return plugins;
@@ -246,8 +193,8 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 std::vector<UserPlugin> merge_multi_point(const UserPluginSet& user) {
   std::vector<UserPlugin> merged;
   if (!contains(user.disabled, "*")) {
-    for (const auto& p : kPlugins) {
-      if (contains(user.disabled, p.name)) continue;
+    for (const auto& p : policies::plugin_table()) {
+      if (!p.in_default_profile || contains(user.disabled, p.name)) continue;
       UserPlugin plugin{std::string(p.name),
                         p.default_weight ? std::optional(p.default_weight) : std::nullopt};
       for (const auto& u : user.enabled) {
@@ -575,29 +522,6 @@ std::optional<SchedulerProfile> read_profile(FieldReader& r, bool single) {
 }  // namespace
 
 }  // namespace kubesim::scenarios
-
-// Declared in policies/scheduler_profile.hpp; defined here beside the plugin table.
-namespace kubesim::policies {
-
-std::string_view extension_point_name(ExtensionPoint point) {
-  return scenarios::kPointNames[static_cast<std::size_t>(point)];
-}
-
-bool plugin_implements(std::string_view name, ExtensionPoint point) {
-  const scenarios::PluginInfo* info = scenarios::find_plugin(name);
-  return info != nullptr && scenarios::implements(*info, point);
-}
-
-const std::vector<std::string>& builtin_plugin_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& p : scenarios::kPlugins) out.emplace_back(p.name);
-    return out;
-  }();
-  return names;
-}
-
-}  // namespace kubesim::policies
 
 namespace kubesim::scenarios {
 

@@ -416,9 +416,9 @@ TEST_CASE("every invalid configuration is reported at its line and column", "[sc
                                         "- plugins:\n"
                                         "    multiPoint:\n"
                                         "      enabled:\n"
-                                        "      - name: Coscheduling\n");
+                                        "      - name: CapacityScheduling\n");
     CHECK(d.line == 7);
-    CHECK(d.message == "unknown plugin \"Coscheduling\"");
+    CHECK(d.message == "unknown plugin \"CapacityScheduling\"");
     CHECK(d.hint == "kubesim simulates the in-tree plugins of kube-scheduler v1.34 only");
   }
   SECTION("a plugin removed from v1") {
