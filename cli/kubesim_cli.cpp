@@ -4,9 +4,12 @@
 #include <exception>
 #include <optional>
 
+#include "experiments/explain.hpp"
 #include "experiments/scenario_run.hpp"
 #include "kubesim/version.hpp"
+#include "scenarios/manifests.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenarios/scheduler_config.hpp"
 
 namespace kubesim::cli {
 namespace {
@@ -23,6 +26,64 @@ Examples:
   kubesim validate scenarios/examples/quickstart.yaml
   kubesim validate my.yaml --set spec.duration=2h
 Checks the scenario without running it; prints every problem with file:line:column.)";
+
+constexpr const char* kExplainExamples = R"(
+Examples:
+  kubectl get nodes,pods -A -o yaml > state.yaml
+  kubesim explain state.yaml
+  kubesim explain state.yaml --config sched-config.yaml --output json
+Evaluates every pending pod against every node, in scheduling-queue order, and shows each
+node's Filter verdict and Score breakdown (docs/explain.md).)";
+
+struct ExplainArgs {
+  std::string state;
+  std::string config;
+  std::string output = "table";
+};
+
+// `kubesim explain`: exit 1 for bad input (state or configuration), 0 otherwise.
+int run_explain(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
+  scenarios::Manifests state;
+  scenarios::Diagnostics diagnostics;
+  if (!scenarios::read_manifests_path(a.state, state, diagnostics)) {
+    err << diagnostics.format();
+    err << "kubesim: " << diagnostics.size() << " problem" << (diagnostics.size() == 1 ? "" : "s")
+        << " in " << a.state << "\n";
+    return 1;
+  }
+  for (const auto& line : scenarios::summarize_ignored(state.ignored)) {
+    err << "kubesim: warning: ignored " << line << "\n";
+  }
+  policies::SchedulerConfig config = scenarios::default_scheduler_config();
+  if (!a.config.empty()) {
+    scenarios::Diagnostics config_diagnostics;
+    std::optional<policies::SchedulerConfig> read;
+    try {
+      read = scenarios::read_scheduler_config(YAML::LoadFile(a.config), a.config,
+                                              config_diagnostics);
+    } catch (const YAML::BadFile&) {
+      config_diagnostics.add({a.config, 0, 0, "", "cannot open the scheduler configuration", ""});
+    } catch (const YAML::ParserException& e) {
+      config_diagnostics.add({a.config, e.mark.line + 1, e.mark.column + 1, "",
+                              "YAML syntax error: " + e.msg, ""});
+    }
+    if (!read) {
+      err << config_diagnostics.format();
+      err << "kubesim: " << config_diagnostics.size() << " problem"
+          << (config_diagnostics.size() == 1 ? "" : "s") << " in " << a.config << "\n";
+      return 1;
+    }
+    config = std::move(*read);
+  }
+  auto explanation = experiments::explain(state, config);
+  if (!explanation) {
+    err << "kubesim: " << explanation.error() << "\n";
+    return 1;
+  }
+  out << (a.output == "json" ? experiments::render_json(*explanation)
+                             : experiments::render_table(*explanation));
+  return 0;
+}
 
 struct ScenarioArgs {
   std::string path;
@@ -53,6 +114,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "\nExamples:\n"
       "  kubesim run scenarios/examples/quickstart.yaml -o runs/q --seed 7\n"
       "  kubesim validate scenarios/examples/quickstart.yaml --set spec.duration=2h\n"
+      "  kubesim explain state.yaml --output json   (state: kubectl get nodes,pods -A -o yaml)\n"
       "\nRun `kubesim COMMAND --help` for a command's options.\n"
       "Docs: README.md, docs/scenarios.md (every scenario field), docs/metrics.md (outputs).");
   app.require_subcommand(0, 1);
@@ -81,6 +143,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate->add_option("--set", validate_args.overrides, "Override a field: path=value")
       ->allow_extra_args(false);
 
+  ExplainArgs explain_args;
+  CLI::App* explain = app.add_subcommand(
+      "explain", "Explain where the scheduler puts each pending pod of a cluster state, and why");
+  explain->footer(kExplainExamples);
+  explain->add_option("STATE", explain_args.state,
+                      "Nodes and pods as `kubectl get nodes,pods -A -o yaml` prints them (a "
+                      "file or a directory of *.yaml)")
+      ->required();
+  explain->add_option("--config", explain_args.config,
+                      "KubeSchedulerConfiguration file (default: kube-scheduler's defaults)");
+  explain->add_option("--output", explain_args.output, "Output format: table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+
   std::vector<std::string> argv_rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {
     app.parse(argv_rev);
@@ -101,6 +176,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 0;
   }
   try {
+    if (explain->parsed()) return run_explain(explain_args, out, err);
     if (validate->parsed()) {
       auto scenario = load(validate_args, err);
       if (!scenario) return 1;

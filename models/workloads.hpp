@@ -2,7 +2,8 @@
 // (API field names in snake_case): ReplicaSet, Deployment, Job (apps/v1, batch/v1),
 // Service, EndpointSlice (core/v1, discovery.k8s.io/v1), HorizontalPodAutoscaler
 // (autoscaling/v2; its behaviour comes with the autoscalers), Lease
-// (coordination.k8s.io/v1), Namespace and PriorityClass (scheduling.k8s.io/v1).
+// (coordination.k8s.io/v1), Namespace and PriorityClass (scheduling.k8s.io/v1), and the
+// PodGroup of the scheduler-plugins Coscheduling plugin (scheduling.x-k8s.io/v1alpha1).
 //
 // Data only. Defaults are upstream API defaulting (pkg/apis/apps/v1/defaults.go,
 // pkg/apis/batch/v1/defaults.go, ...): Deployment replicas 1, strategy RollingUpdate with
@@ -305,5 +306,23 @@ struct PriorityClass {
 // system-node-critical 2,000,001,000.
 inline constexpr std::int32_t kSystemClusterCritical = 2000000000;
 inline constexpr std::int32_t kSystemNodeCritical = 2000001000;
+
+// ---- PodGroup (scheduling.x-k8s.io/v1alpha1, kubernetes-sigs/scheduler-plugins) ----------
+
+// A gang: pods labelled scheduling.x-k8s.io/pod-group=<name> are admitted together once
+// min_member of them can be placed (apis/scheduling/v1alpha1/types.go). Upstream's
+// scheduleTimeoutSeconds is optional; the Coscheduling plugin then uses its
+// permitWaitingTimeSeconds argument (default 60).
+inline constexpr std::string_view kPodGroupLabel = "scheduling.x-k8s.io/pod-group";
+
+struct PodGroupSpec {
+  std::int32_t min_member = 1;
+  std::optional<std::int32_t> schedule_timeout_seconds;
+};
+
+struct PodGroup {
+  ObjectMeta metadata;
+  PodGroupSpec spec;
+};
 
 }  // namespace kubesim::models
