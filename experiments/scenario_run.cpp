@@ -87,6 +87,7 @@ void ScenarioRun::build_cluster() {
   models::ClusterConfig config;
   config.api_server = cp.api_server;
   config.scheduler.decision_latency = cp.scheduler_decision_latency;
+  config.scheduler.rate_limit = cp.scheduler_rate_limit;
   config.scheduler.queue.pod_initial_backoff = cp.scheduler.pod_initial_backoff_seconds * sim::kSecond;
   config.scheduler.queue.pod_max_backoff = cp.scheduler.pod_max_backoff_seconds * sim::kSecond;
   config.controllers = cp.controller_manager;
@@ -154,6 +155,9 @@ ScenarioRun::ScenarioRun(const scenarios::Scenario& scenario, std::uint64_t repl
 }
 
 ScenarioRun::~ScenarioRun() = default;
+
+models::Cluster* ScenarioRun::cluster() { return model_->cluster.get(); }
+const ClusterObserver* ScenarioRun::observer() const { return model_->observer.get(); }
 
 std::uint64_t ScenarioRun::run() {
   const auto start = std::chrono::steady_clock::now();

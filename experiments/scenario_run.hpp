@@ -19,7 +19,13 @@
 #include "sim/sampler.hpp"
 #include "sim/simulation.hpp"
 
+namespace kubesim::models {
+class Cluster;
+}
+
 namespace kubesim::experiments {
+
+class ClusterObserver;
 
 class ScenarioRun {
  public:
@@ -36,6 +42,10 @@ class ScenarioRun {
   const sim::MetricRegistry& metrics() const { return *metrics_; }
   const sim::Sampler& sampler() const { return *sampler_; }
   double wall_seconds() const { return wall_seconds_; }
+  // The modelled cluster and what its observer recorded (nullptr when the scenario has no
+  // cluster): for tests and front ends that inspect a run.
+  models::Cluster* cluster();
+  const ClusterObserver* observer() const;
 
   // Writes summary.json and timeseries.csv into `dir` (created if needed). Returns an error
   // message, empty on success.

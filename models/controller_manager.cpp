@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "models/deployment_logic.hpp"
+#include "models/job_logic.hpp"
+#include "models/pod_gc_logic.hpp"
 #include "models/node_lifecycle_logic.hpp"
 #include "models/replicaset_logic.hpp"
 
@@ -18,17 +20,29 @@ std::string key_of(const T& object) {
 }  // namespace
 
 // A deduplicating FIFO of keys, drained by one event at a time (upstream workqueue with
-// a single worker per controller). add_after() is the rate-limited / delayed requeue.
+// its workers). A key is synced at most once per `window`: changes arriving sooner wait
+// and coalesce into one sync, which stands for the time a real worker spends syncing a large
+// object while its informer keeps delivering events (upstream's queue deduplicates keys
+// that are waiting or being processed). add_after() is the delayed requeue.
 class ControllerManager::WorkQueue {
  public:
-  WorkQueue(sim::Simulation& sim, std::function<void(const std::string&)> sync)
-      : sim_(sim), sync_(std::move(sync)) {}
+  WorkQueue(sim::Simulation& sim, sim::Duration window, std::function<void(const std::string&)> sync)
+      : sim_(sim), window_(window), sync_(std::move(sync)) {}
   ~WorkQueue() {
-    for (auto h : delayed_) sim_.cancel(h);
+    for (auto& [id, e] : delayed_) sim_.cancel(e.handle);
     if (drain_.valid()) sim_.cancel(drain_);
   }
   void add(const std::string& key) {
-    if (!queued_.insert(key).second) return;
+    if (queued_.count(key) != 0 || deferred_.count(key) != 0) return;
+    if (window_ > 0) {
+      auto last = last_sync_.find(key);
+      if (last != last_sync_.end() && sim_.now() < last->second + window_) {
+        deferred_.insert(key);
+        schedule(key, last->second + window_ - sim_.now(), true);
+        return;
+      }
+    }
+    queued_.insert(key);
     keys_.push_back(key);
     if (!drain_.valid() || !sim_.is_pending(drain_)) {
       drain_ = sim_.schedule_after(0, [this] { drain(); });
@@ -39,20 +53,28 @@ class ControllerManager::WorkQueue {
       add(key);
       return;
     }
-    const std::uint64_t id = next_id_++;
-    pending_keys_.emplace(id, key);
-    delayed_.push_back(sim_.schedule_after(delay, [this, id] {
-      auto it = pending_keys_.find(id);
-      std::string k = std::move(it->second);
-      pending_keys_.erase(it);
-      add(k);
-    }));
-    if (delayed_.size() > 4096) {
-      std::erase_if(delayed_, [this](sim::EventHandle h) { return !sim_.is_pending(h); });
-    }
+    schedule(key, delay, false);
   }
 
  private:
+  struct Delayed {
+    std::string key;
+    bool deferred;
+    sim::EventHandle handle;
+  };
+  void schedule(const std::string& key, sim::Duration delay, bool deferred) {
+    const std::uint64_t id = next_id_++;
+    Delayed& d = delayed_[id];
+    d.key = key;
+    d.deferred = deferred;
+    d.handle = sim_.schedule_after(delay, [this, id] {
+      auto it = delayed_.find(id);
+      Delayed fired = std::move(it->second);
+      delayed_.erase(it);
+      if (fired.deferred) deferred_.erase(fired.key);
+      add(fired.key);
+    });
+  }
   void drain() {
     drain_ = sim::EventHandle();
     // Keys added while syncing wait for the next drain (a new event at the same time).
@@ -60,17 +82,28 @@ class ControllerManager::WorkQueue {
     batch.swap(keys_);
     for (auto& key : batch) {
       queued_.erase(key);
+      if (window_ > 0) last_sync_[key] = sim_.now();
       sync_(key);
     }
   }
   sim::Simulation& sim_;
+  sim::Duration window_;
   std::function<void(const std::string&)> sync_;
   std::deque<std::string> keys_;
   std::set<std::string, std::less<>> queued_;
-  std::map<std::uint64_t, std::string> pending_keys_;
-  std::vector<sim::EventHandle> delayed_;
+  std::set<std::string, std::less<>> deferred_;
+  std::map<std::string, sim::Time, std::less<>> last_sync_;
+  std::map<std::uint64_t, Delayed> delayed_;
   std::uint64_t next_id_ = 0;
   sim::EventHandle drain_;
+};
+
+// Per Job: the cumulative finished-pod counts upstream keeps with finalizers, and the
+// failure backoff record.
+struct ControllerManager::JobState {
+  JobTally tally;
+  JobBackoff backoff;
+  std::set<std::string, std::less<>> counted;  // pods already in the tally
 };
 
 // NodeLifecycle and taint-eviction state.
@@ -101,10 +134,11 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
       pods_created_(metrics.counter("controllers.pods_created")),
       pods_deleted_(metrics.counter("controllers.pods_deleted")),
       evictions_(metrics.counter("controllers.evictions")) {
-  rs_queue_ = std::make_unique<WorkQueue>(sim, [this](const std::string& k) { sync_replicaset(k); });
+  const sim::Duration w = config_.sync_window;
+  rs_queue_ = std::make_unique<WorkQueue>(sim, w, [this](const std::string& k) { sync_replicaset(k); });
   deployment_queue_ =
-      std::make_unique<WorkQueue>(sim, [this](const std::string& k) { sync_deployment(k); });
-  job_queue_ = std::make_unique<WorkQueue>(sim, [this](const std::string& k) { sync_job(k); });
+      std::make_unique<WorkQueue>(sim, w, [this](const std::string& k) { sync_deployment(k); });
+  job_queue_ = std::make_unique<WorkQueue>(sim, w, [this](const std::string& k) { sync_job(k); });
 
   replicasets_ = std::make_unique<Informer<ReplicaSet>>(
       api, Informer<ReplicaSet>::Handlers{
@@ -132,6 +166,7 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
   nl.large_cluster_size_threshold = config_.large_cluster_size_threshold;
   nl.unhealthy_zone_threshold = config_.unhealthy_zone_threshold;
   node_health_ = std::make_unique<NodeHealth>(nl);
+  gc_quarantine_ = std::make_unique<PodGcQuarantine>();
   nodes_ = std::make_unique<Informer<Node>>(
       api, Informer<Node>::Handlers{[this](const auto& n) { on_node(n); },
                                     [this](const auto&, const auto& n) { on_node(n); },
@@ -244,7 +279,20 @@ void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
     observe((owner->kind == "Job" ? "job/" : "rs/") + owner_key, false);
   }
   if (owner->kind == "ReplicaSet") rs_queue_->add(owner_key);
-  if (owner->kind == "Job") job_queue_->add(owner_key);
+  if (owner->kind == "Job") {
+    // A Job pod gone before it finished counts as failed (upstream's finalizer tracking).
+    JobState& st = job_states_[owner_key];
+    if (st.counted.insert(key).second) {
+      if (pod->status.phase == PodPhase::kSucceeded) {
+        ++st.tally.succeeded;
+      } else {
+        ++st.tally.failed;
+        const sim::Time t = sim_.now();
+        record_finished_pods(st.backoff, {}, std::span<const sim::Time>(&t, 1));
+      }
+    }
+    job_queue_->add(owner_key);
+  }
 }
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -548,7 +596,72 @@ sim::Status ControllerManager::rollback(std::string_view namespace_, std::string
 
 // ---- Job, NodeLifecycle, PodGC ---------------------------------------------------------------
 
-void ControllerManager::sync_job(const std::string&) {}
+void ControllerManager::sync_job(const std::string& key) {
+  auto sep = key.find('/');
+  auto job = jobs_->get(key.substr(0, sep), key.substr(sep + 1));
+  if (job == nullptr) {
+    job_states_.erase(key);
+    return;
+  }
+  JobState& st = job_states_[key];
+  if (job_finished(*job)) return;
+  const sim::Time now = sim_.now();
+  std::vector<const Pod*> pods = owned_pods(job->metadata.uid);
+  std::vector<sim::Time> succeeded, failed;
+  for (const Pod* p : pods) {
+    if (!p->terminal()) continue;
+    if (!st.counted.insert(key_of(*p)).second) continue;
+    if (p->status.phase == PodPhase::kSucceeded) {
+      ++st.tally.succeeded;
+      succeeded.push_back(now);
+    } else {
+      ++st.tally.failed;
+      failed.push_back(now);
+    }
+  }
+  if (!succeeded.empty() || !failed.empty()) record_finished_pods(st.backoff, succeeded, failed);
+  const std::string exp_key = "job/" + key;
+  if (!expectations_satisfied(exp_key)) return;
+  JobSyncResult r = models::sync_job(*job, pods, st.tally, st.backoff, now);
+  if (r.creates > 0) {
+    expectations_[exp_key] = Expectations{r.creates, 0, now};
+    Pod prototype = pod_from_template(job->spec.template_, job->metadata, "Job", "batch/v1");
+    // upstream job controller labels (batch.kubernetes.io/controller-uid, job-name, and
+    // their legacy unprefixed forms).
+    prototype.metadata.labels.set("batch.kubernetes.io/controller-uid", job->metadata.uid);
+    prototype.metadata.labels.set("batch.kubernetes.io/job-name", job->metadata.name);
+    prototype.metadata.labels.set("controller-uid", job->metadata.uid);
+    prototype.metadata.labels.set("job-name", job->metadata.name);
+    create_pods_slow_start(exp_key, prototype, slow_start_batches(r.creates), 0);
+  } else if (!r.deletes.empty()) {
+    expectations_[exp_key] = Expectations{0, static_cast<std::int32_t>(r.deletes.size()), now};
+    for (const Pod* p : r.deletes) {
+      pods_deleted_.add();
+      api_.delete_pod(client_, p->metadata.namespace_, p->metadata.name, std::nullopt,
+                      [this, exp_key](const sim::Status& s) {
+                        if (!s.ok()) observe(exp_key, false);
+                      });
+    }
+  }
+  const JobStatus& cur = job->status;
+  const JobStatus& next = r.status;
+  bool same = cur.active == next.active && cur.succeeded == next.succeeded &&
+              cur.failed == next.failed && cur.ready == next.ready &&
+              cur.terminating == next.terminating && cur.start_time == next.start_time &&
+              cur.completion_time == next.completion_time &&
+              cur.conditions.size() == next.conditions.size();
+  for (std::size_t i = 0; same && i < next.conditions.size(); ++i) {
+    same = cur.conditions[i].type == next.conditions[i].type &&
+           cur.conditions[i].status == next.conditions[i].status;
+  }
+  if (!same) {
+    api_.patch<Job>(client_, job->metadata.namespace_, job->metadata.name, [status = r.status](Job& j) {
+      j.status = status;
+      return true;
+    });
+  }
+  if (r.requeue_after) job_queue_->add_after(key, std::max<sim::Duration>(*r.requeue_after, 1));
+}
 // upstream monitorNodeHealth, every node-monitor-period.
 void ControllerManager::monitor_nodes() {
   NodeHealth& nh = *node_health_;
@@ -737,6 +850,37 @@ void ControllerManager::evict(const std::string& namespace_, const std::string& 
   });
   api_.delete_pod(client_, namespace_, name);
 }
-void ControllerManager::gc_pods() {}
+// upstream PodGCController.gc, every 20 s.
+void ControllerManager::gc_pods() {
+  std::vector<const Pod*> pods;
+  pods.reserve(pods_->cache().size());
+  for (const auto& [key, p] : pods_->cache()) pods.push_back(p.get());
+  std::vector<const Node*> nodes;
+  for (const auto& [key, n] : nodes_->cache()) nodes.push_back(n.get());
+  PodGcConfig config;
+  config.terminated_pod_threshold = config_.terminated_pod_gc_threshold;
+  const sim::Time now = sim_.now();
+  for (const PodGcAction& a : pod_gc(pods, nodes, *gc_quarantine_, now, config)) {
+    const Pod& p = *a.pod;
+    if (a.mark_failed || a.disruption_condition) {
+      api_.patch<Pod>(client_, p.metadata.namespace_, p.metadata.name,
+                      [a, now](Pod& pod) {
+                        if (a.disruption_condition) {
+                          Condition c;
+                          c.type = std::string(kPodDisruptionTarget);
+                          c.status = ConditionStatus::kTrue;
+                          c.last_transition_time = now;
+                          c.reason = std::string(kReasonDeletionByPodGC);
+                          c.message = "PodGC: node no longer exists";
+                          set_condition(pod.status.conditions, std::move(c));
+                        }
+                        if (a.mark_failed && !pod.terminal()) pod.status.phase = PodPhase::kFailed;
+                        return true;
+                      });
+    }
+    pods_deleted_.add();
+    api_.delete_pod(client_, p.metadata.namespace_, p.metadata.name, 0);
+  }
+}
 
 }  // namespace kubesim::models

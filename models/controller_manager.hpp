@@ -58,11 +58,15 @@ struct ControllerManagerConfig {
   // PodGC.
   std::int32_t terminated_pod_gc_threshold = 12500;
   sim::Duration pod_gc_period = 20 * sim::kSecond;
+  // A controller syncs one object at most once per window; events in between coalesce
+  // (see WorkQueue in controller_manager.cpp). 0: sync on every event.
+  sim::Duration sync_window = 100 * sim::kMillisecond;
   // Expectations time out after this (controller_utils.go ExpectationsTimeout).
   sim::Duration expectations_timeout = 5 * sim::kMinute;
 };
 
 struct TaintUpdate;
+class PodGcQuarantine;
 
 class ControllerManager {
  public:
@@ -149,6 +153,9 @@ class ControllerManager {
 
   struct NodeHealth;
   std::unique_ptr<NodeHealth> node_health_;
+  struct JobState;
+  std::map<std::string, JobState, std::less<>> job_states_;
+  std::unique_ptr<PodGcQuarantine> gc_quarantine_;
 
   sim::Counter& pods_created_;
   sim::Counter& pods_deleted_;

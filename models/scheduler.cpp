@@ -196,6 +196,7 @@ void Scheduler::cycle() {
   std::optional<std::string> key = queue_.pop();
   if (!key) return;
   schedule_one(*key);
+  apply_waiting_decisions();
   const sim::Duration latency =
       sim::from_seconds(std::max(0.0, options_.decision_latency.sample(latency_rng_)));
   if (queue_.active_size() > 0 || queue_.backoff_size() > 0) {
@@ -282,6 +283,7 @@ void Scheduler::schedule_one(const std::string& key) {
       }
       assumed_.erase(k);
       fail(w2.pod->pod, AttemptOutcome::kUnschedulable, "rejected due to timeout after waiting at permit");
+      apply_waiting_decisions();
     });
     w.state = std::move(state);
     waiting_.emplace(key, std::move(w));
@@ -294,7 +296,35 @@ void Scheduler::schedule_one(const std::string& key) {
     fail(pod, AttemptOutcome::kUnschedulable, permit.reason);
     return;
   }
-  bind(info, node, {});  // GPU device ids: wired when the GpuTopology plugin lands
+  bind(info, node, state->gpu_device_ids);
+}
+
+// Gang decisions (Coscheduling): allow or reject the pods waiting at Permit.
+void Scheduler::apply_waiting_decisions() {
+  for (const auto& fw : frameworks_) {
+    for (const auto& d : fw->take_waiting_pod_decisions()) {
+      if (d.allow) {
+        permit_allow(d.matches);
+        continue;
+      }
+      std::vector<std::string> rejected;
+      for (auto& [key, w] : waiting_) {
+        if (d.matches(*w.pod->pod)) rejected.push_back(key);
+      }
+      for (const auto& key : rejected) {
+        auto it = waiting_.find(key);
+        Waiting w = std::move(it->second);
+        waiting_.erase(it);
+        sim_.cancel(w.timeout);
+        if (sched::NodeInfo* n = snapshot_.find(w.node)) {
+          w.framework->run_unreserve(*w.state, *w.pod, *n);
+          n->remove_pod(key);
+        }
+        assumed_.erase(key);
+        fail(w.pod->pod, AttemptOutcome::kUnschedulable, d.reason);
+      }
+    }
+  }
 }
 
 void Scheduler::permit_allow(const std::function<bool(const Pod&)>& pred) {
@@ -307,7 +337,7 @@ void Scheduler::permit_allow(const std::function<bool(const Pod&)>& pred) {
     Waiting w = std::move(it->second);
     waiting_.erase(it);
     sim_.cancel(w.timeout);
-    bind(w.pod, w.node, {});
+    bind(w.pod, w.node, w.state->gpu_device_ids);
   }
 }
 

@@ -102,6 +102,7 @@ class Scheduler {
   void schedule_one(const std::string& key);
   void bind(std::shared_ptr<const sched::PodInfo> pod, const std::string& node,
             std::vector<std::int32_t> gpus);
+  void apply_waiting_decisions();
   void fail(const std::shared_ptr<const Pod>& pod, AttemptOutcome outcome,
             const std::string& message);
 

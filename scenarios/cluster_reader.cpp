@@ -271,11 +271,16 @@ ControlPlaneSpec read_control_plane_spec(FieldReader& cp, const std::string& bas
     if (auto d = read_duration_distribution(*s, "decisionLatency")) {
       spec.scheduler_decision_latency = *d;
     }
+    if (auto qps = s->number("kubeAPIQPS", 0.001, 1e6)) spec.scheduler_rate_limit.qps = *qps;
+    if (auto burst = s->integer("kubeAPIBurst", 1, 1'000'000)) {
+      spec.scheduler_rate_limit.burst = static_cast<int>(*burst);
+    }
     s->finish();
   }
   if (auto cm = cp.map("controllerManager")) {
     auto& c = spec.controller_manager;
     if (auto d = cm->duration("nodeMonitorPeriod", sim::kMillisecond)) c.node_monitor_period = *d;
+    if (auto d = cm->duration("syncWindow", 0)) c.sync_window = *d;
     if (auto d = cm->duration("nodeMonitorGracePeriod", sim::kSecond)) c.node_monitor_grace_period = *d;
     if (auto d = cm->duration("nodeStartupGracePeriod", sim::kSecond)) c.node_startup_grace_period = *d;
     c.node_eviction_rate = cm->number("nodeEvictionRate", 0, 1e6).value_or(0.1);

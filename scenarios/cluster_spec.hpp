@@ -33,6 +33,7 @@ struct ControlPlaneSpec {
   models::ApiServerConfig api_server;
   policies::SchedulerConfig scheduler;  // default_scheduler_config() unless given
   sim::Distribution scheduler_decision_latency = sim::Distribution::constant(0);
+  models::ClientRateLimit scheduler_rate_limit = models::kKubeSchedulerDefaultRateLimit;
   ControllerManagerSpec controller_manager;
 };
 
