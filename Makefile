@@ -14,7 +14,7 @@ all: build
 help:
 	@echo "make run          install deps, build, run the quickstart scenario"
 	@echo "make test         install deps, build, run every test (ctest)"
-	@echo "make bench        run the benchmarks, write build/bench/results.json"
+	@echo "make bench        run the benchmarks (build/bench/results.json) and scale-5000"
 	@echo "make bench-peers  compare the engine with ns-3 and SimPy on the hold model"
 	@echo "make asan         build and test with AddressSanitizer + UBSan (no GUI)"
 	@echo "make clean        remove build directories"
@@ -38,6 +38,9 @@ bench: build
 	@mkdir -p $(BUILD_DIR)/bench
 	$(BUILD_DIR)/bin/kubesim-bench --benchmark_out=$(BUILD_DIR)/bench/results.json \
 	  --benchmark_out_format=json $(BENCH_ARGS)
+	@echo "scale-5000 end to end (wall seconds, real-time factor and peak RSS in host):"
+	$(KUBESIM) run scenarios/examples/scale-5000.yaml -q -o $(BUILD_DIR)/bench/scale-5000
+	@python3 -c "import json; h=json.load(open('$(BUILD_DIR)/bench/scale-5000/summary.json'))['host']; print(h)"
 
 bench-peers: build
 	@scripts/install-deps.sh --peers

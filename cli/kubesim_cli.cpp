@@ -100,6 +100,11 @@ std::optional<scenarios::Scenario> load(const ScenarioArgs& a, std::ostream& err
     err << diagnostics.format();
     err << "kubesim: " << diagnostics.size() << " problem" << (diagnostics.size() == 1 ? "" : "s")
         << " in " << a.path << "\n";
+    return scenario;
+  }
+  // Real Kubernetes fields the simulation does not model: accepted, never silently.
+  for (const auto& line : scenarios::summarize_ignored(scenario->manifests.ignored)) {
+    err << "warning: not modelled: " << line << "\n";
   }
   return scenario;
 }
@@ -183,7 +188,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       out << "ok: " << scenario->name << " (" << validate_args.path << "): duration "
           << sim::format_duration(scenario->duration) << ", seed " << scenario->seed << ", "
           << scenario->request_queues.size() << " workload"
-          << (scenario->request_queues.size() == 1 ? "" : "s") << "\n";
+          << (scenario->request_queues.size() == 1 ? "" : "s");
+      if (scenario->cluster) {
+        std::int64_t nodes = static_cast<std::int64_t>(scenario->manifests.nodes.size());
+        for (const auto& pool : scenario->cluster->node_pools) nodes += pool.count;
+        out << ", " << nodes << " nodes, " << scenario->manifests.object_count()
+            << " Kubernetes objects, " << scenario->faults.size() << " fault"
+            << (scenario->faults.size() == 1 ? "" : "s");
+      }
+      out << "\n";
       return 0;
     }
     if (run->parsed()) {
@@ -198,7 +211,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       }
       if (!quiet) {
         out << scenario_run.summary_table();
-        out << "\nwrote " << dir << "/summary.json and " << dir << "/timeseries.csv\n";
+        out << "\nwrote " << dir << "/summary.json, " << dir << "/timeseries.csv"
+            << (scenario->cluster ? ", " + dir + "/pods.csv" : std::string())
+            << (scenario->cluster && scenario->events_jsonl ? ", " + dir + "/events.jsonl"
+                                                            : std::string())
+            << "\n";
       }
       return 0;
     }

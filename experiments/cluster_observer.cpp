@@ -232,8 +232,6 @@ ClusterObserver::~ClusterObserver() {
   impl_->cluster.faults.disconnect(impl_->fault_connection);
 }
 
-void ClusterObserver::finish() {}
-
 ClusterObserver::Summary ClusterObserver::summary() const {
   const Impl& m = *impl_;
   Summary s;

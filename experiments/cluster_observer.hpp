@@ -28,7 +28,7 @@ struct PodRecord {
   std::string owner_kind;
   std::string owner_name;
   std::string node;
-  std::string phase;  // last phase seen, "Deleted" after deletion
+  std::string phase;  // the last phase seen (a deleted pod keeps it; see `deleted`)
   std::int32_t priority = 0;
   std::int64_t cpu_milli = 0;
   std::int64_t memory = 0;
@@ -43,9 +43,6 @@ class ClusterObserver {
   ~ClusterObserver();
   ClusterObserver(const ClusterObserver&) = delete;
   ClusterObserver& operator=(const ClusterObserver&) = delete;
-
-  // Closes the books at the end of the run (node-hours up to now).
-  void finish();
 
   const std::vector<PodRecord>& pods() const { return records_; }
   // Summary numbers (docs/metrics.md, "cluster").

@@ -1,10 +1,13 @@
 #include "experiments/scenario_run.hpp"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -35,8 +38,25 @@ sim::Time apply_time(const models::ObjectMeta& meta) {
   return 0;
 }
 
-policies::PluginContext plugin_context(std::shared_ptr<models::Cluster*> ref) {
+policies::PluginContext plugin_context(std::shared_ptr<models::Cluster*> ref,
+                                       const std::vector<models::PodGroup>& groups) {
   policies::PluginContext ctx;
+  // PodGroups (scheduling.x-k8s.io) from the scenario, by namespace/name.
+  auto by_key = std::make_shared<std::map<std::string, policies::PluginContext::PodGroupInfo>>();
+  for (const auto& g : groups) {
+    policies::PluginContext::PodGroupInfo info;
+    info.min_member = g.spec.min_member;
+    if (g.spec.schedule_timeout_seconds) {
+      info.schedule_timeout = *g.spec.schedule_timeout_seconds * sim::kSecond;
+    }
+    (*by_key)[models::object_key(g.metadata.namespace_, g.metadata.name)] = info;
+  }
+  ctx.pod_group = [by_key](std::string_view ns, std::string_view name)
+      -> std::optional<policies::PluginContext::PodGroupInfo> {
+    auto it = by_key->find(models::object_key(ns, name));
+    if (it == by_key->end()) return std::nullopt;
+    return it->second;
+  };
   ctx.gpu_topology = [ref](const models::Node& node) -> const models::GpuTopology* {
     return *ref == nullptr ? nullptr : (*ref)->gpu_topology_of(node.metadata.name);
   };
@@ -76,7 +96,8 @@ void ScenarioRun::build_cluster() {
   const scenarios::ControlPlaneSpec& cp = scenario_.control_plane;
   policies::Registry registry;
   policies::register_builtins(registry);
-  const policies::PluginContext ctx = plugin_context(model_->cluster_ref);
+  const policies::PluginContext ctx =
+      plugin_context(model_->cluster_ref, scenario_.manifests.pod_groups);
   std::vector<std::unique_ptr<models::sched::Framework>> frameworks;
   for (const auto& profile : cp.scheduler.profiles) {
     auto fw = policies::build_framework(registry, cp.scheduler, profile, ctx);
@@ -260,7 +281,10 @@ std::string ScenarioRun::summary_json() const {
   for (const auto& m : metrics_->snapshot()) metrics[m.name] = metric_json(m);
   j["metrics"] = metrics;
   const double simulated = sim::to_seconds(sim_->now());
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
   j["host"] = {{"wall_seconds", wall_seconds_},
+               {"peak_rss_bytes", static_cast<std::int64_t>(usage.ru_maxrss) * 1024},
                {"real_time_factor", wall_seconds_ > 0 ? simulated / wall_seconds_ : 0.0},
                {"events_per_second",
                 wall_seconds_ > 0 ? static_cast<double>(sim_->events_processed()) / wall_seconds_

@@ -1,6 +1,7 @@
 #include "models/kubelet.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "models/selectors.hpp"
@@ -321,8 +322,11 @@ void KubeletFleet::finish(std::uint32_t slot) {
   PodState& p = pods_[slot];
   NodeState& n = nodes_[static_cast<std::size_t>(p.node)];
   if (p.state != State::kRunning) return;
+  // kubesim.io/exit-code, validated as an integer 0..255 by the manifest reader.
   const std::string* code = p.pod->metadata.annotations.find(kExitCodeAnnotation);
-  const bool failed = code != nullptr && *code != "0";
+  int exit_code = 0;
+  if (code != nullptr) std::from_chars(code->data(), code->data() + code->size(), exit_code);
+  const bool failed = exit_code != 0;
   p.state = State::kDone;
   release_resources(p);
   lifecycle.emit(PodLifecycleEvent{PodStep::kFinished, p.pod.get(), n.name});

@@ -25,7 +25,7 @@ Scheduler::Scheduler(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
                      SchedulerOptions options)
     : sim_(sim),
       api_(api),
-      client_(api.make_client("scheduler", options.rate_limit)),
+      client_(api.make_client("scheduler-client", options.rate_limit)),
       options_(std::move(options)),
       frameworks_(std::move(frameworks)),
       queue_(sim, metrics, options_.queue),

@@ -21,9 +21,9 @@
 //   timeout decides. Pods rejected at Permit are unreserved and go to backoff.
 //
 // Metrics, under "scheduler.": counters attempts, scheduled, unschedulable, errors,
-// preemptions, bind_failures; histograms scheduling_latency_s (pod creation → bound
-// as the scheduler observed it, upstream's pod_scheduling_sli_duration_seconds), cycle
-// e2e_scheduling_duration_s (the modelled decision latency); gauge pending_pods.
+// preemptions, bind_failures; histogram scheduling_latency_s (pod creation → bound as
+// the scheduler observed it, upstream's pod_scheduling_sli_duration_seconds); gauge
+// pending_pods. Its API client's metrics are under "scheduler-client.".
 //
 // Not thread-safe. Determinism: tie-breaks draw from stream "scheduler/<profile>".
 #pragma once

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include "models/resources.hpp"
 #include "models/taints.hpp"
 #include "scenarios/cluster_spec.hpp"
+#include "scenarios/diagnostics.hpp"
 #include "scenarios/distribution_reader.hpp"
 #include "scenarios/scheduler_config.hpp"
 
@@ -35,8 +37,12 @@ models::Labels read_labels(FieldReader& r, std::string_view key) {
     return labels;
   }
   for (const auto& kv : *node) {
-    const std::string k = kv.first.as<std::string>();
-    const std::string v = kv.second.IsScalar() ? kv.second.as<std::string>() : std::string();
+    if (!kv.first.IsScalar() || !(kv.second.IsScalar() || kv.second.IsNull())) {
+      r.error(key, "labels map strings to strings");
+      continue;
+    }
+    const std::string k = kv.first.Scalar();
+    const std::string v = kv.second.IsScalar() ? kv.second.Scalar() : std::string();
     if (auto s = models::validate_label_key(k); !s.ok()) {
       r.error(key, "label key \"" + k + "\": " + s.message());
       continue;
@@ -161,7 +167,13 @@ std::optional<models::NodePool> read_pool(FieldReader& p, std::int64_t default_i
     if (!zones->IsSequence() || zones->size() == 0) {
       p.error("zones", "expected a non-empty list of zone names");
     } else {
-      for (const auto& z : *zones) pool.zones.push_back(z.as<std::string>());
+      for (const auto& z : *zones) {
+        if (!z.IsScalar() || z.Scalar().empty()) {
+          p.error("zones", "each zone is a non-empty name");
+          continue;
+        }
+        pool.zones.push_back(z.Scalar());
+      }
     }
   }
   pool.region = p.string("region").value_or("region-1");
@@ -305,7 +317,8 @@ ControlPlaneSpec read_control_plane_spec(FieldReader& cp, const std::string& bas
   return spec;
 }
 
-std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults) {
+std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults, const ClusterSpec* cluster,
+                                   const ControlPlaneSpec& control_plane) {
   std::vector<FaultSpec> out;
   for (auto& f : faults) {
     FaultSpec spec;
@@ -321,7 +334,13 @@ std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults) {
         if (!nodes->IsSequence()) {
           f.error("nodes", "expected a list of node names");
         } else {
-          for (const auto& n : *nodes) spec.nodes.push_back(n.as<std::string>());
+          for (const auto& n : *nodes) {
+            if (!n.IsScalar() || n.Scalar().empty()) {
+              f.error("nodes", "each entry is a node name");
+              continue;
+            }
+            spec.nodes.push_back(n.Scalar());
+          }
         }
       }
       spec.count = static_cast<std::int32_t>(f.integer("count", 1, 1'000'000).value_or(0));
@@ -330,15 +349,47 @@ std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults) {
       const int ways = (spec.nodes.empty() ? 0 : 1) + (spec.count > 0 ? 1 : 0) + (spec.zone.empty() ? 0 : 1);
       if (ways != 1) {
         f.error_here("a nodeFailure names its nodes one way: nodes, count (with optional pool) or zone");
+      } else if (!spec.pool.empty() && spec.count == 0) {
+        f.error("pool", "pool only narrows count", "use count with pool, or list the nodes");
+      }
+      if (cluster != nullptr) {
+        std::vector<std::string> pools, zones;
+        for (const auto& p : cluster->node_pools) {
+          pools.push_back(p.name);
+          for (const auto& z : p.zones) {
+            if (std::find(zones.begin(), zones.end(), z) == zones.end()) zones.push_back(z);
+          }
+        }
+        if (!spec.pool.empty() && std::find(pools.begin(), pools.end(), spec.pool) == pools.end()) {
+          const std::string guess = did_you_mean(spec.pool, pools);
+          f.error("pool", "no node pool \"" + spec.pool + "\"",
+                  guess.empty() ? std::string() : "did you mean '" + guess + "'?");
+        }
+        if (!spec.zone.empty() && std::find(zones.begin(), zones.end(), spec.zone) == zones.end()) {
+          const std::string guess = did_you_mean(spec.zone, zones);
+          f.error("zone", "no node pool is in zone \"" + spec.zone + "\"",
+                  guess.empty() ? std::string() : "did you mean '" + guess + "'?");
+        }
       }
     } else if (type == "etcdLeaderLoss") {
       spec.type = FaultType::kEtcdLeaderLoss;
     } else if (type == "etcdMemberLoss") {
       spec.type = FaultType::kEtcdMemberLoss;
       spec.member = static_cast<std::int32_t>(f.integer("member", 0, 6, true).value_or(0));
+      if (spec.member >= control_plane.api_server.etcd.members) {
+        f.error("member", "etcd has " + std::to_string(control_plane.api_server.etcd.members) +
+                              " members (0.." +
+                              std::to_string(control_plane.api_server.etcd.members - 1) + ")");
+      }
     } else if (type == "apiServerReplicaLoss") {
       spec.type = FaultType::kApiServerReplicaLoss;
       spec.replica = static_cast<std::int32_t>(f.integer("replica", 0, 63, true).value_or(0));
+      if (spec.replica >= control_plane.api_server.limits.replicas) {
+        f.error("replica", "the API server has " +
+                               std::to_string(control_plane.api_server.limits.replicas) +
+                               " replicas (0.." +
+                               std::to_string(control_plane.api_server.limits.replicas - 1) + ")");
+      }
     }
     f.finish();
     out.push_back(std::move(spec));

@@ -43,6 +43,9 @@ using FaultType = models::FaultType;
 // Readers; each reports problems to the reader's diagnostics and returns what it could read.
 ClusterSpec read_cluster_spec(FieldReader& cluster);
 ControlPlaneSpec read_control_plane_spec(FieldReader& control_plane, const std::string& base_dir);
-std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults);
+// Faults are checked against the cluster (pool and zone names) and the control plane (etcd
+// members, API server replicas) read before them.
+std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults, const ClusterSpec* cluster,
+                                   const ControlPlaneSpec& control_plane);
 
 }  // namespace kubesim::scenarios

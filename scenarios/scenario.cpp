@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "scenarios/distribution_reader.hpp"
@@ -233,13 +234,19 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
     } else {
       s.control_plane.scheduler = default_scheduler_config();
     }
-    if (auto faults = spec->list_of_maps("faults")) s.faults = read_faults(*faults);
+    if (auto faults = spec->list_of_maps("faults")) {
+      s.faults = read_faults(*faults, s.cluster ? &*s.cluster : nullptr, s.control_plane);
+    }
     if (auto manifests = spec->raw("manifests")) {
       if (!manifests->IsSequence()) {
         spec->error("manifests", "expected a list of files or directories");
       } else {
         for (const auto& m : *manifests) {
-          std::filesystem::path path(m.as<std::string>());
+          if (!m.IsScalar() || m.Scalar().empty()) {
+            spec->error("manifests", "each entry is a file or directory path");
+            continue;
+          }
+          std::filesystem::path path(m.Scalar());
           if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
           s.manifest_paths.push_back(path.lexically_normal().string());
         }
@@ -373,6 +380,68 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     read_manifests_path(path, scenario->manifests, diagnostics);
   }
   if (!diagnostics.empty()) return std::nullopt;
+  if (scenario->cluster) {
+    std::set<std::string> nodes;
+    for (const auto& pool : scenario->cluster->node_pools) {
+      for (std::int32_t i = 0; i < pool.count; ++i) nodes.insert(pool.name + "-" + std::to_string(i));
+    }
+    for (const auto& n : scenario->manifests.nodes) nodes.insert(n.metadata.name);
+    for (const auto& f : scenario->faults) {
+      for (const auto& n : f.nodes) {
+        if (nodes.count(n) == 0) {
+          diagnostics.add(Diagnostic{file, 0, 0, f.path + ".nodes",
+                                     "no node \"" + n + "\" in the cluster",
+                                     "pool nodes are named <pool>-<index>, from 0"});
+        }
+      }
+    }
+    // Only Deployments may appear again with a later kubesim.io/apply-at (a scale or a
+    // rollout); any other second version would fail at run time with AlreadyExists.
+    auto check_single = [&](const auto& objects, const char* kind) {
+      std::set<std::string> seen;
+      for (const auto& o : objects) {
+        const std::string key = o.metadata.namespace_ + "/" + o.metadata.name;
+        if (!seen.insert(key).second) {
+          diagnostics.add(Diagnostic{file, 0, 0, std::string(kind) + " " + key,
+                                     "a second version of this object",
+                                     "only Deployments can be re-applied with kubesim.io/apply-at"});
+        }
+      }
+    };
+    check_single(scenario->manifests.pods, "Pod");
+    check_single(scenario->manifests.jobs, "Job");
+    check_single(scenario->manifests.replica_sets, "ReplicaSet");
+    check_single(scenario->manifests.services, "Service");
+    check_single(scenario->manifests.nodes, "Node");
+    check_single(scenario->manifests.namespaces, "Namespace");
+    check_single(scenario->manifests.priority_classes, "PriorityClass");
+    // kubesim's own annotations hold durations.
+    auto check_annotations = [&](const models::ObjectMeta& meta, const std::string& where) {
+      for (const char* key : {"kubesim.io/apply-at", "kubesim.io/ready-after"}) {
+        if (const std::string* v = meta.annotations.find(key)) {
+          auto d = sim::parse_duration(*v);
+          if (!d.ok() || d.value() < 0) {
+            diagnostics.add(Diagnostic{file, 0, 0, where + " annotation " + key,
+                                       "\"" + *v + "\" is not a duration", "e.g. 90s, 5m, 1h30m"});
+          }
+        }
+      }
+    };
+    for (const auto& o : scenario->manifests.deployments) {
+      check_annotations(o.metadata, "Deployment " + o.metadata.name);
+      check_annotations(o.spec.template_.metadata, "Deployment " + o.metadata.name + " template");
+    }
+    for (const auto& o : scenario->manifests.jobs) {
+      check_annotations(o.metadata, "Job " + o.metadata.name);
+      check_annotations(o.spec.template_.metadata, "Job " + o.metadata.name + " template");
+    }
+    for (const auto& o : scenario->manifests.replica_sets) {
+      check_annotations(o.metadata, "ReplicaSet " + o.metadata.name);
+      check_annotations(o.spec.template_.metadata, "ReplicaSet " + o.metadata.name + " template");
+    }
+    for (const auto& o : scenario->manifests.pods) check_annotations(o.metadata, "Pod " + o.metadata.name);
+    if (!diagnostics.empty()) return std::nullopt;
+  }
   if (!scenario->cluster && scenario->manifests.object_count() > 0) {
     diagnostics.add(Diagnostic{file, 0, 0, "spec.cluster",
                                "the file holds Kubernetes objects but the scenario has no cluster",
@@ -381,6 +450,28 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
   }
   std::string hashed = text;
   for (const auto& o : overrides) hashed += std::string("\n--set ") + o;
+  // The manifest files are part of the scenario: their bytes enter the hash too.
+  for (const auto& path : scenario->manifest_paths) {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+        const auto ext = e.path().extension();
+        if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+          files.push_back(e.path());
+        }
+      }
+      std::sort(files.begin(), files.end());
+    } else {
+      files.emplace_back(path);
+    }
+    for (const auto& f : files) {
+      std::ifstream in(f, std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      hashed += "\n--- " + f.filename().string() + "\n" + bytes.str();
+    }
+  }
   scenario->sha256 = sha256_hex(hashed);
   scenario->source_file = file;
   return scenario;
