@@ -48,32 +48,51 @@ class ControllerManager::WorkQueue {
       drain_ = sim_.schedule_after(0, [this] { drain(); });
     }
   }
+  // One waiting entry per key, at the earliest time asked for (upstream's delaying queue).
   void add_after(const std::string& key, sim::Duration delay) {
     if (delay <= 0) {
       add(key);
       return;
     }
-    schedule(key, delay, false);
+    const sim::Time at = sim_.now() + delay;
+    auto it = requeue_.find(key);
+    if (it != requeue_.end()) {
+      auto d = delayed_.find(it->second);
+      if (d != delayed_.end() && sim_.is_pending(d->second.handle)) {
+        if (d->second.at <= at) return;
+        sim_.cancel(d->second.handle);
+        delayed_.erase(d);
+      }
+      requeue_.erase(it);
+    }
+    requeue_.emplace(key, schedule(key, delay, false));
   }
 
  private:
   struct Delayed {
     std::string key;
     bool deferred;
+    sim::Time at = 0;
     sim::EventHandle handle;
   };
-  void schedule(const std::string& key, sim::Duration delay, bool deferred) {
+  std::uint64_t schedule(const std::string& key, sim::Duration delay, bool deferred) {
     const std::uint64_t id = next_id_++;
     Delayed& d = delayed_[id];
     d.key = key;
     d.deferred = deferred;
+    d.at = sim_.now() + delay;
     d.handle = sim_.schedule_after(delay, [this, id] {
       auto it = delayed_.find(id);
       Delayed fired = std::move(it->second);
       delayed_.erase(it);
-      if (fired.deferred) deferred_.erase(fired.key);
+      if (fired.deferred) {
+        deferred_.erase(fired.key);
+      } else if (auto r = requeue_.find(fired.key); r != requeue_.end() && r->second == id) {
+        requeue_.erase(r);
+      }
       add(fired.key);
     });
+    return id;
   }
   void drain() {
     drain_ = sim::EventHandle();
@@ -94,6 +113,7 @@ class ControllerManager::WorkQueue {
   std::set<std::string, std::less<>> deferred_;
   std::map<std::string, sim::Time, std::less<>> last_sync_;
   std::map<std::uint64_t, Delayed> delayed_;
+  std::map<std::string, std::uint64_t, std::less<>> requeue_;  // key → its add_after entry
   std::uint64_t next_id_ = 0;
   sim::EventHandle drain_;
 };
