@@ -173,7 +173,52 @@ void Cluster::add_node(Node node) {
 void Cluster::schedule_fault(Fault fault) {
   faults_.push_back(std::make_unique<Fault>(std::move(fault)));
   const Fault* f = faults_.back().get();
+  if (f->type == FaultType::kNodeFailure && f->mean_time_between_failures) {
+    auto rng = std::make_shared<sim::Rng>(sim_.rng("faults/" + f->path));
+    const double gap =
+        sim::Distribution::exponential(sim::to_seconds(*f->mean_time_between_failures))
+            .value()
+            .sample(*rng);
+    sim_.schedule_at(f->at + sim::from_seconds(gap),
+                     [this, f, rng] { fire_random_node_failure(*f, rng); });
+    return;
+  }
   sim_.schedule_at(f->at, [this, f] { fire(*f); });
+}
+
+// Live nodes of a pool (all pools when empty), shorter names first, then by name.
+std::vector<std::string> Cluster::live_pool_nodes(const std::string& pool) const {
+  std::vector<std::string> out;
+  for (const auto& [name, index] : pool_by_node_) {
+    if (!pool.empty() && config_.node_pools[index].name != pool) continue;
+    if (kubelets_->node_alive(name)) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  return out;
+}
+
+void Cluster::fire_random_node_failure(const Fault& fault, std::shared_ptr<sim::Rng> rng) {
+  const std::vector<std::string> candidates = live_pool_nodes(fault.pool);
+  if (!candidates.empty()) {
+    const std::string node = candidates[rng->below(candidates.size())];
+    if (kubelets_->fail_node(node)) {
+      faults.emit(FaultEvent{&fault, false, node});
+      if (fault.recover_after) {
+        sim_.schedule_after(*fault.recover_after,
+                            [this, f = &fault, n = std::make_shared<std::string>(node)] {
+                              if (kubelets_->recover_node(*n)) faults.emit(FaultEvent{f, true, *n});
+                            });
+      }
+    }
+  }
+  const double gap =
+      sim::Distribution::exponential(sim::to_seconds(*fault.mean_time_between_failures))
+          .value()
+          .sample(*rng);
+  sim_.schedule_after(sim::from_seconds(gap),
+                      [this, f = &fault, rng] { fire_random_node_failure(*f, rng); });
 }
 
 void Cluster::fire(const Fault& fault) {
@@ -183,14 +228,7 @@ void Cluster::fire(const Fault& fault) {
       if (!fault.zone.empty()) targets = topology_.nodes_in_zone(fault.zone);
       if (fault.count > 0) {
         // The first `count` live nodes (of the pool), in name order.
-        std::vector<std::string> candidates;
-        for (const auto& [name, pool] : pool_by_node_) {
-          if (!fault.pool.empty() && config_.node_pools[pool].name != fault.pool) continue;
-          if (kubelets_->node_alive(name)) candidates.push_back(name);
-        }
-        std::sort(candidates.begin(), candidates.end(), [](const std::string& a, const std::string& b) {
-          return a.size() != b.size() ? a.size() < b.size() : a < b;
-        });
+        std::vector<std::string> candidates = live_pool_nodes(fault.pool);
         if (candidates.size() > static_cast<std::size_t>(fault.count)) {
           candidates.resize(static_cast<std::size_t>(fault.count));
         }

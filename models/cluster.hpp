@@ -60,6 +60,10 @@ struct Fault {
   std::int32_t member = -1;  // kEtcdMemberLoss
   std::int32_t replica = 0;  // kApiServerReplicaLoss
   std::optional<sim::Duration> recover_after;
+  // kNodeFailure with a rate: from `at` on, one live node (of `pool` when set), chosen
+  // uniformly at random, fails after each exponentially distributed gap with this mean,
+  // until the end of the run. Draws from stream "faults/<path>".
+  std::optional<sim::Duration> mean_time_between_failures;
   std::string path;  // where the scenario defined it, for messages ("spec.faults[2]")
 };
 
@@ -121,6 +125,8 @@ class Cluster {
 
  private:
   void fire(const Fault& fault);
+  void fire_random_node_failure(const Fault& fault, std::shared_ptr<sim::Rng> rng);
+  std::vector<std::string> live_pool_nodes(const std::string& pool) const;
   void seed();
 
   sim::Simulation& sim_;

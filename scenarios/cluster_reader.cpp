@@ -346,11 +346,15 @@ std::vector<FaultSpec> read_faults(std::vector<FieldReader>& faults, const Clust
       spec.count = static_cast<std::int32_t>(f.integer("count", 1, 1'000'000).value_or(0));
       spec.pool = f.string("pool").value_or("");
       spec.zone = f.string("zone").value_or("");
-      const int ways = (spec.nodes.empty() ? 0 : 1) + (spec.count > 0 ? 1 : 0) + (spec.zone.empty() ? 0 : 1);
+      spec.mean_time_between_failures = f.duration("meanTimeBetweenFailures", sim::kSecond);
+      const int ways = (spec.nodes.empty() ? 0 : 1) + (spec.count > 0 ? 1 : 0) +
+                       (spec.zone.empty() ? 0 : 1) + (spec.mean_time_between_failures ? 1 : 0);
       if (ways != 1) {
-        f.error_here("a nodeFailure names its nodes one way: nodes, count (with optional pool) or zone");
-      } else if (!spec.pool.empty() && spec.count == 0) {
-        f.error("pool", "pool only narrows count", "use count with pool, or list the nodes");
+        f.error_here("a nodeFailure names its nodes one way: nodes, count (with optional pool), "
+                     "zone, or meanTimeBetweenFailures (with optional pool)");
+      } else if (!spec.pool.empty() && spec.count == 0 && !spec.mean_time_between_failures) {
+        f.error("pool", "pool only narrows count or meanTimeBetweenFailures",
+                "use count with pool, or list the nodes");
       }
       if (cluster != nullptr) {
         std::vector<std::string> pools, zones;
