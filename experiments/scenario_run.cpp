@@ -189,6 +189,10 @@ std::uint64_t ScenarioRun::run() {
   const std::uint64_t events = sim_->run_until(scenario_.duration);
   wall_seconds_ +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Peak resident memory of the process when the run ends (a host figure, like the wall time).
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  peak_rss_bytes_ = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
   return events;
 }
 
@@ -281,10 +285,8 @@ std::string ScenarioRun::summary_json() const {
   for (const auto& m : metrics_->snapshot()) metrics[m.name] = metric_json(m);
   j["metrics"] = metrics;
   const double simulated = sim::to_seconds(sim_->now());
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
   j["host"] = {{"wall_seconds", wall_seconds_},
-               {"peak_rss_bytes", static_cast<std::int64_t>(usage.ru_maxrss) * 1024},
+               {"peak_rss_bytes", peak_rss_bytes_},
                {"real_time_factor", wall_seconds_ > 0 ? simulated / wall_seconds_ : 0.0},
                {"events_per_second",
                 wall_seconds_ > 0 ? static_cast<double>(sim_->events_processed()) / wall_seconds_

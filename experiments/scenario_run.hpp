@@ -64,6 +64,7 @@ class ScenarioRun {
   std::unique_ptr<Model> model_;
   std::unique_ptr<sim::Sampler> sampler_;
   double wall_seconds_ = 0;
+  std::int64_t peak_rss_bytes_ = 0;
 };
 
 }  // namespace kubesim::experiments
