@@ -209,24 +209,6 @@ class ManifestReader {
     }
   }
 
-  std::vector<std::string> string_list(FieldReader& r, std::string_view key) {
-    std::vector<std::string> out;
-    auto node = r.raw(key);
-    if (!node) return out;
-    if (!node->IsSequence()) {
-      r.error(key, "expected a list of strings");
-      return out;
-    }
-    for (std::size_t i = 0; i < node->size(); ++i) {
-      const YAML::Node item = (*node)[i];
-      if (!item.IsScalar()) {
-        add_at(item, r, r.path_of(key) + "[" + std::to_string(i) + "]", "expected a string");
-        continue;
-      }
-      out.push_back(item.Scalar());
-    }
-    return out;
-  }
 
   std::optional<std::int32_t> int32(FieldReader& r, std::string_view key, std::int64_t min,
                                     bool required = false) {
@@ -308,7 +290,7 @@ class ManifestReader {
         if (auto op = e.one_of("operator", {"In", "NotIn", "Exists", "DoesNotExist"}, true)) {
           req.op = *models::parse_label_selector_operator(*op);
         }
-        req.values = string_list(e, "values");
+        req.values = e.string_list("values");
         e.finish();
         sel.match_expressions.push_back(std::move(req));
       }
@@ -331,7 +313,7 @@ class ManifestReader {
                                  true)) {
             req.op = *models::parse_node_selector_operator(*op);
           }
-          req.values = string_list(e, "values");
+          req.values = e.string_list("values");
           e.finish();
           out.push_back(std::move(req));
         }
@@ -376,7 +358,7 @@ class ManifestReader {
   models::PodAffinityTerm pod_affinity_term(FieldReader& t) {
     models::PodAffinityTerm term;
     term.label_selector = label_selector(t, "labelSelector");
-    term.namespaces = string_list(t, "namespaces");
+    term.namespaces = t.string_list("namespaces");
     term.namespace_selector = label_selector(t, "namespaceSelector");
     if (auto key = t.string("topologyKey", true)) {
       if (key->empty()) {
@@ -386,8 +368,8 @@ class ManifestReader {
       }
       term.topology_key = *key;
     }
-    term.match_label_keys = string_list(t, "matchLabelKeys");
-    term.mismatch_label_keys = string_list(t, "mismatchLabelKeys");
+    term.match_label_keys = t.string_list("matchLabelKeys");
+    term.mismatch_label_keys = t.string_list("mismatchLabelKeys");
     t.finish();
     return term;
   }
@@ -478,7 +460,7 @@ class ManifestReader {
       };
       tsc.node_affinity_policy = policy("nodeAffinityPolicy");
       tsc.node_taints_policy = policy("nodeTaintsPolicy");
-      tsc.match_label_keys = string_list(c, "matchLabelKeys");
+      tsc.match_label_keys = c.string_list("matchLabelKeys");
       c.finish();
       out.push_back(std::move(tsc));
     }
@@ -569,7 +551,7 @@ class ManifestReader {
         meta.owner_references.push_back(std::move(ref));
       }
     }
-    meta.finalizers = string_list(*m, "finalizers");
+    meta.finalizers = m->string_list("finalizers");
     if (auto ts = m->string("creationTimestamp")) {
       if (auto unix_ns = parse_rfc3339(*ts)) {
         meta.creation_timestamp = *unix_ns;
@@ -868,7 +850,7 @@ class ManifestReader {
       if (auto images = st->list_of_maps("images")) {
         for (auto& i : *images) {
           models::ContainerImage img;
-          img.names = string_list(i, "names");
+          img.names = i.string_list("names");
           img.size_bytes = i.integer("sizeBytes", 0, kInt64Max).value_or(0);
           i.finish();
           node.status.images.push_back(std::move(img));
@@ -1354,7 +1336,7 @@ class ManifestReader {
     if (auto eps = top.list_of_maps("endpoints")) {
       for (auto& e : *eps) {
         models::Endpoint ep;
-        ep.addresses = string_list(e, "addresses");
+        ep.addresses = e.string_list("addresses");
         if (ep.addresses.empty()) e.error("addresses", "must contain at least 1 address");
         if (auto c = e.map("conditions")) {
           ep.conditions.ready = c->boolean("ready");

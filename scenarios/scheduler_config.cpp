@@ -37,36 +37,6 @@ const PluginInfo* find_plugin(std::string_view name) { return policies::find_plu
 
 bool implements(const PluginInfo& info, EP point) { return info.implements(point); }
 
-void add_at(Diagnostics& diagnostics, const std::string& file, const YAML::Node& node,
-            const YAML::Node& fallback, std::string path, std::string message,
-            std::string hint = {}) {
-  auto [line, column] = location_of(node);
-  if (line == 0) std::tie(line, column) = location_of(fallback);
-  diagnostics.add(
-      Diagnostic{file, line, column, std::move(path), std::move(message), std::move(hint)});
-}
-
-// A list of strings at `key` (absent: empty).
-std::vector<std::string> string_list(FieldReader& r, std::string_view key) {
-  std::vector<std::string> out;
-  auto node = r.raw(key);
-  if (!node) return out;
-  if (!node->IsSequence()) {
-    r.error(key, "expected a list of strings");
-    return out;
-  }
-  for (std::size_t i = 0; i < node->size(); ++i) {
-    const YAML::Node item = (*node)[i];
-    if (!item.IsScalar()) {
-      add_at(*r.diagnostics(), r.file(), item, r.node(),
-             r.path_of(key) + "[" + std::to_string(i) + "]", "expected a string");
-      continue;
-    }
-    out.push_back(item.Scalar());
-  }
-  return out;
-}
-
 // Kubernetes label-name syntax (metav1validation.ValidateLabelName): [prefix/]name, name
 // 1..63 characters of alphanumerics, '-', '_' and '.', starting and ending alphanumeric.
 bool is_label_name(std::string_view s) {
@@ -324,13 +294,13 @@ std::vector<policies::ShapePoint> read_shape(FieldReader& r) {
 }
 
 void read_node_resources_fit(FieldReader& args, NodeResourcesFitArgs& out) {
-  out.ignored_resources = string_list(args, "ignoredResources");
+  out.ignored_resources = args.string_list("ignoredResources");
   for (const auto& name : out.ignored_resources) {
     if (!is_label_name(name)) {
       args.error("ignoredResources", "\"" + name + "\" is not a valid resource name");
     }
   }
-  out.ignored_resource_groups = string_list(args, "ignoredResourceGroups");
+  out.ignored_resource_groups = args.string_list("ignoredResourceGroups");
   for (const auto& group : out.ignored_resource_groups) {
     if (group.find('/') != std::string::npos) {
       args.error("ignoredResourceGroups",
@@ -389,7 +359,7 @@ void read_pod_topology_spread(FieldReader& args, PodTopologySpreadArgs& out) {
       dc.min_domains = c.integer("minDomains", 1, std::numeric_limits<std::int32_t>::max());
       if (auto v = c.one_of("nodeAffinityPolicy", kPolicies)) dc.node_affinity_policy = *v;
       if (auto v = c.one_of("nodeTaintsPolicy", kPolicies)) dc.node_taints_policy = *v;
-      dc.match_label_keys = string_list(c, "matchLabelKeys");
+      dc.match_label_keys = c.string_list("matchLabelKeys");
       if (c.raw("labelSelector")) {
         c.error("labelSelector",
                 "constraint must not define a selector, as it is deduced for each pod");

@@ -205,6 +205,28 @@ std::optional<std::vector<FieldReader>> FieldReader::list_of_maps(std::string_vi
   return items;
 }
 
+std::vector<std::string> FieldReader::string_list(std::string_view key) {
+  std::vector<std::string> out;
+  auto node = raw(key);
+  if (!node) return out;
+  if (!node->IsSequence()) {
+    error(key, "expected a list of strings");
+    return out;
+  }
+  for (std::size_t i = 0; i < node->size(); ++i) {
+    const YAML::Node item = (*node)[i];
+    if (!item.IsScalar()) {
+      if (diagnostics_ != nullptr) {
+        diagnostics_->add(at(item, path_of(key) + "[" + std::to_string(i) + "]",
+                             "expected a string", ""));
+      }
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 std::optional<YAML::Node> FieldReader::raw(std::string_view key, bool required) {
   return get(key, required, "a value");
 }

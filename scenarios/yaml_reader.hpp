@@ -49,6 +49,9 @@ class FieldReader {
   // A child sequence: one reader per element (elements must be mappings).
   std::optional<std::vector<FieldReader>> list_of_maps(std::string_view key,
                                                        bool required = false);
+  // A list of strings (empty when absent). A non-list, or an item that is not a scalar, is
+  // reported ("expected a list of strings" / "expected a string" at the item) and skipped.
+  std::vector<std::string> string_list(std::string_view key);
   // The raw child node, marked known (for fields parsed elsewhere).
   std::optional<YAML::Node> raw(std::string_view key, bool required = false);
 
