@@ -53,8 +53,7 @@ policies::PluginContext context_for(const scenarios::Manifests& state) {
   ctx.owner_selectors = [&state](const models::Pod& pod) {
     std::vector<models::LabelSelector> out;
     for (const auto& svc : state.services) {
-      if (svc.metadata.namespace_ != pod.metadata.namespace_ || svc.spec.selector.empty()) continue;
-      if (!pod.metadata.labels.contains_all(svc.spec.selector)) continue;
+      if (!policies::service_selects(svc, pod)) continue;
       models::LabelSelector sel;
       sel.match_labels = svc.spec.selector;
       out.push_back(std::move(sel));
@@ -77,12 +76,7 @@ policies::PluginContext context_for(const scenarios::Manifests& state) {
                std::string_view name) -> std::optional<policies::PluginContext::PodGroupInfo> {
     for (const auto& g : state.pod_groups) {
       if (g.metadata.namespace_ != ns || g.metadata.name != name) continue;
-      policies::PluginContext::PodGroupInfo info;
-      info.min_member = g.spec.min_member;
-      if (g.spec.schedule_timeout_seconds) {
-        info.schedule_timeout = sim::seconds(*g.spec.schedule_timeout_seconds);
-      }
-      return info;
+      return policies::pod_group_info(g);
     }
     return std::nullopt;
   };

@@ -44,12 +44,8 @@ policies::PluginContext plugin_context(std::shared_ptr<models::Cluster*> ref,
   // PodGroups (scheduling.x-k8s.io) from the scenario, by namespace/name.
   auto by_key = std::make_shared<std::map<std::string, policies::PluginContext::PodGroupInfo>>();
   for (const auto& g : groups) {
-    policies::PluginContext::PodGroupInfo info;
-    info.min_member = g.spec.min_member;
-    if (g.spec.schedule_timeout_seconds) {
-      info.schedule_timeout = *g.spec.schedule_timeout_seconds * sim::kSecond;
-    }
-    (*by_key)[models::object_key(g.metadata.namespace_, g.metadata.name)] = info;
+    (*by_key)[models::object_key(g.metadata.namespace_, g.metadata.name)] =
+        policies::pod_group_info(g);
   }
   ctx.pod_group = [by_key](std::string_view ns, std::string_view name)
       -> std::optional<policies::PluginContext::PodGroupInfo> {
@@ -67,12 +63,10 @@ policies::PluginContext plugin_context(std::shared_ptr<models::Cluster*> ref,
     if (*ref == nullptr) return out;
     models::ApiServer& api = (*ref)->api();
     for (const auto& svc : api.services().list()) {
-      if (svc->metadata.namespace_ != pod.metadata.namespace_ || svc->spec.selector.empty()) continue;
-      if (pod.metadata.labels.contains_all(svc->spec.selector)) {
-        models::LabelSelector sel;
-        sel.match_labels = svc->spec.selector;
-        out.push_back(std::move(sel));
-      }
+      if (!policies::service_selects(*svc, pod)) continue;
+      models::LabelSelector sel;
+      sel.match_labels = svc->spec.selector;
+      out.push_back(std::move(sel));
     }
     if (const auto* owner = pod.metadata.controller_ref(); owner && owner->kind == "ReplicaSet") {
       if (auto rs = api.replicasets().get(pod.metadata.namespace_, owner->name)) {

@@ -1,5 +1,7 @@
 #include "policies/registry.hpp"
 
+#include "models/workloads.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <utility>
@@ -7,6 +9,21 @@
 #include "policies/node_plugins.hpp"
 
 namespace kubesim::policies {
+
+PluginContext::PodGroupInfo pod_group_info(const models::PodGroup& group) {
+  PluginContext::PodGroupInfo info;
+  info.min_member = group.spec.min_member;
+  if (group.spec.schedule_timeout_seconds) {
+    info.schedule_timeout = sim::seconds(*group.spec.schedule_timeout_seconds);
+  }
+  return info;
+}
+
+bool service_selects(const models::Service& service, const models::Pod& pod) {
+  return service.metadata.namespace_ == pod.metadata.namespace_ &&
+         !service.spec.selector.empty() && pod.metadata.labels.contains_all(service.spec.selector);
+}
+
 
 sim::Status Registry::add(std::string name, PluginFactory factory) {
   // upstream: frameworkruntime.Registry.Register refuses a duplicate name.

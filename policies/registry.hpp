@@ -22,6 +22,8 @@
 namespace kubesim::models {
 class GpuTopology;
 struct LabelSelector;
+struct PodGroup;
+struct Service;
 }  // namespace kubesim::models
 
 namespace kubesim::policies {
@@ -52,6 +54,12 @@ struct PluginContext {
   std::function<std::optional<PodGroupInfo>(std::string_view namespace_, std::string_view name)>
       pod_group;
 };
+
+// The PodGroupInfo of a PodGroup object (scheduleTimeoutSeconds unset: the 60 s default).
+PluginContext::PodGroupInfo pod_group_info(const models::PodGroup& group);
+// upstream helper.DefaultSelector, Service part: a Service with a non-empty selector in the
+// pod's namespace whose selector the pod's labels contain selects the pod.
+bool service_selects(const models::Service& service, const models::Pod& pod);
 
 using PluginFactory = std::function<sim::Result<std::unique_ptr<models::sched::Plugin>>(
     const SchedulerProfile& profile, const PluginContext& context)>;
