@@ -259,9 +259,7 @@ void Scheduler::schedule_one(const std::string& key) {
   assumed_[key] = node;
   sched::PluginStatus reserve = fw->run_reserve(*state, *info, *node_info);
   if (!reserve.ok()) {
-    fw->run_unreserve(*state, *info, *node_info);
-    node_info->remove_pod(key);
-    assumed_.erase(key);
+    unassume(*fw, *state, *info, node);
     fail(pod, AttemptOutcome::kError, reserve.reason);
     return;
   }
@@ -277,11 +275,7 @@ void Scheduler::schedule_one(const std::string& key) {
       if (wit == waiting_.end()) return;
       Waiting w2 = std::move(wit->second);
       waiting_.erase(wit);
-      if (sched::NodeInfo* n = snapshot_.find(w2.node)) {
-        w2.framework->run_unreserve(*w2.state, *w2.pod, *n);
-        n->remove_pod(k);
-      }
-      assumed_.erase(k);
+      unassume(*w2.framework, *w2.state, *w2.pod, w2.node);
       fail(w2.pod->pod, AttemptOutcome::kUnschedulable, "rejected due to timeout after waiting at permit");
       apply_waiting_decisions();
     });
@@ -290,13 +284,21 @@ void Scheduler::schedule_one(const std::string& key) {
     return;
   }
   if (!permit.ok()) {
-    fw->run_unreserve(*state, *info, *node_info);
-    node_info->remove_pod(key);
-    assumed_.erase(key);
+    unassume(*fw, *state, *info, node);
     fail(pod, AttemptOutcome::kUnschedulable, permit.reason);
     return;
   }
   bind(info, node, state->gpu_device_ids);
+}
+
+// Undoes an assume: Unreserve, and the pod leaves the node in the snapshot.
+void Scheduler::unassume(sched::Framework& fw, sched::CycleState& state, const sched::PodInfo& pod,
+                         const std::string& node) {
+  if (sched::NodeInfo* n = snapshot_.find(node)) {
+    fw.run_unreserve(state, pod, *n);
+    n->remove_pod(pod.key());
+  }
+  assumed_.erase(pod.key());
 }
 
 // Gang decisions (Coscheduling): allow or reject the pods waiting at Permit.
@@ -316,11 +318,7 @@ void Scheduler::apply_waiting_decisions() {
         Waiting w = std::move(it->second);
         waiting_.erase(it);
         sim_.cancel(w.timeout);
-        if (sched::NodeInfo* n = snapshot_.find(w.node)) {
-          w.framework->run_unreserve(*w.state, *w.pod, *n);
-          n->remove_pod(key);
-        }
-        assumed_.erase(key);
+        unassume(*w.framework, *w.state, *w.pod, w.node);
         fail(w.pod->pod, AttemptOutcome::kUnschedulable, d.reason);
       }
     }

@@ -103,6 +103,8 @@ class Scheduler {
   void bind(std::shared_ptr<const sched::PodInfo> pod, const std::string& node,
             std::vector<std::int32_t> gpus);
   void apply_waiting_decisions();
+  void unassume(sched::Framework& fw, sched::CycleState& state, const sched::PodInfo& pod,
+                const std::string& node);
   void fail(const std::shared_ptr<const Pod>& pod, AttemptOutcome outcome,
             const std::string& message);
 
