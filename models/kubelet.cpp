@@ -94,10 +94,32 @@ void KubeletFleet::add_node(const Node& node, const KubeletConfig& config) {
   for (const auto& image : node.status.images) {
     for (const auto& name : image.names) n.images.emplace(name, 0);
   }
-  const sim::Duration renew = config.lease_duration / 4;
-  n.lease_timer = sim_.every(renew, [this, idx] { renew_lease(idx); });
-  n.status_timer = sim_.every(config.node_status_report_frequency,
-                              [this, idx] { report_status(idx, true); });
+  start_timers(idx, /*random_phase=*/true);
+}
+
+// Lease renewal every leaseDuration/4 and node status every nodeStatusReportFrequency, both
+// with upstream's 4 % jitter (component-helpers lease controller and kubelet syncNodeStatus
+// run under wait.JitterUntil(..., 0.04, ...)). Nodes that exist at the start of a run did
+// not boot together: each starts at a random phase within its period (stream
+// "kubelet/<node>/phase"), or the whole cluster would renew in the same instant.
+void KubeletFleet::start_timers(std::int32_t idx, bool random_phase) {
+  NodeState& n = nodes_[static_cast<std::size_t>(idx)];
+  const sim::Duration renew = n.config.lease_duration / 4;
+  const sim::Duration status = n.config.node_status_report_frequency;
+  sim::TimerOptions lease_options;
+  lease_options.jitter = 0.04;
+  lease_options.name = "kubelet/lease";
+  sim::TimerOptions status_options;
+  status_options.jitter = 0.04;
+  status_options.name = "kubelet/status";
+  if (random_phase) {
+    sim::Rng phase = sim_.rng("kubelet/" + n.name + "/phase");
+    lease_options.first_delay = static_cast<sim::Duration>(phase.below(static_cast<std::uint64_t>(renew)));
+    status_options.first_delay =
+        static_cast<sim::Duration>(phase.below(static_cast<std::uint64_t>(status)));
+  }
+  n.lease_timer = sim_.every(renew, [this, idx] { renew_lease(idx); }, lease_options);
+  n.status_timer = sim_.every(status, [this, idx] { report_status(idx, true); }, status_options);
 }
 
 bool KubeletFleet::node_alive(std::string_view name) const {
@@ -127,10 +149,7 @@ bool KubeletFleet::recover_node(std::string_view name) {
   ++n.epoch;
   report_status(idx, true);
   renew_lease(idx);
-  const sim::Duration renew = n.config.lease_duration / 4;
-  n.lease_timer = sim_.every(renew, [this, idx] { renew_lease(idx); });
-  n.status_timer = sim_.every(n.config.node_status_report_frequency,
-                              [this, idx] { report_status(idx, true); });
+  start_timers(idx, /*random_phase=*/false);
   // The containers died with the node: every pod starts over (or finishes terminating).
   n.allocated = ResourceList();
   n.pods = 0;
