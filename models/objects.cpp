@@ -98,6 +98,40 @@ bool Pod::ready() const {
   return c != nullptr && c->status == ConditionStatus::kTrue;
 }
 
+std::optional<std::int32_t> parse_gpu_annotation(std::string_view value, std::int32_t min,
+                                                 std::int32_t max) {
+  if (value.empty() || value.size() > 9) return std::nullopt;
+  std::int32_t v = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
+GpuDemandOfPod Pod::gpu_demand() const {
+  GpuDemandOfPod d;
+  if (const std::string* milli = metadata.annotations.find(kAnnotationGpuMilli)) {
+    const auto m = parse_gpu_annotation(*milli, 0, 1000);
+    std::int32_t count = 1;
+    if (const std::string* c = metadata.annotations.find(kAnnotationGpuCount)) {
+      count = parse_gpu_annotation(*c, 0, 64).value_or(0);
+    }
+    if (m && *m > 0 && count > 0) {
+      d.devices = count;
+      d.milli = *m;
+    }
+    return d;
+  }
+  const std::int64_t whole = requests().gpu;
+  if (whole > 0) {
+    d.devices = static_cast<std::int32_t>(std::min<std::int64_t>(whole, 64));
+    d.milli = 1000;
+  }
+  return d;
+}
+
 bool Node::ready() const {
   const Condition* c = find_condition(status.conditions, kNodeReady);
   return c != nullptr && c->status == ConditionStatus::kTrue;

@@ -181,6 +181,24 @@ struct PodSpec {
   std::vector<std::int32_t> gpu_device_ids;
 };
 
+// ---- GPU sharing --------------------------------------------------------------------------
+//
+// A pod shares a GPU by annotation, as Alibaba's GPU-sharing clusters (and the FGD paper's
+// simulator, pkg/utils/const.go of hkust-adsl/kubernetes-scheduler-simulator) do:
+//   alibabacloud.com/gpu-milli: "460"   per-device share, 1..1000 (1000 = a whole device)
+//   alibabacloud.com/gpu-count: "1"     devices (must be 1 when gpu-milli < 1000)
+// A pod that requests nvidia.com/gpu: N (and carries no gpu-milli) takes N whole devices.
+// The devices chosen go into spec.gpu_device_ids at binding. The loader validates the
+// annotations; gpu_demand() trusts them.
+inline constexpr std::string_view kAnnotationGpuMilli = "alibabacloud.com/gpu-milli";
+inline constexpr std::string_view kAnnotationGpuCount = "alibabacloud.com/gpu-count";
+
+struct GpuDemandOfPod {
+  std::int32_t devices = 0;  // how many devices the pod uses
+  std::int32_t milli = 0;    // on each of them, 1..1000; 0 when devices == 0
+  bool shared() const { return devices > 0 && milli < 1000; }
+};
+
 struct PodStatus {
   PodPhase phase = PodPhase::kPending;
   std::vector<Condition> conditions;
@@ -208,7 +226,15 @@ struct Pod {
   }
   // Ready condition is True.
   bool ready() const;
+  // The GPU devices the pod uses and the milli-GPU on each (see kAnnotationGpuMilli):
+  // from the annotations when present, else nvidia.com/gpu whole devices.
+  GpuDemandOfPod gpu_demand() const;
 };
+
+// Parses a gpu-milli / gpu-count annotation value; nullopt unless it is a plain decimal
+// integer in [min, max]. Shared by the loader (which reports bad values) and the model.
+std::optional<std::int32_t> parse_gpu_annotation(std::string_view value, std::int32_t min,
+                                                 std::int32_t max);
 
 // ---- Node -------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ Scheduler::Scheduler(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
       attempts_(metrics.counter("scheduler.attempts")),
       scheduled_(metrics.counter("scheduler.scheduled")),
       unschedulable_(metrics.counter("scheduler.unschedulable")),
+      failed_unschedulable_(metrics.counter("scheduler.failed_unschedulable")),
       errors_(metrics.counter("scheduler.errors")),
       preemptions_(metrics.counter("scheduler.preemptions")),
       bind_failures_(metrics.counter("scheduler.bind_failures")),
@@ -248,21 +249,30 @@ void Scheduler::schedule_one(const std::string& key) {
          result.fit_error.empty() ? result.status.reason : result.fit_error);
     return;
   }
-  // Assume: the snapshot sees the pod on the node from now on.
+  // Reserve, then assume: the snapshot sees the pod on the node from now on. Upstream
+  // assumes first; we run Reserve on the node as the pod found it so that plugins choosing
+  // GPU devices (GpuTopology, the GPU-sharing policies) do not see the pod's own devices as
+  // taken. No in-tree upstream plugin reads the NodeInfo at Reserve, so nothing else changes.
   const std::string node = result.node->name();
   sched::NodeInfo* node_info = snapshot_.find(node);
+  sched::PluginStatus reserve = fw->run_reserve(*state, *info, *node_info);
+  if (!reserve.ok()) {
+    fw->run_unreserve(*state, *info, *node_info);
+    fail(pod, AttemptOutcome::kError, reserve.reason);
+    return;
+  }
+  if (state->gpu_device_ids.empty() && info->gpu.devices > 0) {
+    // No plugin chose devices: the node's default choice, fixed now so that the binding,
+    // the assumed pod and the bound pod agree.
+    state->gpu_device_ids = node_info->default_gpu_devices(info->gpu);
+  }
   Pod assumed = *pod;
   assumed.spec.node_name = node;
+  assumed.spec.gpu_device_ids = state->gpu_device_ids;
   auto assumed_info = std::make_shared<const sched::PodInfo>(
       sched::PodInfo::from(std::make_shared<const Pod>(std::move(assumed))));
   node_info->add_pod(assumed_info);
   assumed_[key] = node;
-  sched::PluginStatus reserve = fw->run_reserve(*state, *info, *node_info);
-  if (!reserve.ok()) {
-    unassume(*fw, *state, *info, node);
-    fail(pod, AttemptOutcome::kError, reserve.reason);
-    return;
-  }
   sim::Duration wait = 0;
   sched::PluginStatus permit = fw->run_permit(*state, *info, *node_info, wait);
   if (permit.code == sched::Code::kWait) {
@@ -384,6 +394,29 @@ void Scheduler::fail(const std::shared_ptr<const Pod>& pod, AttemptOutcome outco
   }
   queue_.done(key, outcome);
   if (outcome != AttemptOutcome::kUnschedulable) return;
+  if (const std::string* on = pod->metadata.annotations.find(kOnUnschedulableAnnotation);
+      on != nullptr && *on == "fail") {
+    // kubesim: the pod gives up at its first unschedulable verdict (the FGD paper's method:
+    // a pod no node fits is dropped, never retried). It leaves the queue as Failed.
+    queue_.remove(key);
+    failed_unschedulable_.add();
+    api_.patch<Pod>(client_, pod->metadata.namespace_, pod->metadata.name,
+                    [message, now = sim_.now()](Pod& p) {
+                      if (p.bound() || p.terminal()) return false;
+                      Condition cond;
+                      cond.type = std::string(kPodScheduled);
+                      cond.status = ConditionStatus::kFalse;
+                      cond.last_transition_time = now;
+                      cond.reason = "Unschedulable";
+                      cond.message = message;
+                      set_condition(p.status.conditions, std::move(cond));
+                      p.status.phase = PodPhase::kFailed;
+                      p.status.reason = "Unschedulable";
+                      p.status.message = message;
+                      return true;
+                    });
+    return;
+  }
   const Condition* c = find_condition(pod->status.conditions, kPodScheduled);
   if (c != nullptr && c->status == ConditionStatus::kFalse && c->message == message) return;
   api_.patch<Pod>(client_, pod->metadata.namespace_, pod->metadata.name,

@@ -48,6 +48,12 @@
 
 namespace kubesim::models {
 
+// kubesim: `kubesim.io/on-unschedulable: fail` on a pod makes its first unschedulable
+// verdict final: the scheduler marks it Failed (reason Unschedulable) instead of retrying.
+// Trace replays use it for the FGD paper's method. Any other value, or none: retry as
+// upstream does.
+inline constexpr std::string_view kOnUnschedulableAnnotation = "kubesim.io/on-unschedulable";
+
 struct SchedulerOptions {
   SchedulingQueueConfig queue;
   // Time one scheduling cycle takes (seconds). Constant 0: ideal.
@@ -72,6 +78,10 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   const sched::Snapshot& snapshot() const { return snapshot_; }
+  // Node ranks for profiles that break ties by rank (Framework::Options).
+  void set_tie_break_ranks(std::map<std::string, std::int64_t, std::less<>> ranks) {
+    snapshot_.set_tie_break_ranks(std::move(ranks));
+  }
   SchedulingQueue& queue() { return queue_; }
   // Allows every waiting pod of the Permit wait set for which `pred` is true (gang release).
   void permit_allow(const std::function<bool(const Pod&)>& pred);
@@ -132,6 +142,7 @@ class Scheduler {
   sim::Counter& attempts_;
   sim::Counter& scheduled_;
   sim::Counter& unschedulable_;
+  sim::Counter& failed_unschedulable_;
   sim::Counter& errors_;
   sim::Counter& preemptions_;
   sim::Counter& bind_failures_;

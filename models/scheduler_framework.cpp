@@ -119,6 +119,9 @@ PodInfo PodInfo::from(std::shared_ptr<const Pod> pod) {
       if (p.host_port > 0) info.host_ports.push_back(sanitized(p));
     }
   }
+  if (info.requests.gpu > 0 || pod->metadata.annotations.find(kAnnotationGpuMilli)) {
+    info.gpu = pod->gpu_demand();
+  }
   info.key_ = pod->metadata.namespace_ + "/" + pod->metadata.name;
   info.pod = std::move(pod);
   return info;
@@ -205,7 +208,46 @@ void NodeInfo::set_node(std::shared_ptr<const Node> node) {
   num_inline_images_ = 0;
   image_ids_.clear();
   zone_key_ = zone_key_of(*node_);
+  // GPU devices: resize to the node's allocatable (pods keep their accounting; devices
+  // beyond a shrunk count are dropped from the view).
+  const auto devices = static_cast<std::size_t>(std::clamp<std::int64_t>(allocatable_.gpu, 0, 64));
+  if (devices != gpu_used_milli_.size()) {
+    gpu_used_milli_.resize(devices, 0);
+    gpu_used_milli_total_ = 0;
+    gpus_in_use_ = 0;
+    for (std::size_t i = 0; i < devices; ++i) {
+      gpu_used_milli_total_ += gpu_used_milli_[i];
+      if (gpu_used_milli_[i] > 0) gpus_in_use_ |= std::uint64_t{1} << i;
+    }
+  }
   ++generation_;
+}
+
+std::int32_t NodeInfo::gpu_free_devices() const {
+  std::int32_t n = 0;
+  for (const std::int16_t used : gpu_used_milli_) n += used == 0 ? 1 : 0;
+  return n;
+}
+
+std::vector<std::int32_t> NodeInfo::default_gpu_devices(const GpuDemandOfPod& demand) const {
+  std::vector<std::int32_t> out;
+  if (demand.devices <= 0) return out;
+  const std::int32_t devices = gpu_devices();
+  if (demand.shared()) {
+    std::int32_t best = -1;
+    for (std::int32_t i = 0; i < devices; ++i) {
+      const std::int32_t free = gpu_free_milli(i);
+      if (free >= demand.milli && (best < 0 || free < gpu_free_milli(best))) best = i;
+    }
+    if (best >= 0) out.push_back(best);
+    return out;
+  }
+  for (std::int32_t i = 0; i < devices && static_cast<std::int32_t>(out.size()) < demand.devices;
+       ++i) {
+    if (gpu_free_milli(i) >= demand.milli) out.push_back(i);
+  }
+  if (static_cast<std::int32_t>(out.size()) < demand.devices) out.clear();
+  return out;
 }
 
 void NodeInfo::add_pod(std::shared_ptr<const PodInfo> pod) {
@@ -219,21 +261,23 @@ void NodeInfo::add_pod(std::shared_ptr<const PodInfo> pod) {
   }
   for (const auto& p : pod->host_ports) used_ports_.push_back(p);
   std::uint64_t mask = 0;
-  for (const std::int32_t id : pod->pod->spec.gpu_device_ids) {
-    if (id >= 0 && id < 64) mask |= std::uint64_t{1} << id;
-  }
-  if (mask == 0 && pod->requests.gpu > 0) {
-    // No device ids: take the lowest free devices (the kubelet's device manager would).
-    std::int64_t want = pod->requests.gpu;
-    for (int i = 0; i < 64 && want > 0; ++i) {
-      const std::uint64_t bit = std::uint64_t{1} << i;
-      if ((gpus_in_use_ & bit) == 0) {
-        mask |= bit;
-        --want;
-      }
+  if (pod->gpu.devices > 0) {
+    const std::int32_t devices = gpu_devices();
+    for (const std::int32_t id : pod->pod->spec.gpu_device_ids) {
+      if (id >= 0 && id < devices) mask |= std::uint64_t{1} << id;
+    }
+    if (mask == 0) {
+      // No device ids: the kubelet's device manager picks (see default_gpu_devices).
+      for (const std::int32_t id : default_gpu_devices(pod->gpu)) mask |= std::uint64_t{1} << id;
+    }
+    for (std::int32_t i = 0; i < devices; ++i) {
+      if ((mask >> i & 1U) == 0) continue;
+      auto& used = gpu_used_milli_[static_cast<std::size_t>(i)];
+      used = static_cast<std::int16_t>(used + pod->gpu.milli);
+      gpu_used_milli_total_ += pod->gpu.milli;
+      gpus_in_use_ |= std::uint64_t{1} << i;
     }
   }
-  gpus_in_use_ |= mask;
   pod_gpu_masks_.push_back(mask);
   pods_.push_back(std::move(pod));
   ++generation_;
@@ -254,7 +298,14 @@ bool NodeInfo::remove_pod(std::string_view key) {
       auto it = std::find(used_ports_.begin(), used_ports_.end(), p);
       if (it != used_ports_.end()) used_ports_.erase(it);
     }
-    gpus_in_use_ &= ~pod_gpu_masks_[i];
+    const std::uint64_t mask = pod_gpu_masks_[i];
+    for (std::int32_t d = 0; d < gpu_devices(); ++d) {
+      if ((mask >> d & 1U) == 0) continue;
+      auto& used = gpu_used_milli_[static_cast<std::size_t>(d)];
+      used = static_cast<std::int16_t>(used - pod.gpu.milli);
+      gpu_used_milli_total_ -= pod.gpu.milli;
+      if (used <= 0) gpus_in_use_ &= ~(std::uint64_t{1} << d);
+    }
     // Order of the remaining pods is kept (upstream swaps with the last; order matters only
     // to preemption's victim listing, which sorts anyway).
     pods_.erase(pods_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -301,6 +352,14 @@ std::optional<std::uint32_t> Snapshot::image_id(std::string_view image) const {
   return it->second;
 }
 
+void Snapshot::set_tie_break_ranks(std::map<std::string, std::int64_t, std::less<>> ranks) {
+  ranks_ = std::move(ranks);
+  for (auto& info : storage_) {
+    auto r = ranks_.find(info->name());
+    info->rank_ = r == ranks_.end() ? NodeInfo::kNoRank : r->second;
+  }
+}
+
 NodeInfo& Snapshot::upsert_node(std::shared_ptr<const Node> node) {
   assert(node);
   auto it = by_name_.find(node->metadata.name);
@@ -334,6 +393,7 @@ NodeInfo& Snapshot::upsert_node(std::shared_ptr<const Node> node) {
   auto owned = std::make_unique<NodeInfo>();
   NodeInfo* info = owned.get();
   info->owner_ = this;
+  if (auto r = ranks_.find(node->metadata.name); r != ranks_.end()) info->rank_ = r->second;
   info->set_node(std::move(node));
   count_images(*info, +1);
   storage_.push_back(std::move(owned));
@@ -919,6 +979,18 @@ ScheduleResult Framework::schedule(CycleState& state, const PodInfo& pod, const 
     if (diagnosis) {
       for (std::size_t i = 0; i < nf; ++i) diagnosis->scores[i].total = totals_[i];
     }
+  }
+  if (options_.tie_break_by_node_rank) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < nf; ++i) {
+      if (totals_[i] > totals_[best] ||
+          (totals_[i] == totals_[best] &&
+           feasible_[i]->tie_break_rank() < feasible_[best]->tie_break_rank())) {
+        best = i;
+      }
+    }
+    result.node = feasible_[best];
+    return result;
   }
   const auto chosen = select_host(std::span<const std::int64_t>(totals_.data(), nf), rng);
   result.node = feasible_[*chosen];

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -126,6 +127,8 @@ struct PodInfo {
   // Host ports of the containers and init containers with hostPort > 0 (upstream
   // schedutil.GetHostPorts / NodePorts getContainerPorts); "" host IP becomes "0.0.0.0".
   std::vector<HostPortInfo> host_ports;
+  // The GPU devices the pod uses and the milli-GPU on each (Pod::gpu_demand).
+  GpuDemandOfPod gpu;
 
   static PodInfo from(std::shared_ptr<const Pod> pod);
   static std::shared_ptr<const PodInfo> make(std::shared_ptr<const Pod> pod) {
@@ -162,9 +165,27 @@ class alignas(64) NodeInfo {
     return pods_with_required_anti_affinity_;
   }
   const std::vector<HostPortInfo>& used_ports() const { return used_ports_; }
-  // GPU devices (indexes 0..allocatable.gpu-1) in use on the node; bit i = device i.
-  // Nodes with more than 64 GPUs are not modelled (the loader rejects them).
+  // GPU devices (indexes 0..allocatable.gpu-1) in use on the node, wholly or in part;
+  // bit i = device i. Nodes with more than 64 GPUs are not modelled (the loader rejects
+  // them).
   std::uint64_t gpus_in_use() const { return gpus_in_use_; }
+  // Per-device accounting in milli-GPU (GPU sharing, Pod::gpu_demand): the node's devices
+  // (allocatable nvidia.com/gpu, at most 64) and the milli allocated on each (0..1000).
+  std::int32_t gpu_devices() const { return static_cast<std::int32_t>(gpu_used_milli_.size()); }
+  std::span<const std::int16_t> gpu_used_milli() const { return gpu_used_milli_; }
+  std::int32_t gpu_free_milli(std::int32_t device) const {
+    return 1000 - gpu_used_milli_[static_cast<std::size_t>(device)];
+  }
+  // Σ free milli over the devices (the FGD paper's idle GPU G_n).
+  std::int64_t gpu_free_milli_total() const {
+    return std::int64_t{1000} * gpu_devices() - gpu_used_milli_total_;
+  }
+  // Devices with nothing allocated.
+  std::int32_t gpu_free_devices() const;
+  // Where a pod of that demand would go when it names no devices: whole-device pods the
+  // lowest free devices, a share pod the device with the least free milli that fits
+  // (lowest index on ties) — the FGD simulator's "best" rule. Empty when it does not fit.
+  std::vector<std::int32_t> default_gpu_devices(const GpuDemandOfPod& demand) const;
   // Bumped on every change, so plugins may cache per-node derived data.
   std::uint64_t generation() const { return generation_; }
   // Size of the image with that name on the node (names as the node reports them in
@@ -180,6 +201,10 @@ class alignas(64) NodeInfo {
   // The node's nodeTree zone (upstream utilnode.GetZoneKey from the region and zone labels;
   // "" without either).
   const std::string& zone_key() const { return zone_key_; }
+  // Rank for a rank-based tie-break (Framework::Options::tie_break_by_node_rank; lower
+  // wins), from Snapshot::set_tie_break_ranks; kNoRank for nodes without one.
+  static constexpr std::int64_t kNoRank = INT64_MAX;
+  std::int64_t tie_break_rank() const { return rank_; }
 
   // REQUIRES: node non-null. Keeps the pods.
   void set_node(std::shared_ptr<const Node> node);
@@ -222,10 +247,13 @@ class alignas(64) NodeInfo {
   std::vector<HostPortInfo> used_ports_;
   std::uint64_t gpus_in_use_ = 0;
   std::vector<std::uint64_t> pod_gpu_masks_;  // parallel to pods_
+  std::vector<std::int16_t> gpu_used_milli_;  // per device
+  std::int64_t gpu_used_milli_total_ = 0;
   std::uint64_t generation_ = 0;
   std::vector<std::pair<std::string, std::int64_t>> images_;  // sorted by name
   std::vector<std::pair<std::uint32_t, std::int64_t>> image_ids_;
   std::string zone_key_;
+  std::int64_t rank_ = kNoRank;
 };
 
 // The cluster as one scheduling cycle sees it. The scheduler runtime keeps one Snapshot
@@ -259,6 +287,11 @@ class Snapshot {
   // NodeInfo::image_size(id)); nullopt when no node ever reported it.
   std::optional<std::uint32_t> image_id(std::string_view image) const;
 
+  // Ranks for a rank-based tie-break by node name (the FGD paper's simulator gives every
+  // node a seeded random rank and lets the lowest win ties). Applies to the nodes present
+  // and to nodes added later.
+  void set_tie_break_ranks(std::map<std::string, std::int64_t, std::less<>> ranks);
+
  private:
   struct StringHash {
     using is_transparent = void;
@@ -281,6 +314,7 @@ class Snapshot {
   std::vector<std::pair<std::string, std::vector<NodeInfo*>>> zones_;
   StringMap<NodeInfo*> by_name_;
   StringMap<std::int64_t> image_counts_;
+  std::map<std::string, std::int64_t, std::less<>> ranks_;
 };
 
 // ---- Cycle state --------------------------------------------------------------------------
@@ -458,6 +492,10 @@ class Framework {
  public:
   struct Options {
     std::int32_t percentage_of_nodes_to_score = 0;  // 0: adaptive
+    // Ties between the best nodes go to the lowest NodeInfo::tie_break_rank (then the
+    // first in Filter order) instead of upstream's random choice (kubesim extension, for
+    // the FGD paper's method).
+    bool tie_break_by_node_rank = false;
   };
 
   // `plugins` own the plugin objects; `at` lists, per extension point, the enabled ones in

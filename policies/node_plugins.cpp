@@ -697,15 +697,17 @@ std::optional<std::pair<std::vector<int>, std::int64_t>> GpuTopologyPlugin::best
 
 PluginStatus GpuTopologyPlugin::filter(const CycleState&, const PodInfo& pod,
                                        const NodeInfo& node) {
+  // Whole devices: with GPU sharing a device partly used by a share pod is not free, so
+  // even a 1-GPU pod needs this check (NodeResourcesFit counts whole-GPU requests only).
   const std::int64_t k = pod.requests.gpu;
-  if (k <= 1) return PluginStatus::success();
+  if (k <= 0) return PluginStatus::success();
   if (free_gpu_count(node) >= k) return PluginStatus::success();
   return PluginStatus::unschedulable(std::string(kReasonGpuDevices));
 }
 
 bool GpuTopologyPlugin::filter_passes(const CycleState&, const PodInfo& pod, const NodeInfo& node) {
   const std::int64_t k = pod.requests.gpu;
-  return k <= 1 || free_gpu_count(node) >= k;
+  return k <= 0 || free_gpu_count(node) >= k;
 }
 
 std::int64_t GpuTopologyPlugin::score(const CycleState&, const PodInfo& pod, const NodeInfo& node) {

@@ -134,7 +134,12 @@ int node_number(const NodeInfo& n) { return std::stoi(n.name().substr(1)); }
 TEST_CASE("NodeInfo adds and removes pods' requests, ports and GPU devices", "[framework]") {
   NodeInfo info;
   info.set_node(NodeBuilder("n").cpu(4000).memory(8 * kGi).gpus(8).build());
-  auto a = PodBuilder("a").container(500, std::nullopt).host_port(8080).gpu_ids({2, 3}).info();
+  auto a = PodBuilder("a")
+               .container(500, std::nullopt)
+               .request("nvidia.com/gpu", 2)
+               .host_port(8080)
+               .gpu_ids({2, 3})
+               .info();
   auto b = PodBuilder("b").container(std::nullopt, std::nullopt).info();
   auto b_gpu = PodBuilder("g").request("nvidia.com/gpu", 3).info();
   // Non-zero requests: a missing request counts 100m / 200 MiB (upstream

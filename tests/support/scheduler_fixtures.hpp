@@ -116,6 +116,16 @@ class PodBuilder {
     pod_.spec.gpu_device_ids = std::move(ids);
     return *this;
   }
+  PodBuilder& annotation(std::string k, std::string v) {
+    pod_.metadata.annotations.set(std::move(k), std::move(v));
+    return *this;
+  }
+  // A GPU-sharing pod: alibabacloud.com/gpu-milli (and gpu-count when not 1).
+  PodBuilder& gpu_milli(std::int32_t milli, std::int32_t count = 1) {
+    annotation("alibabacloud.com/gpu-milli", std::to_string(milli));
+    if (count != 1) annotation("alibabacloud.com/gpu-count", std::to_string(count));
+    return *this;
+  }
   models::Pod& pod() { return pod_; }
   std::shared_ptr<const models::sched::PodInfo> info() const {
     return models::sched::PodInfo::make(std::make_shared<const models::Pod>(pod_));
