@@ -1,0 +1,656 @@
+// Cluster Autoscaler decision logic (policies/cluster_autoscaler.hpp) against hand
+// calculations from upstream's rules (kubernetes/autoscaler cluster-autoscaler):
+// binpacking node counts (estimator/binpacking_estimator.go), each expander's choice
+// (expander/*), the scale-down timeline (core/scaledown/unneeded/nodes.go: removable once
+// unneeded for *more than* scale-down-unneeded-time; static_autoscaler.go
+// isScaleDownInCooldown), drain rules, min size, budgets, and max-node-provision-time
+// failures with exponential group backoff (utils/backoff/exponential_backoff.go).
+#include "policies/cluster_autoscaler.hpp"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/policies/autoscaler_fixtures.hpp"
+
+namespace {
+
+namespace kp = kubesim::policies;
+namespace sim = kubesim::sim;
+using kubesim::models::sched::PodInfo;
+using kubesim::testing::kGi;
+using kubesim::testing::kMi;
+using kubesim::testing::make_pool;
+using kubesim::testing::owned_pod;
+using kubesim::testing::PodBuilder;
+using kubesim::testing::TestCluster;
+using PodInfoPtr = std::shared_ptr<const PodInfo>;
+
+constexpr sim::Duration kS = sim::kSecond;
+
+kp::NodeGroupSpec group(kubesim::models::NodePool pool, std::int32_t min, std::int32_t max) {
+  kp::NodeGroupSpec g;
+  g.pool = std::move(pool);
+  g.min_size = min;
+  g.max_size = max;
+  return g;
+}
+
+std::vector<PodInfoPtr> pending(const std::string& prefix, int n, std::int64_t cpu,
+                                std::int64_t mem, sim::Time created = 0) {
+  std::vector<PodInfoPtr> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(owned_pod(prefix + std::to_string(i), cpu, mem, created).info());
+  return out;
+}
+
+kp::ClusterAutoscalerView view_of(const TestCluster& c, const std::vector<PodInfoPtr>& pods) {
+  kp::ClusterAutoscalerView v;
+  v.nodes = &c.snapshot;
+  v.unschedulable_pods = pods;
+  return v;
+}
+
+kp::ExpansionOption option(std::string group, std::int32_t nodes, std::int64_t node_cpu,
+                           std::int64_t node_mem, std::vector<PodInfoPtr> pods, double price = 0) {
+  kp::ExpansionOption o;
+  o.group = std::move(group);
+  o.node_count = nodes;
+  o.node_capacity.set("cpu", node_cpu);
+  o.node_capacity.set("memory", node_mem);
+  o.pods = std::move(pods);
+  o.node_price_per_hour = price;
+  return o;
+}
+
+}  // namespace
+
+// ---- Binpacking estimator --------------------------------------------------------------------
+
+TEST_CASE("binpacking: 10 pending pods of 2 CPU on 8-CPU templates need 3 nodes", "[autoscaler]") {
+  auto filter = kubesim::testing::default_filter();
+  kubesim::models::sched::Snapshot snap;
+  auto tmpl = kp::template_node(make_pool("small", 8000, 32 * kGi, 0.4), "template-small", 0);
+  auto pods = pending("p", 10, 2000, kGi);
+  // ceil(10 / floor(8 / 2)) = ceil(10 / 4) = 3.
+  kp::EstimateResult r = kp::estimate_nodes(*filter, snap, *tmpl, pods, 1000);
+  CHECK(r.node_count == 3);
+  CHECK(r.pods.size() == 10);
+  CHECK(snap.size() == 0);  // the template nodes are removed again
+
+  SECTION("the node limit caps the estimate and the pods placed") {
+    kp::EstimateResult capped = kp::estimate_nodes(*filter, snap, *tmpl, pods, 2);
+    CHECK(capped.node_count == 2);
+    CHECK(capped.pods.size() == 8);
+  }
+}
+
+TEST_CASE("binpacking is first-fit decreasing over equivalence groups", "[autoscaler]") {
+  auto filter = kubesim::testing::default_filter();
+  kubesim::models::sched::Snapshot snap;
+  auto tmpl = kp::template_node(make_pool("small", 8000, 32 * kGi, 0.4), "template-small", 0);
+  // Given order 3,3,3,5 CPU; sorted 5 first: node0 = 5+3, node1 = 3+3 -> 2 nodes (first fit in
+  // the given order would also need 2: 3+3, 3+5... but a 5 after three 3s opens node1 = 3+5).
+  std::vector<PodInfoPtr> pods = pending("three-", 3, 3000, kGi);
+  PodBuilder big("big");
+  big.container(5000, kGi);
+  pods.push_back(big.info());
+  kp::EstimateResult r = kp::estimate_nodes(*filter, snap, *tmpl, pods, 1000);
+  CHECK(r.node_count == 2);
+  CHECK(r.pods.size() == 4);
+  CHECK(r.pods.front()->key() == "default/big");
+}
+
+TEST_CASE("binpacking: a pod larger than the template stops its group", "[autoscaler]") {
+  auto filter = kubesim::testing::default_filter();
+  kubesim::models::sched::Snapshot snap;
+  auto tmpl = kp::template_node(make_pool("small", 8000, 32 * kGi, 0.4), "template-small", 0);
+  std::vector<PodInfoPtr> pods = pending("huge-", 2, 10000, kGi);
+  kp::EstimateResult r = kp::estimate_nodes(*filter, snap, *tmpl, pods, 1000);
+  CHECK(r.node_count == 0);
+  CHECK(r.pods.empty());
+}
+
+// ---- Scale-up through the loop -----------------------------------------------------------------
+
+TEST_CASE("scale-up: pending pods trigger one group's increase by the estimate", "[autoscaler]") {
+  TestCluster c;
+  auto pool = make_pool("small", 8000, 32 * kGi, 0.4);
+  kp::ClusterAutoscalerState ca({group(pool, 0, 10)}, {}, kubesim::testing::default_filter());
+  auto pods = pending("p", 10, 2000, kGi);
+  auto a = ca.step(10 * kS, view_of(c, pods));
+  REQUIRE(a.scale_up);
+  CHECK(a.scale_up->group == "small");
+  CHECK(a.scale_up->count == 3);
+  CHECK(a.scale_up->new_target == 3);
+  CHECK(a.scale_up->pods.size() == 10);
+  CHECK(a.scale_up_status == "ScaleUpSuccessful");
+  CHECK(ca.target_size("small") == 3);
+
+  SECTION("the next loop counts the upcoming nodes and does not scale up again") {
+    auto b = ca.step(20 * kS, view_of(c, pods));
+    CHECK_FALSE(b.scale_up);
+    CHECK(b.scale_up_status == "ScaleUpNotNeeded");
+  }
+  SECTION("pods younger than 2 s wait one loop (allPodsAreNew)") {
+    kp::ClusterAutoscalerState fresh({group(pool, 0, 10)}, {}, kubesim::testing::default_filter());
+    auto young = pending("y", 2, 2000, kGi, 9 * kS);
+    auto r = fresh.step(10 * kS, view_of(c, young));
+    CHECK_FALSE(r.scale_up);
+    CHECK(r.scale_up_status == "ScaleUpInCooldown");
+  }
+  SECTION("max size caps the increase") {
+    kp::ClusterAutoscalerState capped({group(pool, 0, 2)}, {}, kubesim::testing::default_filter());
+    auto r = capped.step(10 * kS, view_of(c, pods));
+    REQUIRE(r.scale_up);
+    CHECK(r.scale_up->count == 2);
+    CHECK(r.scale_up->pods.size() == 8);
+  }
+}
+
+TEST_CASE("scale-up: pods that fit existing nodes or no template do not scale up", "[autoscaler]") {
+  TestCluster c;
+  auto pool = make_pool("small", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 1);
+  kp::ClusterAutoscalerState ca({group(pool, 0, 10)}, {}, kubesim::testing::default_filter());
+  SECTION("free space on an existing node") {
+    auto pods = pending("p", 3, 2000, kGi);  // 6 of 8 CPU
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    CHECK_FALSE(a.scale_up);
+    CHECK(a.scale_up_status == "ScaleUpNotNeeded");
+  }
+  SECTION("a pod no template can take") {
+    auto pods = pending("huge", 1, 16000, kGi);
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    CHECK_FALSE(a.scale_up);
+    CHECK(a.scale_up_status == "ScaleUpNoOptionsAvailable");
+  }
+}
+
+TEST_CASE("scale-up: the default least-waste expander picks the tighter group", "[autoscaler]") {
+  TestCluster c;
+  // 3 pods x 2 CPU / 8 GiB. small (8 CPU / 32 GiB): 1 node, waste 2/8 + 8/32 = 0.5.
+  // big (32 CPU / 128 GiB): 1 node, waste 26/32 + 104/128 = 1.625.
+  kp::ClusterAutoscalerState ca({group(make_pool("big", 32000, 128 * kGi, 1.6), 0, 5),
+                                 group(make_pool("small", 8000, 32 * kGi, 0.4), 0, 5)},
+                                {}, kubesim::testing::default_filter());
+  auto a = ca.step(10 * kS, view_of(c, pending("p", 3, 2000, 8 * kGi)));
+  REQUIRE(a.scale_up);
+  CHECK(a.scale_up->group == "small");
+  CHECK(a.scale_up->count == 1);
+}
+
+// ---- Expanders on crafted options ------------------------------------------------------------
+
+TEST_CASE("expanders choose the expected option", "[autoscaler][expander]") {
+  sim::Rng rng(7);
+  kp::ExpanderConfig cfg;
+  auto pods6 = pending("a", 3, 2000, 8 * kGi);  // 6 CPU, 24 GiB
+  std::vector<kp::ExpansionOption> opts = {
+      option("a-8cpu", 1, 8000, 32 * kGi, pods6),    // waste 0.25 + 0.25 = 0.5
+      option("b-16cpu", 1, 16000, 64 * kGi, pods6),  // waste 0.625 + 0.625 = 1.25
+      option("c-4cpu", 2, 4000, 16 * kGi, pods6),    // waste 0.25 + 0.25 = 0.5 (tie with a)
+  };
+  auto only = [&](kp::ExpanderName n) {
+    std::vector<std::size_t> all = {0, 1, 2};
+    return kp::expander_filter(n, opts, all, cfg, rng);
+  };
+  SECTION("least-waste keeps both 0.5-waste options, in order") {
+    CHECK(only(kp::ExpanderName::kLeastWaste) == std::vector<std::size_t>{0, 2});
+  }
+  SECTION("least-nodes keeps the one-node options") {
+    CHECK(only(kp::ExpanderName::kLeastNodes) == std::vector<std::size_t>{0, 1});
+  }
+  SECTION("chain least-waste then least-nodes: a-8cpu") {
+    std::vector<kp::ExpanderName> chain = {kp::ExpanderName::kLeastWaste,
+                                           kp::ExpanderName::kLeastNodes};
+    CHECK(kp::choose_option(opts, chain, cfg, rng) == std::optional<std::size_t>(0));
+  }
+  SECTION("most-pods") {
+    std::vector<kp::ExpansionOption> o2 = {
+        option("x", 1, 8000, 32 * kGi, pending("x", 3, 100, kMi)),
+        option("y", 2, 8000, 32 * kGi, pending("y", 5, 100, kMi))};
+    std::vector<kp::ExpanderName> chain = {kp::ExpanderName::kMostPods};
+    CHECK(kp::choose_option(o2, chain, cfg, rng) == std::optional<std::size_t>(1));
+  }
+  SECTION("random is uniform over the options") {
+    std::vector<kp::ExpanderName> chain = {kp::ExpanderName::kRandom};
+    std::map<std::size_t, int> seen;
+    for (int i = 0; i < 3000; ++i) ++seen[*kp::choose_option(opts, chain, cfg, rng)];
+    REQUIRE(seen.size() == 3);
+    for (auto& [k, n] : seen) CHECK(std::abs(n - 1000) < 120);  // ~3.9 sigma
+  }
+}
+
+TEST_CASE("priority expander: highest matching priority wins, unmatched groups dropped",
+          "[autoscaler][expander]") {
+  sim::Rng rng(1);
+  kp::ExpanderConfig cfg;
+  cfg.priorities = {{10, {"^small-.*"}}, {50, {"gpu"}}, {20, {"other"}}};
+  auto pods = pending("p", 1, 1000, kGi);
+  std::vector<kp::ExpansionOption> opts = {option("small-a", 1, 8000, 32 * kGi, pods),
+                                           option("big-gpu-x", 1, 8000, 32 * kGi, pods),
+                                           option("unlisted", 1, 8000, 32 * kGi, pods)};
+  std::vector<kp::ExpanderName> chain = {kp::ExpanderName::kPriority};
+  CHECK(kp::choose_option(opts, chain, cfg, rng) == std::optional<std::size_t>(1));
+  std::vector<std::size_t> without_gpu = {0, 2};
+  CHECK(kp::expander_filter(kp::ExpanderName::kPriority, opts, without_gpu, cfg, rng) ==
+        std::vector<std::size_t>{0});
+  // No option matches any regex: upstream falls back to all of them.
+  std::vector<std::size_t> unmatched = {2};
+  CHECK(kp::expander_filter(kp::ExpanderName::kPriority, opts, unmatched, cfg, rng) ==
+        std::vector<std::size_t>{2});
+}
+
+TEST_CASE("price expander: score by hand from price.go and preferred.go",
+          "[autoscaler][expander]") {
+  sim::Rng rng(1);
+  kp::ExpanderConfig cfg;
+  cfg.cluster_nodes = 10;  // <= 20 nodes: preferred node 4 CPU
+  CHECK(kp::preferred_node_milli_cpu(2) == 1000);
+  CHECK(kp::preferred_node_milli_cpu(10) == 4000);
+  CHECK(kp::preferred_node_milli_cpu(201) == 32000);
+  auto pods = pending("p", 1, 1000, kGi);  // pod price 0.033174 + 0.004446 = 0.03762
+  CHECK(kp::pod_price_per_hour(*pods[0]->pod, cfg) == Approx(0.03762));
+  const double stab = 0.5 * 0.033174 + (500.0 / 1024.0) * 0.004446;
+  kp::ExpansionOption a = option("a-4cpu", 1, 4000, 16 * kGi, pods, 0.20);
+  kp::ExpansionOption b = option("b-8cpu", 1, 8000, 32 * kGi, pods, 0.30);
+  // a: unfitness max(4/4, 4/4) = 1 -> suppressed 1; score = (0.20 + stab) / (0.03762 + stab).
+  CHECK(kp::price_score(a, cfg) == Approx((0.20 + stab) / (0.03762 + stab)));
+  // b: unfitness 2, count 1: suppressed (2 - 1)(1 - tanh 0) + 1 = 2.
+  CHECK(kp::price_score(b, cfg) == Approx(2 * (0.30 + stab) / (0.03762 + stab)));
+  std::vector<kp::ExpansionOption> opts = {b, a};
+  std::vector<kp::ExpanderName> chain = {kp::ExpanderName::kPrice};
+  CHECK(kp::choose_option(opts, chain, cfg, rng) == std::optional<std::size_t>(1));
+  SECTION("a GPU group gets unfitness 1000 and loses to a dearer CPU group") {
+    kp::ExpansionOption g = option("gpu", 1, 4000, 16 * kGi, pods, 0.10);
+    g.gpu_node = true;
+    CHECK(kp::price_score(g, cfg) == Approx(1000 * (0.10 + stab) / (0.03762 + stab)));
+    std::vector<kp::ExpansionOption> o2 = {g, b};
+    CHECK(kp::choose_option(o2, chain, cfg, rng) == std::optional<std::size_t>(1));
+  }
+  SECTION("suppression fades with the node count: 16 nodes") {
+    kp::ExpansionOption many = option("b-8cpu", 16, 8000, 32 * kGi, pods, 0.30);
+    const double suppressed = 1.0 * (1.0 - std::tanh(15.0 / 15.0)) + 1.0;
+    CHECK(kp::price_score(many, cfg) == Approx(suppressed * (16 * 0.30 + stab) / (0.03762 + stab)));
+  }
+}
+
+TEST_CASE("expander names round-trip", "[autoscaler][expander]") {
+  for (const char* n : {"random", "most-pods", "least-waste", "least-nodes", "price", "priority"}) {
+    auto e = kp::parse_expander_name(n);
+    REQUIRE(e);
+    CHECK(kp::to_string(*e) == n);
+  }
+  CHECK_FALSE(kp::parse_expander_name("grpc"));
+}
+
+// ---- Utilization and drain rules -------------------------------------------------------------
+
+TEST_CASE("utilization: max(cpu, memory), or GPU for GPU nodes", "[autoscaler]") {
+  TestCluster c;
+  c.add_nodes(make_pool("cpu", 8000, 32 * kGi, 0.4), 1);
+  c.add_nodes(make_pool("gpu", 8000, 32 * kGi, 4.0, 8), 1);
+  c.bind("cpu-0", owned_pod("a", 2000, 24 * kGi));
+  auto u = kp::node_utilization(*c.snapshot.find("cpu-0"));
+  CHECK(u.cpu == Approx(0.25));
+  CHECK(u.utilization == Approx(0.75));
+  CHECK(u.resource == "memory");
+  auto g = owned_pod("g", 7000, kGi);
+  g.request("nvidia.com/gpu", 1);
+  c.bind("gpu-0", g);
+  auto v = kp::node_utilization(*c.snapshot.find("gpu-0"));
+  CHECK(v.gpu_node);
+  CHECK(v.cpu == Approx(0.875));
+  CHECK(v.utilization == Approx(0.125));  // 1 of 8 GPUs: below 0.5 despite 87.5% CPU
+}
+
+TEST_CASE("drain rules: which pods move, stay or block", "[autoscaler]") {
+  kp::DrainContext ctx;
+  using V = kp::PodDrainVerdict;
+  std::string why;
+  PodBuilder bare("bare");
+  CHECK(kp::drain_verdict(bare.pod(), ctx, &why) == V::kBlock);
+  CHECK(why == "NotReplicated");
+  bare.pod().metadata.annotations.set(std::string(kp::kSafeToEvictAnnotation), "true");
+  CHECK(kp::drain_verdict(bare.pod(), ctx) == V::kMove);
+
+  auto owned = owned_pod("web", 100, kMi);
+  CHECK(kp::drain_verdict(owned.pod(), ctx) == V::kMove);
+  owned.pod().metadata.annotations.set(std::string(kp::kSafeToEvictAnnotation), "false");
+  CHECK(kp::drain_verdict(owned.pod(), ctx, &why) == V::kBlock);
+  CHECK(why == "NotSafeToEvictAnnotation");
+
+  auto sys = owned_pod("dns", 100, kMi);
+  sys.pod().metadata.namespace_ = "kube-system";
+  CHECK(kp::drain_verdict(sys.pod(), ctx, &why) == V::kBlock);
+  CHECK(why == "UnmovableKubeSystemPod");
+  ctx.pdb_allows_eviction = [](const kubesim::models::Pod&) { return std::optional<bool>(true); };
+  CHECK(kp::drain_verdict(sys.pod(), ctx) == V::kMove);
+  ctx.pdb_allows_eviction = [](const kubesim::models::Pod&) { return std::optional<bool>(false); };
+  CHECK(kp::drain_verdict(sys.pod(), ctx, &why) == V::kBlock);
+  CHECK(why == "NotEnoughPdb");
+  ctx.pdb_allows_eviction = nullptr;
+
+  auto local = owned_pod("cache", 100, kMi);
+  ctx.uses_local_storage = [](const kubesim::models::Pod& p) { return p.metadata.name == "cache"; };
+  CHECK(kp::drain_verdict(local.pod(), ctx, &why) == V::kBlock);
+  CHECK(why == "LocalStorageRequested");
+  ctx.skip_nodes_with_local_storage = false;
+  CHECK(kp::drain_verdict(local.pod(), ctx) == V::kMove);
+
+  auto ds = owned_pod("agent", 100, kMi);
+  ds.pod().metadata.owner_references.front().kind = "DaemonSet";
+  CHECK(kp::drain_verdict(ds.pod(), ctx) == V::kSkip);
+  PodBuilder mirror("static");
+  mirror.pod().metadata.annotations.set(std::string(kp::kMirrorPodAnnotation), "x");
+  CHECK(kp::drain_verdict(mirror.pod(), ctx) == V::kSkip);
+}
+
+// ---- Scale-down timelines ----------------------------------------------------------------------
+
+namespace {
+
+// Runs the loop every 10 s from `from` to `to` (inclusive); returns the first loop time with a
+// deletion and its actions, or nullopt.
+struct Deleted {
+  sim::Time at;
+  kp::ClusterAutoscalerActions actions;
+};
+std::optional<Deleted> run_until_deletion(kp::ClusterAutoscalerState& ca, const TestCluster& c,
+                                          sim::Time from, sim::Time to,
+                                          const std::vector<PodInfoPtr>& pods = {}) {
+  for (sim::Time t = from; t <= to; t += 10 * kS) {
+    auto a = ca.step(t, view_of(c, pods));
+    if (!a.deletions.empty()) return Deleted{t, std::move(a)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("scale-down: an underutilized node goes only after 10 minutes unneeded",
+          "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 2);
+  c.bind("g-0", owned_pod("busy", 6000, kGi));  // 0.75: needed
+  c.bind("g-1", owned_pod("idle", 1000, kGi));  // 0.125: unneeded, and fits on g-0
+  kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto first = ca.step(0, view_of(c, {}));
+  CHECK(first.deletions.empty());
+  CHECK(ca.unneeded_since("g-1") == std::optional<sim::Time>(0));
+  CHECK_FALSE(ca.unneeded_since("g-0"));
+  // Unneeded since 0: removable once since + 10m < now, i.e. not at 600 s, at the next loop.
+  auto d = run_until_deletion(ca, c, 10 * kS, 900 * kS);
+  REQUIRE(d);
+  CHECK(d->at == 610 * kS);
+  REQUIRE(d->actions.deletions.size() == 1);
+  CHECK(d->actions.deletions[0].node == "g-1");
+  CHECK_FALSE(d->actions.deletions[0].empty);
+  CHECK(d->actions.deletions[0].pods_to_evict == std::vector<std::string>{"default/idle"});
+  CHECK(d->actions.scale_down_status == "ScaleDownNodeDeleteStarted");
+  CHECK(ca.target_size("g") == 1);
+}
+
+TEST_CASE("scale-down: nothing is removed within 10 minutes after a scale-up",
+          "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto cpu = make_pool("g", 8000, 32 * kGi, 0.4);
+  auto gpu = make_pool("h", 8000, 32 * kGi, 4.0, 8);
+  c.add_nodes(cpu, 2);
+  c.bind("g-0", owned_pod("busy", 6000, kGi));
+  c.bind("g-1", owned_pod("idle", 1000, kGi));
+  kp::ClusterAutoscalerState ca({group(cpu, 0, 5), group(gpu, 0, 2)}, {},
+                                kubesim::testing::default_filter());
+  for (sim::Time t = 0; t < 300 * kS; t += 10 * kS)
+    CHECK(ca.step(t, view_of(c, {})).deletions.empty());
+  // At 300 s a GPU pod arrives: h scales up; g-1 (unneeded since 0) must now wait until
+  // lastScaleUp + 10m = 900 s (cooldown while lastScaleUp + delay is after now).
+  auto g = owned_pod("train", 1000, kGi, 290 * kS);
+  g.request("nvidia.com/gpu", 1);
+  std::vector<PodInfoPtr> pods = {g.info()};
+  auto up = ca.step(300 * kS, view_of(c, pods));
+  REQUIRE(up.scale_up);
+  CHECK(up.scale_up->group == "h");
+  CHECK(up.scale_down_status == "ScaleDownInCooldown");
+  auto mid = ca.step(700 * kS, view_of(c, pods));
+  CHECK(mid.deletions.empty());
+  CHECK(mid.scale_down_status == "ScaleDownInCooldown");
+  auto d = run_until_deletion(ca, c, 710 * kS, 1000 * kS, pods);
+  REQUIRE(d);
+  CHECK(d->at == 900 * kS);
+  CHECK(d->actions.deletions[0].node == "g-1");
+}
+
+TEST_CASE("scale-down: a node whose pods cannot move is kept", "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 2);
+  c.bind("g-0", owned_pod("busy", 6000, kGi));
+  SECTION("no room elsewhere") {
+    c.bind("g-1", owned_pod("mid", 3000, kGi));  // 0.375 < 0.5, but g-0 has 2 CPU free
+  }
+  SECTION("a pod without a controller") {
+    PodBuilder bare("bare");
+    bare.container(500, kMi);
+    c.bind("g-1", bare);
+  }
+  kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto d = run_until_deletion(ca, c, 0, 1800 * kS);
+  CHECK_FALSE(d);
+  CHECK_FALSE(ca.unneeded_since("g-1"));
+}
+
+TEST_CASE("scale-down: min size is respected", "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 3);  // all empty
+  SECTION("min 3: no candidate") {
+    kp::ClusterAutoscalerState ca({group(pool, 3, 5)}, {}, kubesim::testing::default_filter());
+    CHECK_FALSE(run_until_deletion(ca, c, 0, 1200 * kS));
+  }
+  SECTION("min 1: two of three empty nodes go in one bulk") {
+    kp::ClusterAutoscalerState ca({group(pool, 1, 5)}, {}, kubesim::testing::default_filter());
+    auto d = run_until_deletion(ca, c, 0, 1200 * kS);
+    REQUIRE(d);
+    CHECK(d->at == 610 * kS);
+    REQUIRE(d->actions.deletions.size() == 2);
+    CHECK(d->actions.deletions[0].empty);
+    CHECK(ca.target_size("g") == 1);
+    for (const auto& del : d->actions.deletions) c.remove_node(del.node);
+    CHECK(ca.step(620 * kS, view_of(c, {})).deletions.empty());
+  }
+}
+
+TEST_CASE("scale-down budgets: 10 empty nodes at once, one drained node at a time",
+          "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  SECTION("12 empty nodes: 10, then 2 after the first ones are gone") {
+    c.add_nodes(pool, 12);
+    kp::ClusterAutoscalerState ca({group(pool, 0, 20)}, {}, kubesim::testing::default_filter());
+    auto d = run_until_deletion(ca, c, 0, 1200 * kS);
+    REQUIRE(d);
+    CHECK(d->actions.deletions.size() == 10);
+    // Still registered (being deleted): the parallelism budget is used up.
+    CHECK(ca.step(d->at + 10 * kS, view_of(c, {})).deletions.empty());
+    for (const auto& del : d->actions.deletions) c.remove_node(del.node);
+    // delay-after-delete = scan interval: lastDelete + 10 s is not after now at the next loop.
+    auto next = ca.step(d->at + 20 * kS, view_of(c, {}));
+    CHECK(next.deletions.size() == 2);
+  }
+  SECTION("three half-empty nodes: one drain per loop while it is in progress") {
+    c.add_nodes(make_pool("big", 64000, 256 * kGi, 3.2), 1);  // not autoscaled: a destination
+    c.add_nodes(pool, 3);
+    for (int i = 0; i < 3; ++i)
+      c.bind("g-" + std::to_string(i), owned_pod("w" + std::to_string(i), 1000, kGi));
+    kp::ClusterAutoscalerState ca({group(pool, 0, 20)}, {}, kubesim::testing::default_filter());
+    auto d = run_until_deletion(ca, c, 0, 1200 * kS);
+    REQUIRE(d);
+    REQUIRE(d->actions.deletions.size() == 1);
+    CHECK_FALSE(d->actions.deletions[0].empty);
+    CHECK(ca.step(d->at + 10 * kS, view_of(c, {})).deletions.empty());
+    c.remove_node(d->actions.deletions[0].node);
+    CHECK(ca.step(d->at + 20 * kS, view_of(c, {})).deletions.size() == 1);
+  }
+}
+
+TEST_CASE("scale-down: unready nodes wait scale-down-unready-time (20m)",
+          "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 1, 0, 0, /*ready=*/false);
+  kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto d = run_until_deletion(ca, c, 0, 1800 * kS);
+  REQUIRE(d);
+  CHECK(d->at == 1210 * kS);
+}
+
+// ---- Provisioning failures ---------------------------------------------------------------------
+
+TEST_CASE("max-node-provision-time: a scale-up that never registers backs the group off",
+          "[autoscaler]") {
+  TestCluster c;
+  auto small = make_pool("small", 8000, 32 * kGi, 0.4);
+  auto big = make_pool("big", 16000, 64 * kGi, 0.8);
+  kp::ClusterAutoscalerOptions opts;
+  opts.expanders = {kp::ExpanderName::kPriority};
+  opts.expander_config.priorities = {{100, {"^small$"}}, {10, {"^big$"}}};
+  kp::ClusterAutoscalerState ca({group(small, 0, 5), group(big, 0, 5)}, opts,
+                                kubesim::testing::default_filter());
+  auto pods = pending("p", 1, 2000, kGi);
+  auto up = ca.step(10 * kS, view_of(c, pods));
+  REQUIRE(up.scale_up);
+  CHECK(up.scale_up->group == "small");
+  // Until 10 s + 15 min the request is pending: no failure, no second scale-up.
+  for (sim::Time t = 20 * kS; t <= 910 * kS; t += 10 * kS) {
+    auto a = ca.step(t, view_of(c, pods));
+    CHECK(a.failed_scale_ups.empty());
+    CHECK_FALSE(a.scale_up);
+  }
+  auto fail = ca.step(920 * kS, view_of(c, pods));
+  REQUIRE(fail.failed_scale_ups.size() == 1);
+  CHECK(fail.failed_scale_ups[0].group == "small");
+  CHECK(fail.failed_scale_ups[0].cancelled == 1);
+  CHECK(fail.failed_scale_ups[0].backoff_until == 920 * kS + 5 * sim::kMinute);
+  CHECK(ca.target_size("small") == 0);
+  // In the same loop the pods are helped by the next group: small is backed off.
+  REQUIRE(fail.scale_up);
+  CHECK(fail.scale_up->group == "big");
+  CHECK(ca.backed_off("small", 1219 * kS));
+  CHECK_FALSE(ca.backed_off("small", 1220 * kS));
+}
+
+TEST_CASE("backoff doubles on a repeated failure, capped at 30 minutes", "[autoscaler]") {
+  TestCluster c;
+  auto small = make_pool("small", 8000, 32 * kGi, 0.4);
+  kp::ClusterAutoscalerState ca({group(small, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto pods = pending("p", 1, 2000, kGi);
+  std::vector<sim::Time> backoff_until;
+  for (sim::Time t = 10 * kS; t <= 4 * sim::kHour && backoff_until.size() < 5; t += 10 * kS) {
+    auto a = ca.step(t, view_of(c, pods));
+    for (const auto& f : a.failed_scale_ups) backoff_until.push_back(f.backoff_until - t);
+    if (!a.failed_scale_ups.empty()) CHECK_FALSE(a.scale_up);  // the only group is backed off
+  }
+  REQUIRE(backoff_until.size() == 5);
+  CHECK(backoff_until[0] == 5 * sim::kMinute);
+  CHECK(backoff_until[1] == 10 * sim::kMinute);
+  CHECK(backoff_until[2] == 20 * sim::kMinute);
+  CHECK(backoff_until[3] == 30 * sim::kMinute);
+  CHECK(backoff_until[4] == 30 * sim::kMinute);
+}
+
+TEST_CASE("a scale-up completes when its nodes register Ready", "[autoscaler]") {
+  TestCluster c;
+  auto small = make_pool("small", 8000, 32 * kGi, 0.4);
+  kp::ClusterAutoscalerState ca({group(small, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto pods = pending("p", 1, 2000, kGi);
+  REQUIRE(ca.step(10 * kS, view_of(c, pods)).scale_up);
+  c.add_nodes(small, 1, 200 * kS);  // registered and Ready at 200 s
+  auto a = ca.step(210 * kS, view_of(c, pods));
+  CHECK(a.failed_scale_ups.empty());
+  CHECK(ca.target_size("small") == 1);
+  // No timeout later either.
+  for (sim::Time t = 220 * kS; t <= 1200 * kS; t += 60 * kS) {
+    CHECK(ca.step(t, view_of(c, {})).failed_scale_ups.empty());
+  }
+}
+
+// ---- Cost of a loop (hidden; run with "[.perf]") ------------------------------------------------
+
+TEST_CASE("perf: 8640 loops (24 h at 10 s) over 64 GPU nodes", "[.perf]") {
+  TestCluster c;
+  auto h100 = make_pool("h100", 96000, 1024 * kGi, 98.32, 8);
+  c.add_nodes(h100, 64);
+  // 6 of 8 GPUs busy on 48 nodes (0.75: needed), 1 of 8 on 16 nodes (0.125: unneeded, and
+  // their pods fit elsewhere), so every loop simulates 16 removals.
+  for (int n = 0; n < 64; ++n) {
+    const int busy = n < 48 ? 6 : 1;
+    for (int g = 0; g < busy; ++g) {
+      auto p = owned_pod("srv-" + std::to_string(n) + "-" + std::to_string(g), 8000, 64 * kGi);
+      p.request("nvidia.com/gpu", 1);
+      c.bind("h100-" + std::to_string(n), p);
+    }
+  }
+  std::vector<PodInfoPtr> pend;
+  for (int i = 0; i < 20; ++i) {
+    auto p = owned_pod("new-" + std::to_string(i), 8000, 64 * kGi);
+    p.request("nvidia.com/gpu", 4);
+    pend.push_back(p.info());
+  }
+  kp::ClusterAutoscalerOptions opts;
+  opts.scale_down_enabled = true;
+  kp::ClusterAutoscalerState ca({group(h100, 0, 128)}, opts, kubesim::testing::default_filter());
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t deletions = 0;
+  for (int i = 0; i < 8640; ++i) {
+    // The pending pods appear for the first 100 loops only.
+    auto a = ca.step(i * 10 * kS, view_of(c, i < 100 ? pend : std::vector<PodInfoPtr>{}));
+    deletions += a.deletions.size();
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WARN("8640 loops: " << secs << " s wall, " << secs / 8640 * 1e3 << " ms per loop, " << deletions
+                      << " deletions decided");
+  CHECK(secs < 60);
+}
+
+TEST_CASE("nodes being deleted neither take pending pods nor count as upcoming", "[autoscaler]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 2);
+  c.bind("g-0", owned_pod("busy", 6000, kGi));
+  kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto d = run_until_deletion(ca, c, 0, 900 * kS);
+  REQUIRE(d);
+  CHECK(d->actions.deletions[0].node == "g-1");
+  CHECK(ca.target_size("g") == 1);
+  // g-1 is still registered while it is deleted; a 6-CPU pod needs a new node.
+  auto pods = pending("p", 1, 6000, kGi, d->at);
+  auto up = ca.step(d->at + 10 * kS, view_of(c, pods));
+  REQUIRE(up.scale_up);
+  CHECK(up.scale_up->new_target == 2);
+  CHECK_FALSE(ca.step(d->at + 20 * kS, view_of(c, pods)).scale_up);
+  SECTION("a failed deletion restores the target size") {
+    ca.record_scale_down_failure(d->at + 30 * kS, "g-1");
+    CHECK(ca.target_size("g") == 3);
+  }
+}
+
+TEST_CASE("scale-down-delay-after-failure holds deletions for 3 minutes",
+          "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 1);
+  kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, {}, kubesim::testing::default_filter());
+  CHECK(ca.step(0, view_of(c, {})).deletions.empty());
+  ca.record_scale_down_failure(500 * kS);
+  // Unneeded long enough from 610 s; in cooldown while 500 s + 3 m is after now.
+  auto d = run_until_deletion(ca, c, 10 * kS, 900 * kS);
+  REQUIRE(d);
+  CHECK(d->at == 680 * kS);
+}
