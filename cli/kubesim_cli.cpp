@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "experiments/explain.hpp"
+#include "experiments/explain_autoscalers.hpp"
 #include "experiments/scenario_run.hpp"
 #include "kubesim/version.hpp"
 #include "scenarios/manifests.hpp"
@@ -32,17 +33,30 @@ Examples:
   kubectl get nodes,pods -A -o yaml > state.yaml
   kubesim explain state.yaml
   kubesim explain state.yaml --config sched-config.yaml --output json
+  kubesim explain hpa-state.yaml --now 2025-09-01T08:10:00Z
 Evaluates every pending pod against every node, in scheduling-queue order, and shows each
-node's Filter verdict and Score breakdown (docs/explain.md).)";
+node's Filter verdict and Score breakdown (docs/explain.md). When the state holds
+HorizontalPodAutoscalers, also reconciles each one once at --now and shows its current and
+desired replicas and why (docs/autoscaling.md).)";
 
 struct ExplainArgs {
   std::string state;
   std::string config;
   std::string output = "table";
+  std::string now;  // RFC 3339; empty: the latest timestamp in the state
 };
 
 // `kubesim explain`: exit 1 for bad input (state or configuration), 0 otherwise.
 int run_explain(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
+  std::optional<std::int64_t> now;
+  if (!a.now.empty()) {
+    now = scenarios::parse_rfc3339(a.now);
+    if (!now) {
+      err << "kubesim: --now: invalid RFC 3339 timestamp \"" << a.now
+          << "\" (e.g. 2025-09-01T08:10:00Z)\n";
+      return 1;
+    }
+  }
   scenarios::Manifests state;
   scenarios::Diagnostics diagnostics;
   if (!scenarios::read_manifests_path(a.state, state, diagnostics)) {
@@ -80,8 +94,23 @@ int run_explain(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
     err << "kubesim: " << explanation.error() << "\n";
     return 1;
   }
-  out << (a.output == "json" ? experiments::render_json(*explanation)
-                             : experiments::render_table(*explanation));
+  if (state.horizontal_pod_autoscalers.empty()) {
+    out << (a.output == "json" ? experiments::render_json(*explanation)
+                               : experiments::render_table(*explanation));
+    return 0;
+  }
+  auto autoscalers = experiments::explain_autoscalers(state, now);
+  if (!autoscalers) {
+    err << "kubesim: " << autoscalers.error() << "\n";
+    return 1;
+  }
+  if (a.output == "json") {
+    out << experiments::append_autoscalers_json(experiments::render_json(*explanation),
+                                                *autoscalers);
+  } else {
+    out << experiments::render_table(*explanation) << "\n"
+        << experiments::render_autoscalers_table(*autoscalers);
+  }
   return 0;
 }
 
@@ -160,6 +189,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                       "KubeSchedulerConfiguration file (default: kube-scheduler's defaults)");
   explain->add_option("--output", explain_args.output, "Output format: table (default) or json")
       ->check(CLI::IsMember({"table", "json"}));
+  explain->add_option("--now", explain_args.now,
+                      "When HorizontalPodAutoscalers are reconciled (RFC 3339; default: the "
+                      "latest timestamp in the state)");
 
   std::vector<std::string> argv_rev(args.rbegin(), args.rend() - (args.empty() ? 0 : 1));
   try {

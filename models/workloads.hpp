@@ -257,6 +257,9 @@ struct HorizontalPodAutoscalerSpec {
   std::vector<MetricSpec> metrics;
   std::optional<HpaScalingRules> scale_up;
   std::optional<HpaScalingRules> scale_down;
+  // spec.behavior was present (even empty: `behavior: {}` selects upstream's behavior path
+  // with every rule defaulted, not the legacy path of a nil behavior).
+  bool has_behavior = false;
 };
 
 struct HorizontalPodAutoscalerStatus {
@@ -270,6 +273,23 @@ struct HorizontalPodAutoscaler {
   ObjectMeta metadata;
   HorizontalPodAutoscalerSpec spec;
   HorizontalPodAutoscalerStatus status;
+};
+
+// ---- PodMetrics (metrics.k8s.io/v1beta1), as metrics-server serves them -----------------
+
+// One container's usage: cpu in milli-cores, memory in bytes (ResourceList units).
+struct ContainerMetrics {
+  std::string name;
+  ResourceList usage;
+};
+
+// A pod's resource usage over `window` ending at `timestamp` (metrics-server reports the
+// pod's labels in metadata.labels). Read by the HPA's resource metrics and by explain.
+struct PodMetrics {
+  ObjectMeta metadata;  // name and namespace are the pod's
+  sim::Time timestamp = 0;
+  sim::Duration window = 0;
+  std::vector<ContainerMetrics> containers;
 };
 
 // ---- Lease, Namespace, PriorityClass -----------------------------------------------------

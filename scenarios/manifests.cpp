@@ -48,6 +48,7 @@ constexpr KindInfo kKinds[] = {
     {"Lease", "coordination.k8s.io/v1", true},
     {"EndpointSlice", "discovery.k8s.io/v1", true},
     {"PodGroup", "scheduling.x-k8s.io/v1alpha1", true},
+    {"PodMetrics", "metrics.k8s.io/v1beta1", true},
 };
 
 // Kinds accepted and skipped as a whole: they never change where a pod can run.
@@ -467,7 +468,22 @@ class ManifestReader {
     return out;
   }
 
-  std::vector<models::Condition> conditions(FieldReader& r, std::string_view key) {
+  // An RFC 3339 field as Unix nanoseconds (an error at the field when malformed).
+  std::optional<sim::Time> timestamp(FieldReader& r, std::string_view key) {
+    auto text = r.string(key);
+    if (!text) return std::nullopt;
+    auto unix_ns = parse_rfc3339(*text);
+    if (!unix_ns) {
+      r.error(key, "invalid RFC 3339 timestamp \"" + *text + "\"", "e.g. 2024-05-01T10:00:00Z");
+    }
+    return unix_ns;
+  }
+
+  // `transition_times`: read lastTransitionTime (pods, for the HPA's readiness rules) as a
+  // Unix time, mapped onto simulation time with the creation timestamps at the end; absent
+  // it is kNoTimestamp until then (and 0 after).
+  std::vector<models::Condition> conditions(FieldReader& r, std::string_view key,
+                                            bool transition_times = false) {
     std::vector<models::Condition> out;
     auto list = r.list_of_maps(key);
     if (!list) return out;
@@ -481,8 +497,12 @@ class ManifestReader {
       }
       cond.reason = c.string("reason").value_or("");
       cond.message = c.string("message").value_or("");
-      ignore(c, {{"lastTransitionTime", kTimeReason},
-                 {"lastHeartbeatTime", kTimeReason},
+      if (transition_times) {
+        cond.last_transition_time = kNoTimestamp;
+        if (auto t = timestamp(c, "lastTransitionTime")) cond.last_transition_time = *t;
+      }
+      if (!transition_times) ignore(c, {{"lastTransitionTime", kTimeReason}});
+      ignore(c, {{"lastHeartbeatTime", kTimeReason},
                  {"lastProbeTime", kTimeReason},
                  {"lastUpdateTime", kTimeReason},
                  {"observedGeneration", kStatusReason}});
@@ -600,6 +620,7 @@ class ManifestReader {
         add_at(node, m, path, "must not be negative");
       }
     }
+    check_gpu_share_annotations(m, annotations);
     if (const std::string* c = annotations.find(models::kExitCodeAnnotation)) {
       int code = -1;
       const auto [p, ec] = std::from_chars(c->data(), c->data() + c->size(), code);
@@ -607,6 +628,40 @@ class ManifestReader {
         add_at(m.node()["annotations"][std::string(models::kExitCodeAnnotation)], m,
                m.path_of("annotations") + "." + std::string(models::kExitCodeAnnotation),
                "expected an exit code 0..255, got \"" + *c + "\"");
+      }
+    }
+  }
+
+  // GPU sharing (models/objects.hpp kAnnotationGpuMilli): gpu-milli 1..1000, gpu-count
+  // 1..64 and 1 whenever gpu-milli is below 1000; gpu-count alone means nothing.
+  void check_gpu_share_annotations(FieldReader& m, const Labels& annotations) {
+    const std::string* milli = annotations.find(models::kAnnotationGpuMilli);
+    const std::string* count = annotations.find(models::kAnnotationGpuCount);
+    auto at = [&](std::string_view key) {
+      return std::make_pair(m.node()["annotations"][std::string(key)],
+                            m.path_of("annotations") + "." + std::string(key));
+    };
+    std::optional<std::int32_t> milli_value;
+    if (milli != nullptr) {
+      milli_value = models::parse_gpu_annotation(*milli, 1, 1000);
+      if (!milli_value) {
+        auto [node, path] = at(models::kAnnotationGpuMilli);
+        add_at(node, m, path, "expected milli-GPU per device 1..1000, got \"" + *milli + "\"",
+               "1000 is a whole GPU; e.g. \"500\" for half of one");
+      }
+    }
+    if (count != nullptr) {
+      auto [node, path] = at(models::kAnnotationGpuCount);
+      const auto c = models::parse_gpu_annotation(*count, 1, 64);
+      if (!c) {
+        add_at(node, m, path, "expected a GPU count 1..64, got \"" + *count + "\"");
+      } else if (milli == nullptr) {
+        add_at(node, m, path,
+               std::string("has no effect without ") + std::string(models::kAnnotationGpuMilli),
+               "request whole GPUs with resources nvidia.com/gpu, or add gpu-milli");
+      } else if (milli_value && *milli_value < 1000 && *c != 1) {
+        add_at(node, m, path, "a shared GPU (gpu-milli below 1000) must have gpu-count 1",
+               "a pod shares one device; multi-GPU pods take whole devices");
       }
     }
   }
@@ -791,7 +846,8 @@ class ManifestReader {
                            : *phase == "Failed"    ? models::PodPhase::kFailed
                                                    : models::PodPhase::kUnknown;
       }
-      pod.status.conditions = conditions(*st, "conditions");
+      pod.status.conditions = conditions(*st, "conditions", true);
+      pod.status.start_time = timestamp(*st, "startTime");
       pod.status.nominated_node_name = st->string("nominatedNodeName").value_or("");
       pod.status.reason = st->string("reason").value_or("");
       pod.status.message = st->string("message").value_or("");
@@ -799,7 +855,6 @@ class ManifestReader {
       ignore(*st, {{"hostIP", kStatusReason},
                    {"hostIPs", kStatusReason},
                    {"podIPs", kStatusReason},
-                   {"startTime", kTimeReason},
                    {"containerStatuses", kStatusReason},
                    {"initContainerStatuses", kStatusReason},
                    {"ephemeralContainerStatuses", kStatusReason},
@@ -1303,6 +1358,7 @@ class ManifestReader {
         }
       }
       if (auto b = s->map("behavior")) {
+        hpa.spec.has_behavior = true;
         hpa.spec.scale_up = scaling_rules(*b, "scaleUp");
         hpa.spec.scale_down = scaling_rules(*b, "scaleDown");
         b->finish();
@@ -1391,13 +1447,41 @@ class ManifestReader {
     out_.pod_groups.push_back(std::move(pg));
   }
 
+  // metrics.k8s.io/v1beta1 PodMetrics, as `kubectl get --raw
+  // /apis/metrics.k8s.io/v1beta1/namespaces/NS/pods` (a PodMetricsList) serves them.
+  void read_pod_metrics(FieldReader& top) {
+    models::PodMetrics pm;
+    object_meta(top, pm.metadata, true, NameRule::kSubdomain);
+    pm.timestamp = kNoTimestamp;
+    if (auto t = timestamp(top, "timestamp")) pm.timestamp = *t;
+    if (!top.has("timestamp")) top.error_here("timestamp is required");
+    pm.window = top.duration("window", 0, true).value_or(0);
+    if (auto list = top.list_of_maps("containers")) {
+      for (auto& c : *list) {
+        models::ContainerMetrics cm;
+        cm.name = c.string("name", true).value_or("");
+        cm.usage = resource_list(c, "usage");
+        c.finish();
+        pm.containers.push_back(std::move(cm));
+      }
+    }
+    out_.pod_metrics.push_back(std::move(pm));
+  }
+
   // ---- documents --------------------------------------------------------------------------
 
-  void read_object(const YAML::Node& doc, const std::string& path, int depth) {
+  // `list_kind`: the item kind of the typed list (PodMetricsList, NodeList) holding `doc`.
+  // The API server omits kind and apiVersion on the items of a typed list (as
+  // `kubectl get --raw /apis/metrics.k8s.io/v1beta1/pods` prints them); they default to it.
+  void read_object(const YAML::Node& doc, const std::string& path, int depth,
+                   const KindInfo* list_kind = nullptr) {
     FieldReader top(doc, path, file_, &diagnostics_);
     if (!top.expect_map()) return;
-    auto kind = top.string("kind", true);
-    auto api = top.string("apiVersion", true);
+    const bool inherit = list_kind != nullptr && !top.has("kind") && !top.has("apiVersion");
+    auto kind = inherit ? std::optional<std::string>(std::string(list_kind->kind))
+                        : top.string("kind", true);
+    auto api = inherit ? std::optional<std::string>(std::string(list_kind->api_version))
+                       : top.string("apiVersion", true);
     if (!kind) return;
     const bool is_list = *kind == "List" || (kind->size() > 4 && kind->ends_with("List") &&
                                              find_kind(kind->substr(0, kind->size() - 4)));
@@ -1410,8 +1494,11 @@ class ManifestReader {
       if (items && !items->IsSequence()) {
         top.error("items", "expected a list of objects");
       } else if (items) {
+        const KindInfo* item_kind =
+            *kind == "List" ? nullptr : find_kind(kind->substr(0, kind->size() - 4));
         for (std::size_t i = 0; i < items->size(); ++i) {
-          read_object((*items)[i], top.path_of("items") + "[" + std::to_string(i) + "]", depth + 1);
+          read_object((*items)[i], top.path_of("items") + "[" + std::to_string(i) + "]", depth + 1,
+                      item_kind);
         }
       }
       ignore(top, {{"metadata", "list metadata (resourceVersion) is not used"}});
@@ -1464,6 +1551,8 @@ class ManifestReader {
       read_endpoint_slice(top);
     else if (*kind == "PodGroup")
       read_pod_group(top);
+    else if (*kind == "PodMetrics")
+      read_pod_metrics(top);
     top.finish();
     check_duplicate(*kind, top);
   }
@@ -1484,6 +1573,7 @@ class ManifestReader {
     if (kind == "Lease") return last(out_.leases);
     if (kind == "EndpointSlice") return last(out_.endpoint_slices);
     if (kind == "PodGroup") return last(out_.pod_groups);
+    if (kind == "PodMetrics") return last(out_.pod_metrics);
     return nullptr;
   }
 
@@ -1547,7 +1637,7 @@ void ManifestReader::read_text(const std::string& text) {
 
 // Sizes of every object vector, to find what one call added.
 struct Counts {
-  std::size_t n[12];
+  std::size_t n[13];
 };
 
 template <typename F>
@@ -1564,6 +1654,7 @@ void for_each_vector(Manifests& m, F&& f) {
   f(9, m.leases);
   f(10, m.endpoint_slices);
   f(11, m.pod_groups);
+  f(12, m.pod_metrics);
 }
 
 Counts counts_of(Manifests& m) {
@@ -1572,21 +1663,40 @@ Counts counts_of(Manifests& m) {
   return c;
 }
 
-// Maps the Unix creation times of the objects added since `before` onto simulation time.
+// Maps the Unix times of the objects added since `before` onto simulation time: creation
+// timestamps, pod start times and Ready transition times, PodMetrics timestamps. Time 0 is
+// the earliest creationTimestamp, or, without any, the earliest other timestamp.
 void normalize_creation_times(Manifests& m, const Counts& before) {
   sim::Time earliest = kNoTimestamp;
+  auto consider = [&](sim::Time t) {
+    if (t != kNoTimestamp && (earliest == kNoTimestamp || t < earliest)) earliest = t;
+  };
   for_each_vector(m, [&](int i, auto& v) {
-    for (std::size_t k = before.n[i]; k < v.size(); ++k) {
-      const sim::Time t = v[k].metadata.creation_timestamp;
-      if (t != kNoTimestamp && (earliest == kNoTimestamp || t < earliest)) earliest = t;
-    }
+    for (std::size_t k = before.n[i]; k < v.size(); ++k) consider(v[k].metadata.creation_timestamp);
   });
+  if (earliest == kNoTimestamp) {
+    for (std::size_t k = before.n[0]; k < m.pods.size(); ++k) {
+      const models::Pod& p = m.pods[k];
+      if (p.status.start_time) consider(*p.status.start_time);
+      for (const auto& c : p.status.conditions) consider(c.last_transition_time);
+    }
+    for (std::size_t k = before.n[12]; k < m.pod_metrics.size(); ++k) {
+      consider(m.pod_metrics[k].timestamp);
+    }
+  }
+  auto shift = [&](sim::Time& t) { t = t == kNoTimestamp ? 0 : t - earliest; };
   for_each_vector(m, [&](int i, auto& v) {
-    for (std::size_t k = before.n[i]; k < v.size(); ++k) {
-      sim::Time& t = v[k].metadata.creation_timestamp;
-      t = t == kNoTimestamp ? 0 : t - earliest;
-    }
+    for (std::size_t k = before.n[i]; k < v.size(); ++k) shift(v[k].metadata.creation_timestamp);
   });
+  for (std::size_t k = before.n[0]; k < m.pods.size(); ++k) {
+    models::Pod& p = m.pods[k];
+    if (p.status.start_time) shift(*p.status.start_time);
+    for (auto& c : p.status.conditions) shift(c.last_transition_time);
+  }
+  for (std::size_t k = before.n[12]; k < m.pod_metrics.size(); ++k) {
+    shift(m.pod_metrics[k].timestamp);
+  }
+  if (earliest != kNoTimestamp) m.time_origin_unix_ns = earliest;
 }
 
 bool read_file_into(const std::string& path, Manifests& out, Diagnostics& diagnostics,
@@ -1609,7 +1719,7 @@ std::size_t Manifests::object_count() const {
   return pods.size() + nodes.size() + namespaces.size() + services.size() + deployments.size() +
          replica_sets.size() + jobs.size() + priority_classes.size() +
          horizontal_pod_autoscalers.size() + leases.size() + endpoint_slices.size() +
-         pod_groups.size();
+         pod_groups.size() + pod_metrics.size();
 }
 
 std::vector<std::string> summarize_ignored(const std::vector<IgnoredField>& ignored) {

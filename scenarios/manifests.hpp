@@ -2,7 +2,9 @@
 // `kubectl get -o yaml` prints) into kubesim's object model.
 //
 // Input is any number of YAML (or JSON) documents; a document may be one object or a list
-// (`kind: List`, or a typed list such as `NodeList`, with `items`). Supported kinds, each
+// (`kind: List`, or a typed list such as `NodeList`, with `items`). Items of a typed list
+// without kind and apiVersion (as the API server serves them, e.g. a PodMetricsList from
+// `kubectl get --raw`) are of the list's item kind. Supported kinds, each
 // with the one apiVersion Kubernetes v1.34 serves it at:
 //   v1                               Pod, Node, Namespace, Service
 //   apps/v1                          Deployment, ReplicaSet
@@ -12,6 +14,7 @@
 //   coordination.k8s.io/v1           Lease
 //   discovery.k8s.io/v1              EndpointSlice
 //   scheduling.x-k8s.io/v1alpha1     PodGroup (kubernetes-sigs/scheduler-plugins)
+//   metrics.k8s.io/v1beta1           PodMetrics (as metrics-server serves them; for the HPA)
 // A few kinds that never influence scheduling (ConfigMap, Secret, ServiceAccount, RBAC,
 // NetworkPolicy, Ingress) are accepted and reported as ignored; any other kind is an error
 // that lists the supported kinds.
@@ -40,8 +43,11 @@
 // Times: metadata.creationTimestamp (RFC 3339) is validated and mapped onto simulation
 // time relative to the earliest creationTimestamp among all objects read by one call: the
 // oldest object is at 0 and the others keep their offsets, so queue order by creation
-// time is preserved. Objects without one are at 0. Other timestamps (condition
-// transition times, lease renew times, taint timeAdded) are reported as ignored.
+// time is preserved. Objects without one are at 0. A pod's status.startTime and its
+// conditions' lastTransitionTime, and a PodMetrics timestamp, are read on the same time
+// base (the HPA's readiness rules need them); without any creationTimestamp the earliest
+// of those is time 0. Manifests::time_origin_unix_ns records the Unix time of 0. Other
+// timestamps (node condition times, lease renew times, taint timeAdded) are ignored.
 //
 // Reading never throws and never aborts; it returns false when any diagnostic was added.
 // Plain values; not thread-safe to fill concurrently.
@@ -81,8 +87,13 @@ struct Manifests {
   std::vector<models::Lease> leases;
   std::vector<models::EndpointSlice> endpoint_slices;
   std::vector<models::PodGroup> pod_groups;
+  std::vector<models::PodMetrics> pod_metrics;
 
   std::vector<IgnoredField> ignored;
+
+  // Unix time (ns) of simulation time 0 for the objects read by the last call that found
+  // any timestamp (see the header comment); nullopt when none had one.
+  std::optional<std::int64_t> time_origin_unix_ns;
 
   // Number of objects read (every vector above but `ignored`).
   std::size_t object_count() const;
