@@ -35,7 +35,7 @@ struct ClusterObserver::Impl {
   bool record_events;
   std::unordered_map<std::string, std::size_t> index;  // pod key → record
   std::unordered_map<std::string, bool> counted;       // pod key → requests in the sums
-  std::int64_t cpu = 0, memory = 0, gpu = 0;           // requested by bound live pods
+  std::int64_t cpu = 0, memory = 0, gpu = 0;           // requested by bound live pods (gpu: milli)
   std::int64_t cpu_total = 0, memory_total = 0, gpu_total = 0;
   std::int64_t pending = 0, running = 0;
   std::unordered_map<std::string, bool> node_ready;
@@ -44,6 +44,7 @@ struct ClusterObserver::Impl {
   std::vector<std::string> events;
   std::uint64_t pod_watch = 0, node_watch = 0;
   sim::Connection fault_connection;
+  std::unique_ptr<GpuShareMetrics> gpu_share;
 
   sim::Gauge& cpu_g;
   sim::Gauge& memory_g;
@@ -76,7 +77,7 @@ struct ClusterObserver::Impl {
   void update_gauges() {
     cpu_g.set(cpu_total > 0 ? static_cast<double>(cpu) / static_cast<double>(cpu_total) : 0);
     memory_g.set(memory_total > 0 ? static_cast<double>(memory) / static_cast<double>(memory_total) : 0);
-    gpu_g.set(gpu_total > 0 ? static_cast<double>(gpu) / static_cast<double>(gpu_total) : 0);
+    gpu_g.set(gpu_total > 0 ? static_cast<double>(gpu) / static_cast<double>(gpu_total * 1000) : 0);
     pending_g.set(static_cast<double>(pending));
     running_g.set(static_cast<double>(running));
   }
@@ -97,9 +98,11 @@ struct ClusterObserver::Impl {
 
 ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metrics,
                                  models::Cluster& cluster, sim::Sampler& sampler,
-                                 bool record_events)
+                                 bool record_events,
+                                 std::shared_ptr<const policies::GpuWorkload> gpu_workload)
     : impl_(std::make_unique<Impl>(sim, metrics, cluster, record_events)) {
   Impl& m = *impl_;
+  if (gpu_workload) m.gpu_share = std::make_unique<GpuShareMetrics>(std::move(gpu_workload));
   models::ApiServer& api = cluster.api();
   for (const auto& pool : cluster.config().node_pools) {
     m.cost_per_hour += pool.cost_per_hour * pool.count;
@@ -111,6 +114,7 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
     const bool ready = e.type != models::WatchEventType::kDeleted && n.ready();
     auto [it, inserted] = s.node_ready.try_emplace(name, false);
     if (inserted) {
+      if (s.gpu_share) s.gpu_share->node_added(n);
       s.cpu_total += n.status.allocatable.cpu_milli;
       s.memory_total += n.status.allocatable.memory;
       s.gpu_total += n.status.allocatable.gpu;
@@ -154,7 +158,10 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
       r.cpu_milli = req.cpu_milli;
       r.memory = req.memory;
       r.gpu = req.gpu;
+      const models::GpuDemandOfPod gd = p.gpu_demand();
+      r.gpu_milli = std::int64_t{gd.devices} * gd.milli;
       r.created = p.metadata.creation_timestamp;
+      if (s.gpu_share) s.gpu_share->pod_created(p);
       found = s.index.insert_or_assign(key, records_.size()).first;
       records_.push_back(std::move(r));
       s.created.add();
@@ -166,8 +173,13 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
     if (p.bound() && !r.scheduled) {
       r.scheduled = now;
       r.node = p.spec.node_name;
+      for (const std::int32_t id : p.spec.gpu_device_ids) {
+        r.gpu_ids += (r.gpu_ids.empty() ? "" : "-") + std::to_string(id);
+      }
       s.scheduling_latency.record_duration(now - *r.created);
+      if (s.gpu_share) s.gpu_share->pod_bound(p, r.node);
     }
+    if (s.gpu_share && p.terminal() && !r.finished && !p.bound()) s.gpu_share->pod_failed_unbound();
     if (p.status.phase == models::PodPhase::kRunning && !r.running) r.running = now;
     if (p.ready() && !r.ready) {
       r.ready = now;
@@ -186,7 +198,8 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
       const std::int64_t sign = counts ? 1 : -1;
       s.cpu += sign * r.cpu_milli;
       s.memory += sign * r.memory;
-      s.gpu += sign * r.gpu;
+      s.gpu += sign * r.gpu_milli;
+      if (!counts && s.gpu_share) s.gpu_share->pod_released(p, r.node);
       c = counts;
     }
     if (e.type == models::WatchEventType::kDeleted) {
@@ -217,6 +230,14 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
   sampler.add_column("cluster.pending_pods", [&m] { return m.pending_g.value(); });
   sampler.add_column("cluster.running_pods", [&m] { return m.running_g.value(); });
   sampler.add_column("cluster.ready_nodes", [&m] { return m.ready_g.value(); });
+  if (m.gpu_share) {
+    const GpuShareMetrics& g = *m.gpu_share;
+    sampler.add_column("gpu.arrived_percent", [&g] { return g.arrived_percent(); });
+    sampler.add_column("gpu.allocation_percent", [&g] { return g.allocation_percent(); });
+    sampler.add_column("gpu.unallocated_gpus", [&g] { return g.unallocated_gpus(); });
+    sampler.add_column("gpu.fragmentation_percent", [&g] { return g.fragmentation_percent(); });
+    sampler.add_column("gpu.failed_pods", [&g] { return static_cast<double>(g.failed_pods()); });
+  }
   sampler.add_column("apiserver.inflight", [&api] {
     int total = 0;
     for (int r = 0; r < api.limits().replicas(); ++r) {
@@ -258,16 +279,18 @@ ClusterObserver::Summary ClusterObserver::summary() const {
   return s;
 }
 
+const GpuShareMetrics* ClusterObserver::gpu_share() const { return impl_->gpu_share.get(); }
+
 void ClusterObserver::write_pods_csv(std::ostream& out) const {
   out << "namespace,name,owner_kind,owner_name,priority,cpu_milli,memory_bytes,gpu,node,phase,"
-         "created_s,scheduled_s,running_s,ready_s,finished_s,deleted_s\n";
+         "created_s,scheduled_s,running_s,ready_s,finished_s,deleted_s,gpu_milli,gpu_ids\n";
   for (const auto& r : records_) {
     out << csv(r.namespace_) << ',' << csv(r.name) << ',' << r.owner_kind << ',' << csv(r.owner_name)
         << ',' << r.priority << ',' << r.cpu_milli << ',' << r.memory << ',' << r.gpu << ','
         << csv(r.node) << ',' << r.phase << ',' << seconds_or_empty(r.created) << ','
         << seconds_or_empty(r.scheduled) << ',' << seconds_or_empty(r.running) << ','
         << seconds_or_empty(r.ready) << ',' << seconds_or_empty(r.finished) << ','
-        << seconds_or_empty(r.deleted) << '\n';
+        << seconds_or_empty(r.deleted) << ',' << r.gpu_milli << ',' << r.gpu_ids << '\n';
   }
 }
 

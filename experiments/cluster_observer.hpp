@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/gpu_share_metrics.hpp"
 #include "models/cluster.hpp"
 #include "sim/metrics.hpp"
 #include "sim/sampler.hpp"
@@ -32,14 +33,20 @@ struct PodRecord {
   std::int32_t priority = 0;
   std::int64_t cpu_milli = 0;
   std::int64_t memory = 0;
-  std::int64_t gpu = 0;
+  std::int64_t gpu = 0;        // whole nvidia.com/gpu devices requested
+  std::int64_t gpu_milli = 0;  // milli-GPU used: devices × per-device share (Pod::gpu_demand)
+  std::string gpu_ids;         // the devices of the binding, "0-1" (empty: none)
   std::optional<sim::Time> created, scheduled, running, ready, finished, deleted;
 };
 
 class ClusterObserver {
  public:
+  // `gpu_workload` non-null turns on the GPU-sharing metrics (GpuShareMetrics: summary
+  // "gpu" section and the gpu.* timeseries columns), with FGD's fragmentation measured
+  // against its typical pods.
   ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metrics, models::Cluster& cluster,
-                  sim::Sampler& sampler, bool record_events);
+                  sim::Sampler& sampler, bool record_events,
+                  std::shared_ptr<const policies::GpuWorkload> gpu_workload = nullptr);
   ~ClusterObserver();
   ClusterObserver(const ClusterObserver&) = delete;
   ClusterObserver& operator=(const ClusterObserver&) = delete;
@@ -54,6 +61,9 @@ class ClusterObserver {
     std::int64_t nodes = 0, ready_nodes_at_end = 0;
   };
   Summary summary() const;
+
+  // The GPU-sharing metrics, or nullptr when not enabled.
+  const GpuShareMetrics* gpu_share() const;
 
   void write_pods_csv(std::ostream& out) const;
   void write_events_jsonl(std::ostream& out) const;

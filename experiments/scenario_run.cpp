@@ -8,20 +8,84 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include "experiments/cluster_observer.hpp"
+#include "experiments/trace_replay.hpp"
 #include "kubesim/version.hpp"
 #include "models/cluster.hpp"
 #include "models/request_queue.hpp"
+#include "policies/gpu_share_plugins.hpp"
 #include "policies/registry.hpp"
 
 namespace kubesim::experiments {
 
+// Replays one podTrace workload lazily: one pending arrival and one pending departure
+// event at a time, so a trace of millions of pods costs no more events than a small one.
+class PodTraceReplayer {
+ public:
+  PodTraceReplayer(sim::Simulation& sim, models::Cluster& cluster,
+                   const scenarios::PodTraceSpec& spec, std::vector<PlannedPod> plan)
+      : sim_(sim), cluster_(cluster), spec_(spec), plan_(std::move(plan)) {
+    for (std::uint32_t i = 0; i < plan_.size(); ++i) {
+      if (plan_[i].departure) departures_.push_back(i);
+    }
+    std::stable_sort(departures_.begin(), departures_.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return *plan_[a].departure < *plan_[b].departure;
+    });
+    next_arrival();
+    next_departure();
+  }
+  std::size_t arrivals() const { return plan_.size(); }
+
+ private:
+  // Sequential arrivals are a closed loop, like the FGD paper's simulator: the next pod is
+  // created `interval` after the previous create completed (and not before its planned
+  // time), so pods reach the API server — and the scheduling queue — in plan order.
+  void next_arrival() {
+    if (arrived_ >= plan_.size()) return;
+    sim_.schedule_at(std::max(sim_.now(), plan_[arrived_].arrival), [this] {
+      const PlannedPod& p = plan_[arrived_++];
+      models::Pod pod = scenarios::trace_pod_to_pod(spec_.trace.pods[p.row], spec_, p.name);
+      if (spec_.arrivals == scenarios::PodTraceSpec::Arrivals::kSequential) {
+        cluster_.apply_now(std::move(pod), [this] {
+          if (arrived_ >= plan_.size()) return;
+          const sim::Time earliest = sim_.now() + spec_.interval;
+          if (plan_[arrived_].arrival < earliest) plan_[arrived_].arrival = earliest;
+          next_arrival();
+        });
+        return;
+      }
+      cluster_.apply_now(std::move(pod));
+      next_arrival();
+    });
+  }
+  void next_departure() {
+    if (departed_ >= departures_.size()) return;
+    const PlannedPod& p = plan_[departures_[departed_]];
+    // A departure never runs before its own arrival event (same time: after it).
+    sim_.schedule_at(std::max({sim_.now(), *p.departure, p.arrival}), [this] {
+      const PlannedPod& d = plan_[departures_[departed_++]];
+      cluster_.delete_pod_now(spec_.namespace_, d.name);
+      next_departure();
+    });
+  }
+
+  sim::Simulation& sim_;
+  models::Cluster& cluster_;
+  const scenarios::PodTraceSpec& spec_;
+  std::vector<PlannedPod> plan_;
+  std::vector<std::uint32_t> departures_;
+  std::size_t arrived_ = 0;
+  std::size_t departed_ = 0;
+};
+
 struct ScenarioRun::Model {
   std::vector<std::unique_ptr<models::RequestQueue>> queues;
+  std::vector<std::unique_ptr<PodTraceReplayer>> replayers;
   // Declared before the cluster: plugin callbacks reach the cluster through it.
   std::shared_ptr<models::Cluster*> cluster_ref = std::make_shared<models::Cluster*>(nullptr);
   std::unique_ptr<models::Cluster> cluster;
@@ -36,6 +100,40 @@ sim::Time apply_time(const models::ObjectMeta& meta) {
     if (auto d = sim::parse_duration(*at); d.ok()) return d.value();
   }
   return 0;
+}
+
+// The target workload of the FGD plugin: the typical pods of every podTrace workload's
+// original pods (upstream GetTypicalPods: 95 % popularity, CPU pods included), with every
+// GPU model of the cluster interned.
+std::shared_ptr<const policies::GpuWorkload> gpu_workload(const scenarios::Scenario& scenario) {
+  if (scenario.pod_traces.empty()) return nullptr;
+  auto w = std::make_shared<policies::GpuWorkload>();
+  if (scenario.cluster) {
+    for (const auto& pool : scenario.cluster->node_pools) {
+      if (pool.gpu) w->models.intern(pool.gpu->model);
+    }
+    for (const auto& t : scenario.cluster->trace_nodes) {
+      for (const auto& n : t.trace.nodes) {
+        if (!n.gpu_model.empty()) w->models.intern(n.gpu_model);
+      }
+    }
+  }
+  std::vector<policies::gpu::GpuDemand> demands;
+  for (const auto& t : scenario.pod_traces) {
+    for (const auto& p : t.trace.pods) {
+      policies::gpu::GpuDemand d;
+      d.cpu_milli = p.cpu_milli;
+      d.memory_mib = p.memory_bytes / (1024 * 1024);
+      d.num_gpu = p.num_gpu;
+      d.gpu_milli = p.gpu_milli;
+      std::string spec;
+      for (const auto& m : p.gpu_models) spec += (spec.empty() ? "" : "|") + m;
+      d.models = w->models.parse_spec(spec);
+      demands.push_back(d);
+    }
+  }
+  w->typical = policies::gpu::TypicalPods::build(demands);
+  return w;
 }
 
 policies::PluginContext plugin_context(std::shared_ptr<models::Cluster*> ref,
@@ -90,8 +188,10 @@ void ScenarioRun::build_cluster() {
   const scenarios::ControlPlaneSpec& cp = scenario_.control_plane;
   policies::Registry registry;
   policies::register_builtins(registry);
-  const policies::PluginContext ctx =
-      plugin_context(model_->cluster_ref, scenario_.manifests.pod_groups);
+  policies::PluginContext ctx = plugin_context(model_->cluster_ref, scenario_.manifests.pod_groups);
+  ctx.gpu_workload = gpu_workload(scenario_);
+  ctx.seed = scenario_.seed;
+  ctx.replication = sim_->replication();
   std::vector<std::unique_ptr<models::sched::Framework>> frameworks;
   for (const auto& profile : cp.scheduler.profiles) {
     auto fw = policies::build_framework(registry, cp.scheduler, profile, ctx);
@@ -113,13 +213,16 @@ void ScenarioRun::build_cluster() {
   models::Cluster& cluster = *model_->cluster;
   *model_->cluster_ref = &cluster;
   model_->observer = std::make_unique<ClusterObserver>(*sim_, *metrics_, cluster, *sampler_,
-                                                       scenario_.events_jsonl);
+                                                       scenario_.events_jsonl, ctx.gpu_workload);
 
   const scenarios::Manifests& m = scenario_.manifests;
   for (const auto& o : m.namespaces) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.priority_classes) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.services) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.nodes) cluster.add_node(o);
+  for (const auto& t : spec.trace_nodes) {
+    for (const auto& n : t.trace.nodes) cluster.add_node(scenarios::trace_node_to_node(n, t.max_pods));
+  }
   std::set<std::string> deployments;
   for (const auto& o : m.deployments) {
     const std::string key = models::object_key(o.metadata.namespace_, o.metadata.name);
@@ -134,6 +237,40 @@ void ScenarioRun::build_cluster() {
   for (const auto& o : m.jobs) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.pods) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
+  if (cp.scheduler.tie_break_by_node_rank) cluster.scheduler().set_tie_break_ranks(node_ranks());
+  if (!scenario_.pod_traces.empty()) {
+    std::int64_t gpu_milli = 0;
+    for (const auto& n : cluster.api().nodes().list()) {
+      gpu_milli += n->status.allocatable.gpu * 1000;
+    }
+    for (const auto& t : scenario_.pod_traces) {
+      sim::Rng rng = sim_->rng("workloads/" + t.name + "/order");
+      model_->replayers.push_back(std::make_unique<PodTraceReplayer>(
+          *sim_, cluster, t, plan_pod_trace(t, gpu_milli, rng)));
+    }
+  }
+}
+
+// The ranks for tieBreak: nodeRank: from the scenario's nodeRanksFile, or a seeded
+// permutation of every node the run starts with, sorted by name (rank = position).
+std::map<std::string, std::int64_t, std::less<>> ScenarioRun::node_ranks() {
+  const scenarios::ControlPlaneSpec& cp = scenario_.control_plane;
+  if (!cp.node_ranks.empty()) return cp.node_ranks;
+  std::vector<std::string> names;
+  for (const auto& pool : scenario_.cluster->node_pools) {
+    for (const auto& n : models::make_nodes(pool, 0)) names.push_back(n.metadata.name);
+  }
+  for (const auto& n : scenario_.manifests.nodes) names.push_back(n.metadata.name);
+  std::sort(names.begin(), names.end());
+  sim::Rng rng = sim_->rng("scheduler/node-rank");
+  std::vector<std::int64_t> rank(names.size());
+  std::iota(rank.begin(), rank.end(), 0);
+  for (std::size_t i = rank.size(); i > 1; --i) {  // Fisher-Yates
+    std::swap(rank[i - 1], rank[static_cast<std::size_t>(rng.below(i))]);
+  }
+  std::map<std::string, std::int64_t, std::less<>> out;
+  for (std::size_t i = 0; i < names.size(); ++i) out.emplace(names[i], rank[i]);
+  return out;
 }
 
 ScenarioRun::ScenarioRun(const scenarios::Scenario& scenario, std::uint64_t replication)
@@ -274,6 +411,26 @@ std::string ScenarioRun::summary_json() const {
     for (const auto& e : model_->cluster->apply_errors()) errors.push_back(e);
     cl["apply_errors"] = errors;
     j["cluster"] = cl;
+    if (const GpuShareMetrics* g = model_->observer->gpu_share()) {
+      nlohmann::ordered_json gj;
+      gj["capacity_gpus"] = static_cast<double>(g->capacity_milli()) / 1000.0;
+      gj["arrived_percent"] = g->arrived_percent();
+      gj["allocation_percent"] = g->allocation_percent();
+      gj["unallocated_gpus"] = g->unallocated_gpus();
+      gj["fragmentation_percent"] = g->fragmentation_percent();
+      gj["failed_pods"] = g->failed_pods();
+      nlohmann::ordered_json at = nlohmann::ordered_json::object();
+      for (const int pct : {100, 130}) {
+        const GpuShareMetrics::AtArrived a = g->at_arrived(pct);
+        if (a.events == 0) continue;
+        at[std::to_string(pct)] = {{"events", a.events},
+                                   {"allocation_percent", a.allocation_percent},
+                                   {"unallocated_gpus", a.unallocated_gpus},
+                                   {"fragmentation_percent", a.fragmentation_percent}};
+      }
+      gj["at_arrived_percent"] = at;
+      j["gpu"] = gj;
+    }
   }
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& m : metrics_->snapshot()) metrics[m.name] = metric_json(m);
@@ -372,6 +529,20 @@ std::string ScenarioRun::summary_table() const {
         << p50_p99("apiserver.request_latency_s.patch") << "\n";
     out << "  etcd         commit " << p50_p99("etcd.commit_latency_s") << "\n";
     out << "  cost         " << fixed(c.node_hours, 2) << " node-hours, $" << fixed(c.cost, 2) << "\n";
+    if (const GpuShareMetrics* g = model_->observer->gpu_share()) {
+      out << "  gpu sharing  arrived " << fixed(g->arrived_percent(), 1) << "% of "
+          << fixed(static_cast<double>(g->capacity_milli()) / 1000.0, 0) << " GPUs, allocated "
+          << fixed(g->allocation_percent(), 1) << "%, unallocated "
+          << fixed(g->unallocated_gpus(), 1) << " GPUs, fragmentation "
+          << fixed(g->fragmentation_percent(), 1) << "%, failed " << g->failed_pods() << "\n";
+      for (const int pct : {100, 130}) {
+        const GpuShareMetrics::AtArrived a = g->at_arrived(pct);
+        if (a.events == 0) continue;
+        out << "  at " << pct << "% arrived  allocated " << fixed(a.allocation_percent, 1)
+            << "%, unallocated " << fixed(a.unallocated_gpus, 1) << " GPUs, fragmentation "
+            << fixed(a.fragmentation_percent, 1) << "%\n";
+      }
+    }
     for (const auto& e : model_->cluster->apply_errors()) out << "  apply error  " << e << "\n";
   }
   for (const auto& q : scenario_.request_queues) {

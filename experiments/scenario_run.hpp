@@ -10,6 +10,7 @@
 // Same scenario and seed → byte-identical timeseries.csv and summary.json outside "host".
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ class ScenarioRun {
 
  private:
   struct Model;
+  std::map<std::string, std::int64_t, std::less<>> node_ranks();
   void build_cluster();
   scenarios::Scenario scenario_;
   std::unique_ptr<sim::Simulation> sim_;

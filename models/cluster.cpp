@@ -145,6 +145,15 @@ void Cluster::update_deployment_at(sim::Time at, Deployment deployment) {
   });
 }
 
+void Cluster::delete_pod_now(std::string namespace_, std::string name) {
+  api_->delete_pod(*applier_, std::move(namespace_), std::move(name), std::nullopt,
+                   [this](const sim::Status& s) {
+                     if (!s.ok() && s.code() != sim::Status::Code::kNotFound) {
+                       apply_errors_.push_back(s.message());
+                     }
+                   });
+}
+
 void Cluster::add_node(Node node) {
   node.metadata.creation_timestamp = sim_.now();
   if (node.metadata.uid.empty()) node.metadata.uid = "node-" + node.metadata.name;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -109,6 +110,21 @@ class Cluster {
       });
     });
   }
+  // Creates `object` through the API now (the applier client); a failure is recorded in
+  // apply_errors().
+  // `done` (optional) runs when the create has completed, successfully or not.
+  template <typename T>
+  void apply_now(T object, std::function<void()> done = {}) {
+    api_->create<T>(*applier_, std::move(object),
+                    [this, done = std::move(done)](const sim::Status& s) {
+                      if (!s.ok()) apply_errors_.push_back(s.message());
+                      if (done) done();
+                    });
+  }
+  // DELETE of a pod now, with its own grace period (like kubectl delete pod). A pod that is
+  // already gone (NotFound) is not an error: a replayed pod may have failed and been
+  // collected before its trace deletion time.
+  void delete_pod_now(std::string namespace_, std::string name);
   // Applies a changed Deployment at `at` (kubectl apply): its spec replaces the stored spec
   // and, when the spec changed, the generation goes up by one — a template change is a
   // rollout, a replicas change a scale.

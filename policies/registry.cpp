@@ -6,6 +6,7 @@
 #include <cassert>
 #include <utility>
 
+#include "policies/gpu_share_plugins.hpp"
 #include "policies/node_plugins.hpp"
 
 namespace kubesim::policies {
@@ -49,6 +50,7 @@ std::vector<std::string> Registry::names() const {
 void register_builtins(Registry& registry) {
   register_node_plugins(registry);
   register_pod_relation_plugins(registry);
+  register_gpu_share_plugins(registry);
 }
 
 namespace {
@@ -157,6 +159,7 @@ sim::Result<std::unique_ptr<models::sched::Framework>> build_framework(
     return out;
   };
   models::sched::Framework::Options options;
+  options.tie_break_by_node_rank = config.tie_break_by_node_rank;
   options.percentage_of_nodes_to_score = static_cast<std::int32_t>(
       profile.percentage_of_nodes_to_score.value_or(config.percentage_of_nodes_to_score));
   auto pre_filter = refs(ExtensionPoint::kPreFilter);

@@ -28,6 +28,8 @@ struct Service;
 
 namespace kubesim::policies {
 
+struct GpuWorkload;  // policies/gpu_share_plugins.hpp
+
 // What plugins may need from outside the Snapshot, provided by whoever builds the
 // framework (the scheduler runtime, `kubesim explain`, tests). Every member may be empty;
 // a plugin then behaves as if the cluster had none of those objects.
@@ -53,6 +55,12 @@ struct PluginContext {
   };
   std::function<std::optional<PodGroupInfo>(std::string_view namespace_, std::string_view name)>
       pod_group;
+  // The target workload of the FGD plugin (policies/gpu_share_plugins.hpp); nullptr: none.
+  std::shared_ptr<const GpuWorkload> gpu_workload;
+  // Seeds the random streams of plugins that draw (Random): sim::Rng(seed, replication,
+  // "scheduler/plugins/<name>").
+  std::uint64_t seed = 1;
+  std::uint64_t replication = 0;
 };
 
 // The PodGroupInfo of a PodGroup object (scheduleTimeoutSeconds unset: the 60 s default).

@@ -25,7 +25,7 @@ constexpr std::array<std::string_view, kExtensionPointCount> kPointNames = {
 // KubeSchedulerConfiguration): GpuTopology (kubesim: Filter, Score, Reserve) and
 // Coscheduling (kubernetes-sigs/scheduler-plugins pkg/coscheduling: QueueSort, PreFilter,
 // PostFilter, Permit, Reserve).
-constexpr std::array<PluginInfo, 21> kPlugins = {{
+constexpr std::array<PluginInfo, 28> kPlugins = {{
     {"SchedulingGates", bit(EP::kPreEnqueue), 0, true},
     {"PrioritySort", bit(EP::kQueueSort), 0, true},
     {"NodeUnschedulable", bit(EP::kFilter), 0, true},
@@ -60,6 +60,15 @@ constexpr std::array<PluginInfo, 21> kPlugins = {{
      bit(EP::kQueueSort) | bit(EP::kPreFilter) | bit(EP::kPostFilter) | bit(EP::kPermit) |
          bit(EP::kReserve),
      0, false},
+    // GPU sharing (policies/gpu_share_plugins.hpp): the GpuShare filter and the FGD paper's
+    // policies, each a Filter + Score + Reserve plugin.
+    {"GpuShare", bit(EP::kFilter) | bit(EP::kReserve), 0, false},
+    {"FGD", bit(EP::kFilter) | bit(EP::kScore) | bit(EP::kReserve), 1, false},
+    {"BestFit", bit(EP::kFilter) | bit(EP::kScore) | bit(EP::kReserve), 1, false},
+    {"DotProduct", bit(EP::kFilter) | bit(EP::kScore) | bit(EP::kReserve), 1, false},
+    {"GpuPacking", bit(EP::kFilter) | bit(EP::kScore) | bit(EP::kReserve), 1, false},
+    {"GpuClustering", bit(EP::kFilter) | bit(EP::kScore) | bit(EP::kReserve), 1, false},
+    {"Random", bit(EP::kFilter) | bit(EP::kScore) | bit(EP::kReserve), 1, false},
 }};
 
 }  // namespace

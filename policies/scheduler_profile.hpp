@@ -149,6 +149,9 @@ struct SchedulerConfig {
   std::int64_t pod_max_backoff_seconds = 10;
   std::int64_t parallelism = 16;
   std::vector<SchedulerProfile> profiles;
+  // kubesim (scenario spec.controlPlane.scheduler.tieBreak: nodeRank): every profile
+  // breaks ties by node rank (Framework::Options::tie_break_by_node_rank).
+  bool tie_break_by_node_rank = false;
 };
 
 }  // namespace kubesim::policies

@@ -11,6 +11,7 @@
 #include "scenarios/diagnostics.hpp"
 #include "scenarios/distribution_reader.hpp"
 #include "scenarios/scheduler_config.hpp"
+#include "scenarios/trace_workload.hpp"
 
 namespace kubesim::scenarios {
 namespace {
@@ -190,12 +191,18 @@ std::optional<models::NodePool> read_pool(FieldReader& p, std::int64_t default_i
 
 }  // namespace
 
-ClusterSpec read_cluster_spec(FieldReader& cluster) {
+ClusterSpec read_cluster_spec(FieldReader& cluster, const std::string& base_dir) {
   ClusterSpec spec;
   const std::int64_t default_image =
       quantity(cluster, "defaultImageSize", "memory").value_or(500LL * 1024 * 1024);
   read_images(cluster, "images", nullptr, &spec.image_bytes);
-  if (auto pools = cluster.list_of_maps("nodePools", true)) {
+  if (auto from = cluster.list_of_maps("nodesFrom")) {
+    for (auto& f : *from) {
+      if (auto nodes = read_trace_nodes(f, base_dir)) spec.trace_nodes.push_back(std::move(*nodes));
+    }
+  }
+  const bool has_trace_nodes = cluster.has("nodesFrom");
+  if (auto pools = cluster.list_of_maps("nodePools", !has_trace_nodes)) {
     std::set<std::string> names;
     for (auto& p : *pools) {
       auto pool = read_pool(p, default_image);
@@ -282,6 +289,26 @@ ControlPlaneSpec read_control_plane_spec(FieldReader& cp, const std::string& bas
     }
     if (auto d = read_duration_distribution(*s, "decisionLatency")) {
       spec.scheduler_decision_latency = *d;
+    }
+    if (auto policy = s->one_of("gpuPolicy", gpu_policy_names())) {
+      if (s->has("config") || s->has("configFile")) {
+        s->error("gpuPolicy", "give gpuPolicy or a scheduler configuration, not both",
+                 "a configuration can enable the GPU plugins itself (docs/gpu-sharing.md)");
+      } else {
+        spec.scheduler = gpu_policy_scheduler_config(*policy);
+      }
+    }
+    if (auto tie = s->one_of("tieBreak", {"random", "nodeRank"})) {
+      spec.scheduler.tie_break_by_node_rank = *tie == "nodeRank";
+    }
+    if (auto file = s->string("nodeRanksFile")) {
+      if (!spec.scheduler.tie_break_by_node_rank) {
+        s->error("nodeRanksFile", "node ranks are only used with tieBreak: nodeRank");
+      } else {
+        std::filesystem::path path(*file);
+        if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+        read_node_rank_csv(path.lexically_normal().string(), spec.node_ranks, *s->diagnostics());
+      }
     }
     if (auto qps = s->number("kubeAPIQPS", 0.001, 1e6)) spec.scheduler_rate_limit.qps = *qps;
     if (auto burst = s->integer("kubeAPIBurst", 1, 1'000'000)) {

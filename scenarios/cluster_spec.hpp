@@ -16,6 +16,7 @@
 #include "models/controller_manager.hpp"
 #include "models/node_pool.hpp"
 #include "policies/scheduler_profile.hpp"
+#include "scenarios/trace_workload.hpp"
 #include "scenarios/yaml_reader.hpp"
 #include "sim/random.hpp"
 #include "sim/time.hpp"
@@ -24,6 +25,8 @@ namespace kubesim::scenarios {
 
 struct ClusterSpec {
   std::vector<models::NodePool> node_pools;
+  // spec.cluster.nodesFrom: nodes read from cluster traces (added as Node objects).
+  std::vector<TraceNodesSpec> trace_nodes;
   std::map<std::string, std::int64_t> image_bytes;  // image → size in bytes
 };
 
@@ -35,13 +38,18 @@ struct ControlPlaneSpec {
   sim::Distribution scheduler_decision_latency = sim::Distribution::constant(0);
   models::ClientRateLimit scheduler_rate_limit = models::kKubeSchedulerDefaultRateLimit;
   ControllerManagerSpec controller_manager;
+  // scheduler.tieBreak: nodeRank (scheduler.tie_break_by_node_rank) with the ranks from
+  // scheduler.nodeRanksFile (node,rank CSV), or, when none is given, a seeded permutation
+  // of the name-sorted nodes drawn when the run starts (stream "scheduler/node-rank").
+  std::map<std::string, std::int64_t, std::less<>> node_ranks;
 };
 
 using FaultSpec = models::Fault;
 using FaultType = models::FaultType;
 
 // Readers; each reports problems to the reader's diagnostics and returns what it could read.
-ClusterSpec read_cluster_spec(FieldReader& cluster);
+// Relative trace paths (nodesFrom) are from base_dir.
+ClusterSpec read_cluster_spec(FieldReader& cluster, const std::string& base_dir);
 ControlPlaneSpec read_control_plane_spec(FieldReader& control_plane, const std::string& base_dir);
 // Faults are checked against the cluster (pool and zone names) and the control plane (etcd
 // members, API server replicas) read before them.

@@ -228,7 +228,7 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
     if (auto d = spec->duration("duration", 1, true)) s.duration = *d;
     if (auto si = spec->duration("sampleInterval", sim::kMillisecond)) s.sample_interval = *si;
     const std::string base_dir = std::filesystem::path(file).parent_path().string();
-    if (auto cluster = spec->map("cluster")) s.cluster = read_cluster_spec(*cluster);
+    if (auto cluster = spec->map("cluster")) s.cluster = read_cluster_spec(*cluster, base_dir);
     if (auto cp = spec->map("controlPlane")) {
       s.control_plane = read_control_plane_spec(*cp, base_dir);
     } else {
@@ -263,7 +263,7 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
       std::vector<std::string> names;
       for (auto& w : *workloads) {
         auto name = w.string("name", true);
-        auto type = w.one_of("type", {"requestQueue"}, true);
+        auto type = w.one_of("type", {"requestQueue", "podTrace"}, true);
         if (name && !is_metric_prefix(*name)) {
           w.error("name", "must be non-empty, without spaces, commas or quotes",
                   "the name prefixes the workload's metrics and timeseries.csv columns");
@@ -277,6 +277,11 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
         }
         if (name && type && *type == "requestQueue") {
           if (auto q = read_request_queue(w, *name)) s.request_queues.push_back(std::move(*q));
+        } else if (name && type && *type == "podTrace") {
+          if (!s.cluster) {
+            w.error("type", "a podTrace workload needs a cluster", "add spec.cluster");
+          }
+          if (auto t = read_pod_trace(w, *name, base_dir)) s.pod_traces.push_back(std::move(*t));
         } else {
           // Still mark this workload's other fields, so only real typos are reported.
           w.raw("arrivals");
@@ -386,6 +391,9 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
       for (std::int32_t i = 0; i < pool.count; ++i) nodes.insert(pool.name + "-" + std::to_string(i));
     }
     for (const auto& n : scenario->manifests.nodes) nodes.insert(n.metadata.name);
+    for (const auto& t : scenario->cluster->trace_nodes) {
+      for (const auto& n : t.trace.nodes) nodes.insert(n.name);
+    }
     for (const auto& f : scenario->faults) {
       for (const auto& n : f.nodes) {
         if (nodes.count(n) == 0) {
@@ -471,6 +479,22 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
       bytes << in.rdbuf();
       hashed += "\n--- " + f.filename().string() + "\n" + bytes.str();
     }
+  }
+  // So are the trace files.
+  std::vector<std::string> trace_files;
+  if (scenario->cluster) {
+    for (const auto& t : scenario->cluster->trace_nodes) {
+      trace_files.insert(trace_files.end(), t.source.paths.begin(), t.source.paths.end());
+    }
+  }
+  for (const auto& t : scenario->pod_traces) {
+    trace_files.insert(trace_files.end(), t.source.paths.begin(), t.source.paths.end());
+  }
+  for (const auto& f : trace_files) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    hashed += "\n--- " + std::filesystem::path(f).filename().string() + "\n" + bytes.str();
   }
   scenario->sha256 = sha256_hex(hashed);
   scenario->source_file = file;

@@ -36,6 +36,8 @@ struct Scenario {
   sim::Duration duration = 0;
   sim::Duration sample_interval = 10 * sim::kSecond;
   std::vector<models::RequestQueueConfig> request_queues;
+  // spec.workloads[] of type podTrace: pods replayed from cluster traces.
+  std::vector<PodTraceSpec> pod_traces;
 
   // The simulated Kubernetes cluster (spec.cluster); absent: no cluster is modelled.
   std::optional<ClusterSpec> cluster;

@@ -503,6 +503,40 @@ SchedulerConfig default_scheduler_config() {
   return config;
 }
 
+const std::vector<std::string>& gpu_policy_names() {
+  static const std::vector<std::string> names = {"FGD",           "BestFit",    "DotProduct",
+                                                 "GpuPacking",    "GpuClustering", "Random",
+                                                 "default"};
+  return names;
+}
+
+SchedulerConfig gpu_policy_scheduler_config(std::string_view policy) {
+  using EP = policies::ExtensionPoint;
+  SchedulerConfig config = default_scheduler_config();
+  SchedulerProfile& profile = config.profiles.front();
+  auto at = [&profile](EP point) -> std::vector<std::string>& {
+    return profile.plugins[static_cast<std::size_t>(point)];
+  };
+  if (policy == "default") {
+    at(EP::kFilter).push_back("GpuShare");
+    at(EP::kReserve).push_back("GpuShare");
+    return config;
+  }
+  const std::string name(policy);
+  at(EP::kPreFilter) = {"NodeAffinity", "NodePorts", "NodeResourcesFit"};
+  at(EP::kFilter) = {"NodeUnschedulable", "NodeName",         "TaintToleration", "NodeAffinity",
+                     "NodePorts",         "NodeResourcesFit", name};
+  at(EP::kPostFilter).clear();
+  at(EP::kPreScore).clear();
+  at(EP::kScore) = {name};
+  at(EP::kReserve) = {name};
+  at(EP::kPreEnqueue).clear();
+  profile.score_weights.clear();
+  profile.score_weights[name] = 1;
+  config.percentage_of_nodes_to_score = 100;
+  return config;
+}
+
 std::optional<SchedulerConfig> read_scheduler_config(const YAML::Node& doc, const std::string& file,
                                                      Diagnostics& diagnostics) {
   const std::size_t before = diagnostics.size();

@@ -65,6 +65,18 @@ using policies::plugin_implements;
 // profile with the default plugins, weights and args.
 SchedulerConfig default_scheduler_config();
 
+// The names accepted by spec.controlPlane.scheduler.gpuPolicy: the FGD paper's policies
+// (FGD, BestFit, DotProduct, GpuPacking, GpuClustering, Random) and "default".
+const std::vector<std::string>& gpu_policy_names();
+// The configuration for a GPU placement policy, as the FGD paper's simulator runs it: one
+// "default-scheduler" profile with upstream's filters (NodeUnschedulable, NodeName,
+// TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit) plus the policy's plugin as
+// Filter, the only Score plugin (weight 1) and Reserve (its device choice), every node
+// scored (percentageOfNodesToScore 100) and no preemption. "default": upstream's default
+// profile with the GpuShare filter and device choice added.
+// REQUIRES: policy is one of gpu_policy_names().
+SchedulerConfig gpu_policy_scheduler_config(std::string_view policy);
+
 // Reads one KubeSchedulerConfiguration document. Returns nullopt, with every problem added
 // to `diagnostics` (file:line:column), when the document is invalid.
 std::optional<SchedulerConfig> read_scheduler_config(const YAML::Node& doc, const std::string& file,
