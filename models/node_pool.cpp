@@ -68,6 +68,10 @@ std::vector<Node> make_nodes(const NodePool& pool, sim::Time now) {
       n.metadata.labels.set(std::string(kLabelGpuProduct), pool.gpu->model);
       n.metadata.labels.set(std::string(kLabelGpuCount), std::to_string(pool.gpu->count));
       n.metadata.labels.set(std::string(kLabelGpuMemory), std::to_string(pool.gpu->memory_mib));
+      if (!pool.gpu->mig_layout.empty()) {
+        // GPU feature discovery's labels for the mixed strategy.
+        n.metadata.labels.set("nvidia.com/mig.strategy", "mixed");
+      }
     }
     n.spec.taints = pool.taints;
     n.spec.provider_id = "kubesim://" + pool.name + "/" + std::to_string(i);

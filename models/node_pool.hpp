@@ -45,6 +45,10 @@ struct GpuSpec {
   std::int64_t memory_mib = 0;
   GpuInterconnect interconnect = GpuInterconnect::kPcie;
   std::int32_t nvlinks_per_gpu = 12;  // nvswitch only
+  // MIG (models/mig.hpp): the GPU instances of each device, by profile, e.g.
+  // {"3g.40gb", "2g.20gb", "1g.10gb", "1g.10gb"}; empty: MIG disabled. With MIG the node
+  // advertises nvidia.com/mig-<profile> × count instead of nvidia.com/gpu.
+  std::vector<std::string> mig_layout;
 };
 
 struct NodePool {

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <set>
 
+#include "models/mig.hpp"
 #include "models/quantity.hpp"
 #include "models/resources.hpp"
 #include "models/taints.hpp"
@@ -157,8 +158,54 @@ std::optional<models::NodePool> read_pool(FieldReader& p, std::int64_t default_i
         gpu->error("model", "becomes the nvidia.com/gpu.product label: " + s.message());
       }
     }
+    g.mig_layout = gpu->string_list("mig");
+    if (!g.mig_layout.empty()) {
+      const auto profiles = models::mig_profiles_for(g.memory_mib);
+      if (!profiles) {
+        gpu->error("mig", "MIG profiles are known for 40 GB and 80 GB GPUs (A100, H100)",
+                   "set memoryMiB: 40960 or 81920, or drop mig");
+      } else {
+        std::vector<std::string> names;
+        for (const auto& pr : *profiles) names.emplace_back(pr.name);
+        std::int32_t compute = 0, memory = 0;
+        bool known = true;
+        for (const auto& want : g.mig_layout) {
+          const models::MigProfile* found = nullptr;
+          for (const auto& pr : *profiles) {
+            if (pr.name == want) found = &pr;
+          }
+          if (found == nullptr) {
+            known = false;
+            gpu->error("mig", "unknown MIG profile \"" + want + "\" for a " +
+                                  std::to_string(g.memory_mib) + " MiB GPU",
+                       did_you_mean(want, names).empty()
+                           ? "profiles: " + [&] {
+                               std::string all;
+                               for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+                               return all;
+                             }()
+                           : "did you mean '" + did_you_mean(want, names) + "'?");
+            continue;
+          }
+          compute += found->compute_slices;
+          memory += found->memory_slices;
+        }
+        if (known && (compute > 7 || memory > 8)) {
+          gpu->error("mig", "the layout takes " + std::to_string(compute) + " compute and " +
+                                std::to_string(memory) + " memory slices of 7 and 8",
+                     "a GPU has 7 compute slices and 8 memory slices");
+        }
+      }
+    }
     gpu->finish();
     pool.capacity.gpu = g.count;
+    if (!g.mig_layout.empty()) {
+      pool.capacity.gpu = 0;  // mixed strategy: MIG devices only
+      for (const auto& profile : g.mig_layout) {
+        const std::string resource = models::mig_resource(profile);
+        pool.capacity.set(resource, pool.capacity.get(resource) + g.count);
+      }
+    }
     pool.gpu = g;
   }
   pool.labels = read_labels(p, "labels");

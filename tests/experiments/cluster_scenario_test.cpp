@@ -336,6 +336,61 @@ std::string without_host(const std::string& summary) {
   return at == std::string::npos ? summary : summary.substr(0, at);
 }
 
+TEST_CASE("MIG slices are scheduled like extended resources, no more than the node has",
+          "[cluster][mig]") {
+  // One node, one A100-80GB split into seven 1g.10gb instances (NVIDIA's all-1g.10gb
+  // layout): of nine pods asking for one slice each, seven run and two stay Pending with
+  // upstream's "Insufficient nvidia.com/mig-1g.10gb".
+  const std::string text = R"(apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: mig}
+spec:
+  seed: 5
+  duration: 2m
+  cluster:
+    nodePools:
+    - name: a100
+      count: 1
+      cpu: "32"
+      memory: 256Gi
+      gpu:
+        model: NVIDIA-A100-SXM4-80GB
+        count: 1
+        memoryMiB: 81920
+        mig: [1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb, 1g.10gb]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: small}
+spec:
+  replicas: 9
+  selector: {matchLabels: {app: small}}
+  template:
+    metadata: {labels: {app: small}}
+    spec:
+      containers:
+      - name: c
+        image: vllm
+        resources:
+          limits: {nvidia.com/mig-1g.10gb: 1}
+)";
+  ScenarioRun run(load_text(text));
+  run.run();
+  int running = 0, pending = 0;
+  for (const auto& p : run.cluster()->api().pods().list()) {
+    if (p->status.phase == models::PodPhase::kRunning) ++running;
+    if (!p->bound()) {
+      ++pending;
+      const models::Condition* c = models::find_condition(p->status.conditions, models::kPodScheduled);
+      REQUIRE(c != nullptr);
+      CHECK(c->message.find("Insufficient nvidia.com/mig-1g.10gb") != std::string::npos);
+    }
+  }
+  CHECK(running == 7);
+  CHECK(pending == 2);
+  check_invariants(run);
+}
+
 TEST_CASE("the quickstart run directory is identical for the same seed", "[cluster][determinism]") {
   const std::string path = std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/quickstart.yaml";
   auto load = [&](std::vector<std::string> overrides) {

@@ -56,8 +56,13 @@ inline models::NodePool make_pool(std::string name, std::int64_t milli_cpu, std:
   p.capacity.set("pods", 110);
   if (gpus > 0) {
     p.capacity.set("nvidia.com/gpu", gpus);
-    p.gpu = models::GpuSpec{"NVIDIA-H100-80GB-HBM3", static_cast<std::int32_t>(gpus), 81559,
-                            models::GpuInterconnect::kNvSwitch, 18};
+    models::GpuSpec g;
+    g.model = "NVIDIA-H100-80GB-HBM3";
+    g.count = static_cast<std::int32_t>(gpus);
+    g.memory_mib = 81559;
+    g.interconnect = models::GpuInterconnect::kNvSwitch;
+    g.nvlinks_per_gpu = 18;
+    p.gpu = g;
   }
   p.cost_per_hour = cost_per_hour;
   return p;

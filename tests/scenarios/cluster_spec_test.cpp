@@ -147,3 +147,57 @@ spec:
 
 }  // namespace
 }  // namespace kubesim::scenarios
+
+namespace kubesim::scenarios {
+namespace {
+
+std::string mig_pool(const std::string& memory, const std::string& layout) {
+  return R"(apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  duration: 1m
+  cluster:
+    nodePools:
+    - name: a100
+      count: 2
+      cpu: "96"
+      memory: 1Ti
+      gpu: {model: NVIDIA-A100-SXM4-80GB, count: 8, memoryMiB: )" +
+         memory + ", mig: " + layout + "}\n";
+}
+
+TEST_CASE("a MIG layout advertises one extended resource per profile", "[cluster][mig]") {
+  // Per GPU 3g.40gb + 2g.20gb + 1g.10gb ×2: 3+2+1+1 = 7 compute, 4+2+1+1 = 8 memory slices
+  // (NVIDIA MIG user guide, A100-80GB profiles). 8 GPUs per node.
+  Loaded l = load(mig_pool("81920", "[3g.40gb, 2g.20gb, 1g.10gb, 1g.10gb]"));
+  INFO(l.diagnostics.format());
+  REQUIRE(l.scenario);
+  const models::NodePool& pool = l.scenario->cluster->node_pools.at(0);
+  CHECK(pool.capacity.gpu == 0);  // mixed strategy: no whole GPUs
+  CHECK(pool.capacity.get("nvidia.com/mig-3g.40gb") == 8);
+  CHECK(pool.capacity.get("nvidia.com/mig-2g.20gb") == 8);
+  CHECK(pool.capacity.get("nvidia.com/mig-1g.10gb") == 16);
+  const auto nodes = models::make_nodes(pool, 0);
+  CHECK(nodes.at(0).status.allocatable.get("nvidia.com/mig-1g.10gb") == 16);
+  CHECK(nodes.at(0).metadata.labels.get("nvidia.com/mig.strategy") == "mixed");
+}
+
+TEST_CASE("bad MIG layouts are reported", "[cluster][mig]") {
+  // 4g.40gb + 4g.40gb: 8 compute slices of 7.
+  Loaded over = load(mig_pool("81920", "[4g.40gb, 4g.40gb]"));
+  CHECK_FALSE(over.scenario);
+  CHECK(has_error(over, "spec.cluster.nodePools[0].gpu.mig", "8 compute and 8 memory slices"));
+  // A 40 GB profile on an 80 GB GPU: a did-you-mean to the 80 GB one.
+  Loaded wrong = load(mig_pool("81920", "[1g.5gb]"));
+  CHECK_FALSE(wrong.scenario);
+  bool hinted = false;
+  for (const auto& d : wrong.diagnostics.items()) hinted |= d.hint.find("1g.") != std::string::npos;
+  CHECK(hinted);
+  // No profile table for a 24 GB GPU.
+  Loaded small = load(mig_pool("24576", "[1g.10gb]"));
+  CHECK(has_error(small, "spec.cluster.nodePools[0].gpu.mig", "40 GB and 80 GB"));
+}
+
+}  // namespace
+}  // namespace kubesim::scenarios
