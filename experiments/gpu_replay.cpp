@@ -13,6 +13,8 @@
 #include <unordered_map>
 
 #include "experiments/trace_replay.hpp"
+#include "scenarios/trace_common.hpp"
+#include "scenarios/traces.hpp"
 #include "sim/random.hpp"
 
 namespace kubesim::experiments {
@@ -21,78 +23,42 @@ namespace gpu = policies::gpu;
 
 namespace {
 
-// ---- A tiny CSV reader (the openb files have no quoting) -----------------------------------
+// ---- CSV input through the trace importers' reader (scenarios/trace_common.hpp) -------
 
-std::vector<std::string_view> split_csv(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    if (comma == std::string_view::npos) {
-      out.push_back(line.substr(start));
-      return out;
-    }
-    out.push_back(line.substr(start, comma - start));
-    start = comma + 1;
-  }
-}
-
-bool parse_int(std::string_view text, std::int64_t* out) {
-  if (text.empty()) return false;
-  std::int64_t value = 0;
-  bool negative = false;
-  std::size_t i = 0;
-  if (text[0] == '-') {
-    negative = true;
-    i = 1;
-    if (text.size() == 1) return false;
-  }
-  for (; i < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    value = value * 10 + (text[i] - '0');
-  }
-  *out = negative ? -value : value;
-  return true;
-}
-
-// Reads the file, checks the header starts with the expected columns, and calls row(fields,
-// line_number) per data row; row returns an error message or "".
 template <typename RowFn>
 sim::Status read_csv(const std::string& path, std::span<const std::string_view> expected_header,
                      RowFn row) {
-  std::ifstream in(path);
-  if (!in) return sim::Status::not_found(path + ": cannot open");
-  std::string line;
-  if (!std::getline(in, line)) return sim::Status::invalid_argument(path + ":1: empty file");
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split_csv(line);
+  std::string text;
+  scenarios::Diagnostics diagnostics;
+  if (!scenarios::traces::detail::read_whole_file(path, text, diagnostics)) {
+    return sim::Status::not_found(diagnostics.format());
+  }
+  scenarios::traces::detail::CsvReader csv(text);
+  if (!csv.next()) return sim::Status::invalid_argument(path + ":1: empty file");
   for (std::size_t i = 0; i < expected_header.size(); ++i) {
-    if (i >= header.size() || header[i] != expected_header[i]) {
+    if (i >= csv.size() || scenarios::traces::detail::trim(csv[i]) != expected_header[i]) {
       return sim::Status::invalid_argument(path + ":1: column " + std::to_string(i + 1) +
                                            " should be '" + std::string(expected_header[i]) + "'");
     }
   }
-  int line_number = 1;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto fields = split_csv(line);
-    if (fields.size() < expected_header.size()) {
-      return sim::Status::invalid_argument(path + ":" + std::to_string(line_number) +
+  while (csv.next()) {
+    if (csv.size() < expected_header.size()) {
+      return sim::Status::invalid_argument(path + ":" + std::to_string(csv.line()) +
                                            ": expected " + std::to_string(expected_header.size()) +
-                                           " columns, got " + std::to_string(fields.size()));
+                                           " columns, got " + std::to_string(csv.size()));
     }
-    const std::string error = row(fields);
+    const std::string error = row(std::span<const std::string_view>(csv.fields()));
     if (!error.empty()) {
-      return sim::Status::invalid_argument(path + ":" + std::to_string(line_number) + ": " + error);
+      return sim::Status::invalid_argument(path + ":" + std::to_string(csv.line()) + ": " + error);
     }
   }
   return sim::Status::ok_status();
 }
 
 std::string int_field(std::string_view text, std::string_view column, std::int64_t* out) {
-  if (!parse_int(text, out) || *out < 0) {
+  const auto v = scenarios::traces::detail::parse_int(text);
+  if (v) *out = *v;
+  if (!v || *out < 0) {
     return "column " + std::string(column) + ": expected a non-negative integer, got '" +
            std::string(text) + "'";
   }
@@ -351,22 +317,19 @@ GpuHeadline headline_at(const GpuReplayResult& result, int percent) {
 // ---- Inputs -------------------------------------------------------------------------------
 
 sim::Result<std::vector<GpuReplayNode>> read_openb_nodes(const std::string& path) {
-  static constexpr std::string_view kHeader[] = {"sn", "cpu_milli", "memory_mib", "gpu", "model"};
+  scenarios::Diagnostics diagnostics;
+  const auto trace = scenarios::traces::load_cluster_trace("alibaba-openb", {path}, {}, diagnostics);
+  if (!trace) return sim::Status::invalid_argument(diagnostics.format());
   std::vector<GpuReplayNode> nodes;
-  const sim::Status status = read_csv(path, kHeader, [&](const auto& f) -> std::string {
-    GpuReplayNode n;
-    n.name = std::string(f[0]);
-    std::int64_t gpus = 0;
-    if (auto e = int_field(f[1], "cpu_milli", &n.cpu_milli); !e.empty()) return e;
-    if (auto e = int_field(f[2], "memory_mib", &n.memory_mib); !e.empty()) return e;
-    if (auto e = int_field(f[3], "gpu", &gpus); !e.empty()) return e;
-    if (gpus > gpu::kMaxGpusPerNode) return "column gpu: more than 64 GPUs on a node";
-    n.gpus = static_cast<std::int32_t>(gpus);
-    n.model = std::string(f[4]);
-    nodes.push_back(std::move(n));
-    return "";
-  });
-  if (!status.ok()) return status;
+  nodes.reserve(trace->nodes.size());
+  for (const auto& t : trace->nodes) {
+    if (t.gpu_count > gpu::kMaxGpusPerNode) {
+      return sim::Status::invalid_argument(path + ":" + std::to_string(t.line) +
+                                           ": more than 64 GPUs on a node");
+    }
+    nodes.push_back(GpuReplayNode{t.name, t.cpu_milli, t.memory_bytes / (1024 * 1024), t.gpu_count,
+                                  t.gpu_model});
+  }
   return nodes;
 }
 
@@ -390,18 +353,22 @@ std::string pod_fields(std::span<const std::string_view> f, std::size_t first, G
 }  // namespace
 
 sim::Result<std::vector<GpuReplayPod>> read_openb_pods(const std::string& path) {
-  static constexpr std::string_view kHeader[] = {"name",    "cpu_milli", "memory_mib",
-                                                 "num_gpu", "gpu_milli", "gpu_spec"};
+  scenarios::Diagnostics diagnostics;
+  const auto trace = scenarios::traces::load_cluster_trace("alibaba-openb", {path}, {}, diagnostics);
+  if (!trace) return sim::Status::invalid_argument(diagnostics.format());
   std::vector<GpuReplayPod> pods;
-  const sim::Status status = read_csv(path, kHeader, [&](const auto& f) -> std::string {
+  pods.reserve(trace->pods.size());
+  for (const auto& t : trace->pods) {
     GpuReplayPod p;
-    p.name = std::string(f[0]);
-    p.base_pod = p.name;
-    if (auto e = pod_fields(f, 1, &p); !e.empty()) return e;
+    p.name = t.name;
+    p.base_pod = t.name;
+    p.cpu_milli = t.cpu_milli;
+    p.memory_mib = t.memory_bytes / (1024 * 1024);
+    p.num_gpu = t.num_gpu;
+    p.gpu_milli = t.gpu_milli;
+    for (const auto& m : t.gpu_models) p.gpu_spec += (p.gpu_spec.empty() ? "" : "|") + m;
     pods.push_back(std::move(p));
-    return "";
-  });
-  if (!status.ok()) return status;
+  }
   return pods;
 }
 
