@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "experiments/cluster_observer.hpp"
+#include "experiments/service_traffic.hpp"
 #include "experiments/trace_replay.hpp"
 #include "kubesim/version.hpp"
 #include "models/cluster.hpp"
@@ -90,6 +91,8 @@ struct ScenarioRun::Model {
   std::shared_ptr<models::Cluster*> cluster_ref = std::make_shared<models::Cluster*>(nullptr);
   std::unique_ptr<models::Cluster> cluster;
   std::unique_ptr<ClusterObserver> observer;
+  // type: traffic workloads; destroyed before the cluster (they watch its pod store).
+  std::vector<std::unique_ptr<ServiceTraffic>> traffic;
 };
 
 namespace {
@@ -237,6 +240,16 @@ void ScenarioRun::build_cluster() {
   for (const auto& o : m.jobs) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.pods) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
+  for (const auto& t : scenario_.traffic) {
+    models::Labels selector;  // the Service exists: scenario loading checked it
+    for (const auto& svc : m.services) {
+      if (svc.metadata.namespace_ == t.service_namespace && svc.metadata.name == t.service_name) {
+        selector = svc.spec.selector;
+      }
+    }
+    model_->traffic.push_back(std::make_unique<ServiceTraffic>(*sim_, *metrics_, cluster.api(),
+                                                               sampler_.get(), t, selector));
+  }
   if (cp.scheduler.tie_break_by_node_rank) cluster.scheduler().set_tie_break_ranks(node_ranks());
   if (!scenario_.pod_traces.empty()) {
     std::int64_t gpu_milli = 0;
@@ -315,6 +328,7 @@ std::uint64_t ScenarioRun::run() {
   const auto start = std::chrono::steady_clock::now();
   if (sim_->now() == 0 && sampler_->row_count() == 0) {
     for (auto& q : model_->queues) q->start();
+    for (auto& t : model_->traffic) t->start();
     sampler_->start();
   }
   const std::uint64_t events = sim_->run_until(scenario_.duration);
@@ -432,6 +446,43 @@ std::string ScenarioRun::summary_json() const {
       j["gpu"] = gj;
     }
   }
+  if (!model_->traffic.empty()) {
+    nlohmann::ordered_json tj = nlohmann::ordered_json::object();
+    const double simulated = sim::to_seconds(sim_->now());
+    for (const auto& t : model_->traffic) {
+      const std::string& n = t->spec().name;
+      const ServiceTraffic::Counts c = t->counts();
+      auto latency = [this](const std::string& name) {
+        const sim::Histogram* h = metrics_->find_histogram(name);
+        nlohmann::ordered_json o;
+        o["count"] = h ? h->count() : 0;
+        o["mean"] = h ? h->mean() : 0.0;
+        o["p50"] = h ? h->p50() : 0.0;
+        o["p95"] = h ? h->quantile(0.95) : 0.0;
+        o["p99"] = h ? h->p99() : 0.0;
+        return o;
+      };
+      nlohmann::ordered_json o;
+      o["service"] = t->spec().service_namespace + "/" + t->spec().service_name;
+      o["sent"] = c.sent;
+      o["succeeded"] = c.succeeded;
+      o["timed_out"] = c.timed_out;
+      o["rejected"] = c.rejected;
+      o["failed"] = c.failed;
+      o["retried"] = c.retried;
+      o["in_flight_at_end"] = c.in_flight;
+      o["success_ratio"] = c.sent > 0 ? static_cast<double>(c.succeeded) / c.sent : 0.0;
+      o["mean_rps"] = simulated > 0 ? static_cast<double>(c.sent) / simulated : 0.0;
+      const sim::Gauge* eg = metrics_->find_gauge(n + ".endpoints");
+      o["endpoints_at_end"] = t->endpoints();
+      o["endpoints_time_average"] = eg ? eg->time_average() : 0.0;
+      o["ttft_s"] = latency(n + ".ttft_s");
+      o["e2e_s"] = latency(n + ".e2e_s");
+      o["queueing_s"] = latency(n + ".queueing_s");
+      tj[n] = o;
+    }
+    j["traffic"] = tj;
+  }
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& m : metrics_->snapshot()) metrics[m.name] = metric_json(m);
   j["metrics"] = metrics;
@@ -544,6 +595,25 @@ std::string ScenarioRun::summary_table() const {
       }
     }
     for (const auto& e : model_->cluster->apply_errors()) out << "  apply error  " << e << "\n";
+  }
+  for (const auto& t : model_->traffic) {
+    const std::string& n = t->spec().name;
+    const ServiceTraffic::Counts c = t->counts();
+    out << "\ntraffic " << n << " (" << models::traffic_kind_name(t->spec().traffic.kind)
+        << " → Service " << t->spec().service_namespace << "/" << t->spec().service_name << ", "
+        << models::lb_mode_name(t->spec().load_balancing) << ", " << t->endpoints()
+        << " endpoints at the end)\n";
+    out << "  requests   sent " << c.sent << ", succeeded " << c.succeeded << ", timed out "
+        << c.timed_out << ", rejected " << c.rejected << ", failed " << c.failed << ", retried "
+        << c.retried << ", in flight " << c.in_flight << "\n";
+    for (const char* h : {".ttft_s", ".e2e_s"}) {
+      if (const sim::Histogram* hist = metrics_->find_histogram(n + h); hist && hist->count()) {
+        out << "  " << (h[1] == 't' ? "ttft       " : "e2e        ") << "mean "
+            << seconds_text(hist->mean()) << ", p50 " << seconds_text(hist->p50()) << ", p95 "
+            << seconds_text(hist->quantile(0.95)) << ", p99 " << seconds_text(hist->p99())
+            << "\n";
+      }
+    }
   }
   for (const auto& q : scenario_.request_queues) {
     const std::string& n = q.name;

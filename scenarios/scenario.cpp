@@ -263,7 +263,7 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
       std::vector<std::string> names;
       for (auto& w : *workloads) {
         auto name = w.string("name", true);
-        auto type = w.one_of("type", {"requestQueue", "podTrace"}, true);
+        auto type = w.one_of("type", {"requestQueue", "podTrace", "traffic"}, true);
         if (name && !is_metric_prefix(*name)) {
           w.error("name", "must be non-empty, without spaces, commas or quotes",
                   "the name prefixes the workload's metrics and timeseries.csv columns");
@@ -282,7 +282,13 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
             w.error("type", "a podTrace workload needs a cluster", "add spec.cluster");
           }
           if (auto t = read_pod_trace(w, *name, base_dir)) s.pod_traces.push_back(std::move(*t));
+        } else if (name && type && *type == "traffic") {
+          if (!s.cluster) {
+            w.error("type", "a traffic workload needs a cluster", "add spec.cluster");
+          }
+          if (auto t = read_traffic_workload(w, *name)) s.traffic.push_back(std::move(*t));
         } else {
+          mark_traffic_fields(w);
           // Still mark this workload's other fields, so only real typos are reported.
           w.raw("arrivals");
           w.raw("serviceTime");
@@ -423,6 +429,25 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     check_single(scenario->manifests.nodes, "Node");
     check_single(scenario->manifests.namespaces, "Namespace");
     check_single(scenario->manifests.priority_classes, "PriorityClass");
+    // A traffic workload's Service must be one of the scenario's manifests.
+    for (const auto& t : scenario->traffic) {
+      bool found = false;
+      std::vector<std::string> names;
+      for (const auto& svc : scenario->manifests.services) {
+        names.push_back(svc.metadata.namespace_ + "/" + svc.metadata.name);
+        found = found || (svc.metadata.namespace_ == t.service_namespace &&
+                          svc.metadata.name == t.service_name);
+      }
+      if (!found) {
+        std::string hint = names.empty() ? "the scenario has no Service manifest"
+                                         : "Services in the scenario:";
+        for (const auto& n : names) hint += " " + n;
+        diagnostics.add(Diagnostic{file, 0, 0, t.path + ".service",
+                                   "no Service \"" + t.service_namespace + "/" + t.service_name +
+                                       "\" in the scenario's manifests",
+                                   hint});
+      }
+    }
     // kubesim's own annotations hold durations.
     auto check_annotations = [&](const models::ObjectMeta& meta, const std::string& where) {
       for (const char* key : {"kubesim.io/apply-at", "kubesim.io/ready-after"}) {

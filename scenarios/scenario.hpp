@@ -23,6 +23,7 @@
 #include "scenarios/cluster_spec.hpp"
 #include "scenarios/manifests.hpp"
 #include "scenarios/diagnostics.hpp"
+#include "scenarios/traffic_reader.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::scenarios {
@@ -38,6 +39,8 @@ struct Scenario {
   std::vector<models::RequestQueueConfig> request_queues;
   // spec.workloads[] of type podTrace: pods replayed from cluster traces.
   std::vector<PodTraceSpec> pod_traces;
+  // spec.workloads[] of type traffic: requests sent to a Service's ready pods.
+  std::vector<TrafficWorkloadSpec> traffic;
 
   // The simulated Kubernetes cluster (spec.cluster); absent: no cluster is modelled.
   std::optional<ClusterSpec> cluster;

@@ -1,0 +1,134 @@
+// ServiceTraffic: request traffic to a Service of the simulated cluster, served by the
+// Service's ready pods (the run-time side of a `type: traffic` workload).
+//
+// It watches the API server's pod store (like ClusterObserver) for pods the Service's
+// selector picks in the Service's namespace, and keeps, per such pod:
+//   - an InferenceServer while the pod is a serving endpoint. A pod is one when it is
+//     Ready, not terminating and not deleted (upstream v1.34
+//     pkg/controller/endpointslice/utils.go podToEndpoint: ready = IsPodReady && no
+//     deletionTimestamp). The server starts warm (start_ready()): the pod's cold start is its
+//     readiness delay (the kubesim.io/ready-after annotation / readiness probe), so Ready
+//     means serving. modelSizeGB/loadGBps are not used in this slice.
+//   - its membership in the LoadBalancer's endpoint list, which follows the pod's serving
+//     state `endpointDelay` later (EndpointSlice controller + kube-proxy propagation). During
+//     that delay a newly Ready pod receives no request, and a pod that stopped serving still
+//     receives requests, which meet a gone endpoint.
+// When a pod stops serving, its server is terminated at once: with onEndpointGone: fail its
+// queued and in-flight requests fail (connection reset); with retry they are re-sent once
+// through the load balancer (which may pick another stale endpoint: the retry then fails).
+// A request the load balancer routes to a stale endpoint is handled the same way, and a
+// request that finds no endpoint at all fails (connection refused).
+//
+// Every sent request ends exactly once, as succeeded, timed_out (queue or request timeout
+// on the pod), rejected (the pod's queue was full) or failed (no endpoint, endpoint gone,
+// retry exhausted); retried counts re-sends (not an outcome). So at any time
+//   sent == succeeded + timed_out + rejected + failed + in_flight.
+// Metrics (docs/metrics.md): counters <name>.requests_{sent,succeeded,timed_out,rejected,
+// failed,retried}; histograms <name>.ttft_s, <name>.e2e_s, <name>.queueing_s (successes,
+// from the request's first send); gauges <name>.endpoints, <name>.in_flight; timeseries
+// columns <name>.rps, <name>.endpoints, <name>.in_flight.
+//
+// Deterministic: pods are kept in a std::map by namespace/name; load balancing draws from
+// stream "lb/<name>", CPU service times from "serving/<name>/<pod>#<k>/service". Not
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/inference_server.hpp"
+#include "models/load_balancer.hpp"
+#include "models/traffic.hpp"
+#include "models/workloads.hpp"
+#include "scenarios/traffic_reader.hpp"
+#include "sim/metrics.hpp"
+#include "sim/sampler.hpp"
+#include "sim/simulation.hpp"
+
+namespace kubesim::models {
+class ApiServer;
+}
+
+namespace kubesim::experiments {
+
+class ServiceTraffic {
+ public:
+  struct Counts {
+    std::uint64_t sent = 0;
+    std::uint64_t succeeded = 0;
+    std::uint64_t timed_out = 0;
+    std::uint64_t rejected = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t retried = 0;
+    std::int64_t in_flight = 0;
+  };
+
+  // `selector` is the Service's spec.selector (an empty selector selects no pod, as
+  // upstream: a Service without a selector gets no EndpointSlices from the controller).
+  // `sampler` may be null (no timeseries columns).
+  ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metrics, models::ApiServer& api,
+                 sim::Sampler* sampler, scenarios::TrafficWorkloadSpec spec,
+                 models::Labels selector);
+  ~ServiceTraffic();
+  ServiceTraffic(const ServiceTraffic&) = delete;
+  ServiceTraffic& operator=(const ServiceTraffic&) = delete;
+
+  // Starts the request stream. Call once.
+  void start();
+
+  const scenarios::TrafficWorkloadSpec& spec() const { return spec_; }
+  Counts counts() const;
+  std::size_t endpoints() const { return lb_.endpoints().size(); }
+  // When the load balancer first routed a request to the pod (namespace/name), -1 if never:
+  // for tests of endpoint propagation.
+  sim::Time first_routed(const std::string& pod_key) const;
+
+ private:
+  struct Backend {
+    std::string key;  // namespace/name
+    std::unique_ptr<models::InferenceServer> server;
+    bool serving = false;   // as the pod store says now
+    bool endpoint = false;  // as the load balancer sees it (endpointDelay later)
+  };
+
+  void on_pod(bool serving, const std::string& key);
+  void start_serving(std::uint32_t id);
+  void stop_serving(std::uint32_t id);
+  void set_endpoint(std::uint32_t id, bool endpoint);
+  void send(const models::Request& request, std::uint64_t id);
+  void on_result(const models::RequestResult& r);
+  void endpoint_gone(const models::Request& request, std::uint64_t id);
+  void finish_failed();
+
+  sim::Simulation& sim_;
+  models::ApiServer& api_;
+  scenarios::TrafficWorkloadSpec spec_;
+  models::Labels selector_;
+  models::LoadBalancer lb_;
+  std::unique_ptr<models::TrafficSource> source_;
+  std::uint64_t watch_ = 0;
+  // Backends by id (LoadBalancer endpoint ids); a pod that becomes serving again after it
+  // stopped gets a new id (a new server).
+  std::vector<Backend> backends_;
+  std::map<std::string, std::uint32_t> current_;  // pod key -> its current backend id
+  std::map<std::string, sim::Time> first_routed_;
+  std::uint64_t next_request_ = 0;
+
+  sim::Counter& sent_;
+  sim::Counter& succeeded_;
+  sim::Counter& timed_out_;
+  sim::Counter& rejected_;
+  sim::Counter& failed_;
+  sim::Counter& retried_;
+  sim::Histogram& ttft_;
+  sim::Histogram& e2e_;
+  sim::Histogram& queueing_;
+  sim::Gauge& endpoints_g_;
+  sim::Gauge& in_flight_g_;
+  std::uint64_t last_sent_sample_ = 0;
+};
+
+}  // namespace kubesim::experiments

@@ -1,0 +1,263 @@
+#include "scenarios/traffic_reader.hpp"
+
+#include <limits>
+
+#include "scenarios/distribution_reader.hpp"
+#include "scenarios/yaml_reader.hpp"
+
+namespace kubesim::scenarios {
+namespace {
+
+constexpr double kMaxRate = 1e9;
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+
+// A token-count distribution: a plain number (always that many) or
+// {distribution: constant|exponential|lognormal|normal|uniform, ...} with numbers as the
+// parameters (the duration reader's shapes, in tokens).
+std::optional<sim::Distribution> read_count_distribution(FieldReader& parent,
+                                                         std::string_view key) {
+  if (!parent.has(key)) {
+    parent.raw(key);
+    return std::nullopt;
+  }
+  const YAML::Node node = parent.node()[std::string(key)];
+  if (node.IsScalar()) {
+    auto v = parent.number(key, 0, 1e9);
+    if (!v) return std::nullopt;
+    return sim::Distribution::constant(*v);
+  }
+  auto r = parent.map(key);
+  if (!r) return std::nullopt;
+  auto kind = r->one_of("distribution",
+                        {"constant", "exponential", "lognormal", "normal", "uniform"}, true);
+  std::optional<sim::Distribution> result;
+  auto take = [&](sim::Result<sim::Distribution> d) {
+    if (d) {
+      result = *d;
+    } else {
+      r->error_here(d.error());
+    }
+  };
+  auto num = [&](const char* k) { return r->number(k, 0, 1e9, true); };
+  if (kind == "constant") {
+    if (auto v = num("value")) result = sim::Distribution::constant(*v);
+  } else if (kind == "exponential") {
+    if (auto m = num("mean")) take(sim::Distribution::exponential(*m));
+  } else if (kind == "lognormal") {
+    auto p50 = num("p50");
+    auto p99 = num("p99");
+    if (p50 && p99) take(sim::Distribution::lognormal_from_p50_p99(*p50, *p99));
+  } else if (kind == "normal") {
+    auto mean = num("mean");
+    auto sd = num("stddev");
+    if (mean && sd) take(sim::Distribution::normal(*mean, *sd));
+  } else if (kind == "uniform") {
+    auto lo = num("min");
+    auto hi = num("max");
+    if (lo && hi) take(sim::Distribution::uniform(*lo, *hi));
+  } else {
+    for (const char* p : {"value", "mean", "p50", "p99", "stddev", "min", "max"}) r->raw(p);
+  }
+  r->finish();
+  return result;
+}
+
+// The `traffic:` mapping → TrafficSpec. Kind names are camelCase spellings of
+// models::traffic_kind_name.
+std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::string& name) {
+  models::TrafficSpec s;
+  s.name = name;
+  bool ok = true;
+  const std::size_t errors_before = t.diagnostics()->size();
+  static const std::vector<std::string> kKinds = {
+      "constant", "poisson", "diurnal", "onOff", "steps", "spikes", "traceRequests", "traceRates"};
+  const auto kind = t.one_of("kind", kKinds, true);
+  if (!kind) ok = false;
+  static const models::TrafficKind kKindValues[] = {
+      models::TrafficKind::kConstant,      models::TrafficKind::kPoisson,
+      models::TrafficKind::kDiurnal,       models::TrafficKind::kOnOff,
+      models::TrafficKind::kSteps,         models::TrafficKind::kSpikes,
+      models::TrafficKind::kTraceRequests, models::TrafficKind::kTraceRates};
+  for (std::size_t i = 0; kind && i < kKinds.size(); ++i) {
+    if (*kind == kKinds[i]) s.kind = kKindValues[i];
+  }
+  const bool needs_rate = kind && (*kind == "constant" || *kind == "poisson" || *kind == "spikes");
+  if (auto v = t.duration("start", 0)) s.start = *v;
+  if (auto v = t.duration("end", 0)) s.end = *v;
+  if (auto v = t.number("rate", 0, kMaxRate, needs_rate))
+    s.rate = *v;
+  else if (needs_rate)
+    ok = false;
+  if (auto v = t.duration("period", 1)) s.period = *v;
+  const bool diurnal = kind && *kind == "diurnal";
+  if (auto v = t.number("peak", 0, kMaxRate, diurnal))
+    s.peak = *v;
+  else if (diurnal)
+    ok = false;
+  if (auto v = t.number("trough", 0, kMaxRate)) s.trough = *v;
+  if (auto v = t.duration("phase", 0)) s.phase = *v;
+  if (auto v = t.number("noise", 0, 10)) s.noise = *v;
+  if (auto v = t.duration("noiseInterval", 1)) s.noise_interval = *v;
+  const bool on_off = kind && *kind == "onOff";
+  if (auto v = t.number("onRate", 0, kMaxRate, on_off))
+    s.on_rate = *v;
+  else if (on_off)
+    ok = false;
+  if (auto v = t.number("offRate", 0, kMaxRate)) s.off_rate = *v;
+  if (auto v = t.duration("onDuration", 1)) s.on_duration = *v;
+  if (auto v = t.duration("offDuration", 1)) s.off_duration = *v;
+  if (auto steps = t.list_of_maps("steps", kind && *kind == "steps")) {
+    for (auto& st : *steps) {
+      auto at = st.duration("at", 0, true);
+      auto rate = st.number("rate", 0, kMaxRate, true);
+      if (at && rate)
+        s.steps.push_back({*at, *rate});
+      else
+        ok = false;
+      st.finish();
+    }
+  }
+  if (auto spikes = t.list_of_maps("spikes")) {
+    for (auto& sp : *spikes) {
+      auto at = sp.duration("at", 0, true);
+      auto magnitude = sp.number("magnitude", 0, kMaxRate, true);
+      auto duration = sp.duration("duration", 1, true);
+      if (at && magnitude && duration)
+        s.spikes.push_back({*at, *magnitude, *duration});
+      else
+        ok = false;
+      sp.finish();
+    }
+  }
+  if (auto v = t.boolean("deterministic")) s.deterministic = *v;
+  if (auto records = t.list_of_maps("records", kind && *kind == "traceRequests")) {
+    for (auto& rec : *records) {
+      models::Request r;
+      if (auto at = rec.duration("at", 0, true))
+        r.at = *at;
+      else
+        ok = false;
+      r.input_tokens =
+          static_cast<std::int32_t>(rec.integer("inputTokens", 0, 1'000'000'000).value_or(0));
+      r.output_tokens =
+          static_cast<std::int32_t>(rec.integer("outputTokens", 0, 1'000'000'000).value_or(0));
+      s.records.push_back(r);
+      rec.finish();
+    }
+  }
+  if (auto v = t.duration("rateStep", 1)) s.rate_step = *v;
+  if (auto node = t.raw("perSecond", kind && *kind == "traceRates")) {
+    if (!node->IsSequence()) {
+      t.error("perSecond", "expected a list of rates (requests/s)");
+      ok = false;
+    } else {
+      for (std::size_t i = 0; i < node->size(); ++i) {
+        try {
+          const double v = (*node)[i].as<double>();
+          if (!(v >= 0)) throw YAML::Exception(YAML::Mark(), "negative");
+          s.per_second.push_back(v);
+        } catch (const YAML::Exception&) {
+          t.error("perSecond", "item " + std::to_string(i) + " is not a rate >= 0");
+          ok = false;
+        }
+      }
+    }
+  }
+  if (auto v = t.number("timeScale", 1e-9, 1e9)) s.time_scale = *v;
+  if (auto v = t.duration("offset", 0)) s.offset = *v;
+  if (auto v = t.boolean("loop")) s.loop = *v;
+  if (auto v = t.duration("duration", 0)) s.duration = *v;
+  if (auto d = read_count_distribution(t, "inputTokens")) s.input_tokens = *d;
+  if (auto d = read_count_distribution(t, "outputTokens")) s.output_tokens = *d;
+  t.finish();
+  // A field was invalid (already reported): validate() would only repeat it.
+  if (!ok || t.diagnostics()->size() != errors_before) return std::nullopt;
+  if (const sim::Status st = models::validate(s); !st.ok()) {
+    t.error_here("invalid traffic: " + st.message());
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<models::InferenceServerConfig> read_server(FieldReader& r, const std::string& name) {
+  models::InferenceServerConfig c;
+  c.name = name;
+  bool ok = true;
+  if (auto m = r.one_of("model", {"llm", "cpu"})) {
+    c.model = *m == "cpu" ? models::ServiceModel::kCpu : models::ServiceModel::kLlm;
+  }
+  if (auto g = r.string("gpu")) {
+    auto profile = models::gpu_profile(*g);
+    if (profile) {
+      c.gpu = *profile;
+    } else {
+      r.error("gpu", profile.error(), "built-in profiles: H100, A100, L4, T4");
+      ok = false;
+    }
+  }
+  if (auto v = r.integer("concurrency", 1, 1'000'000)) c.concurrency = static_cast<int>(*v);
+  if (auto v = r.integer("queueLimit", -1, kMaxInt)) c.queue_limit = *v;
+  if (auto v = r.duration("queueTimeout", 0)) c.queue_timeout = *v;
+  if (auto v = r.duration("requestTimeout", 0)) c.request_timeout = *v;
+  if (auto v = r.number("modelSizeGB", 0, 1e6)) c.model_size_gb = *v;
+  if (auto v = r.number("loadGBps", 0, 1e6)) c.load_gb_per_s = *v;
+  if (auto v = r.duration("startupDelay", 0)) c.startup_delay = *v;
+  if (auto d = read_duration_distribution(r, "serviceTime")) c.service_time = *d;
+  r.finish();
+  if (!ok) return std::nullopt;
+  if (const sim::Status st = models::validate(c); !st.ok()) {
+    r.error_here("invalid server: " + st.message());
+    return std::nullopt;
+  }
+  return c;
+}
+
+}  // namespace
+
+void mark_traffic_fields(FieldReader& w) {
+  for (const char* k :
+       {"service", "traffic", "server", "loadBalancing", "endpointDelay", "onEndpointGone"}) {
+    w.raw(k);
+  }
+}
+
+std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const std::string& name) {
+  TrafficWorkloadSpec s;
+  s.name = name;
+  s.path = w.path();
+  const std::size_t errors_before = w.diagnostics()->size();
+  if (auto svc = w.string("service", true)) {
+    const std::size_t slash = svc->find('/');
+    if (slash == std::string::npos) {
+      s.service_namespace = "default";
+      s.service_name = *svc;
+    } else {
+      s.service_namespace = svc->substr(0, slash);
+      s.service_name = svc->substr(slash + 1);
+    }
+    if (s.service_name.empty() || s.service_namespace.empty() ||
+        s.service_name.find('/') != std::string::npos) {
+      w.error("service", "expected namespace/name of a Service, got \"" + *svc + "\"",
+              "e.g. default/llm");
+    }
+  }
+  if (auto t = w.map("traffic", true)) {
+    if (auto spec = read_traffic_spec(*t, name)) s.traffic = std::move(*spec);
+  }
+  if (auto r = w.map("server")) {
+    if (auto c = read_server(*r, name)) s.server = std::move(*c);
+  }
+  if (auto lb = w.one_of("loadBalancing", {"random", "roundRobin", "leastConnections"})) {
+    s.load_balancing = *lb == "random"       ? models::LbMode::kRandom
+                       : *lb == "roundRobin" ? models::LbMode::kRoundRobin
+                                             : models::LbMode::kLeastConnections;
+  }
+  if (auto d = w.duration("endpointDelay", 0)) s.endpoint_delay = *d;
+  if (auto g = w.one_of("onEndpointGone", {"fail", "retry"})) {
+    s.on_endpoint_gone = *g == "retry" ? EndpointGone::kRetry : EndpointGone::kFail;
+  }
+  if (w.diagnostics()->size() != errors_before) return std::nullopt;
+  return s;
+}
+
+}  // namespace kubesim::scenarios

@@ -1,0 +1,352 @@
+// Tests of `type: traffic` workloads (experiments/service_traffic.hpp): requests sent to a
+// Service of the simulated cluster and served by its ready pods. Expected values come from
+// queueing theory (M/M/1 per pod under random load balancing), hand timelines (round robin,
+// constant arrivals and service) and the EndpointSlice/kube-proxy rules of upstream v1.34
+// (a pod is an endpoint while Ready and not terminating; the load balancer learns of a
+// change endpointDelay later).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "experiments/scenario_run.hpp"
+#include "models/cluster.hpp"
+#include "scenarios/scenario.hpp"
+#include "sim/metrics.hpp"
+
+namespace kubesim::experiments {
+namespace {
+
+using sim::kSecond;
+
+scenarios::Scenario load(const std::string& text) {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(s.has_value());
+  return *s;
+}
+
+std::string load_error(const std::string& text) {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
+  CHECK_FALSE(s.has_value());
+  return diagnostics.format();
+}
+
+// A cluster of two 8-CPU nodes, a Service web selecting app=web, and `pods` (a Deployment
+// or bare Pods); `workload` is the traffic workload's YAML (indented under workloads:).
+std::string scenario(const std::string& duration, const std::string& workload,
+                     const std::string& pods) {
+  return R"(apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata:
+  name: traffic-test
+spec:
+  seed: 11
+  duration: )" +
+         duration + R"(
+  sampleInterval: 10s
+  cluster:
+    nodePools:
+    - name: n
+      count: 2
+      cpu: "8"
+      memory: 32Gi
+  workloads:
+)" + workload +
+         R"(
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+)" + pods;
+}
+
+std::string deployment(int replicas) {
+  return R"(---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: )" +
+         std::to_string(replicas) + R"(
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: c
+        image: nginx:1.27
+        resources:
+          requests: {cpu: 500m, memory: 512Mi}
+)";
+}
+
+std::string bare_pod(const std::string& name) {
+  return R"(---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: )" +
+         name + R"(
+  labels: {app: web}
+spec:
+  containers:
+  - name: c
+    image: nginx:1.27
+    resources:
+      requests: {cpu: 500m, memory: 512Mi}
+)";
+}
+
+std::int64_t counter(const ScenarioRun& run, const std::string& name) {
+  const sim::Counter* c = run.metrics().find_counter(name);
+  REQUIRE(c != nullptr);
+  return c->value();
+}
+
+// Every sent request ended exactly once.
+void check_conservation(const ScenarioRun& run, const std::string& n) {
+  const std::int64_t sent = counter(run, n + ".requests_sent");
+  const std::int64_t ended =
+      counter(run, n + ".requests_succeeded") + counter(run, n + ".requests_timed_out") +
+      counter(run, n + ".requests_rejected") + counter(run, n + ".requests_failed");
+  const sim::Gauge* in_flight = run.metrics().find_gauge(n + ".in_flight");
+  REQUIRE(in_flight != nullptr);
+  CHECK(in_flight->value() == 0);
+  CHECK(ended == sent);
+}
+
+TEST_CASE("random load balancing over 4 CPU pods: each pod is M/M/1 at lambda/4", "[traffic]") {
+  // λ = 24/s split uniformly (iptables random) over 4 pods with exponential service of mean
+  // 100 ms (μ = 10/s): each pod is an M/M/1 queue at λ/4 = 6/s (a random split of a Poisson
+  // process is Poisson), so the mean sojourn is 1/(μ − λ/4) = 0.25 s exactly.
+  // 2 h of traffic: ~170k requests; the sample mean's standard error is ~1 % (the M/M/1
+  // relaxation time at ρ = 0.6 is ~2 s), so 5 % is a > 4σ bound.
+  const std::string workload = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: poisson, rate: 24, start: 2m, end: 122m}
+    server:
+      model: cpu
+      concurrency: 1
+      serviceTime: {distribution: exponential, mean: 100ms}
+    loadBalancing: random
+    endpointDelay: 1s
+)";
+  ScenarioRun run(load(scenario("125m", workload, deployment(4))));
+  run.run();
+  const sim::Histogram* e2e = run.metrics().find_histogram("web.e2e_s");
+  REQUIRE(e2e != nullptr);
+  CHECK(counter(run, "web.requests_failed") == 0);
+  CHECK(counter(run, "web.requests_sent") > 160'000);
+  CHECK(e2e->mean() == Approx(0.25).epsilon(0.05));
+  // The M/M/1 sojourn time is exponential with rate μ − λ' = 4/s: p95 = ln 20 / 4 = 0.749 s.
+  CHECK(e2e->quantile(0.95) == Approx(std::log(20.0) / 4).epsilon(0.05));
+  // Waiting time of M/M/1: ρ/(μ − λ') = 0.6/4 = 0.15 s.
+  CHECK(run.metrics().find_histogram("web.queueing_s")->mean() == Approx(0.15).epsilon(0.07));
+  check_conservation(run, "web");
+  const sim::Gauge* endpoints = run.metrics().find_gauge("web.endpoints");
+  REQUIRE(endpoints != nullptr);
+  CHECK(endpoints->value() == 4);
+  // The summary carries the traffic object.
+  const std::string summary = run.summary_json();
+  CHECK(summary.find("\"traffic\"") != std::string::npos);
+  CHECK(summary.find("\"service\": \"default/web\"") != std::string::npos);
+}
+
+// Two bare pods a and b, round robin, constant arrivals 2/s (every 500 ms), constant
+// service 300 ms on one worker: the pods alternate, each gets one request per second and
+// never queues. Pod a is deleted at 60 s; its endpoint goes 2 s after the delete commits.
+// In between round robin still sends every other request (one per second) to a: with fail
+// they fail. With retry each is re-sent once and the re-send takes the next rr pick, b; so
+// the following new request's pick is a again: during the delay every request (2/s × 2 s =
+// 4) hits a and is retried on b, and all succeed.
+std::string deletion_workload(const std::string& mode) {
+  return R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: constant, rate: 2, start: 30s, end: 120s}
+    server: {model: cpu, concurrency: 1, serviceTime: 300ms}
+    loadBalancing: roundRobin
+    endpointDelay: 2s
+    onEndpointGone: )" +
+         mode + "\n";
+}
+
+struct DeletionResult {
+  std::int64_t sent, succeeded, failed, retried;
+};
+
+DeletionResult run_deletion(const std::string& mode) {
+  ScenarioRun run(load(scenario("3m", deletion_workload(mode), bare_pod("a") + bare_pod("b"))));
+  run.simulation().schedule_at(60 * kSecond,
+                               [&run] { run.cluster()->delete_pod_now("default", "a"); });
+  run.run();
+  check_conservation(run, "web");
+  return {counter(run, "web.requests_sent"), counter(run, "web.requests_succeeded"),
+          counter(run, "web.requests_failed"), counter(run, "web.requests_retried")};
+}
+
+TEST_CASE("a deleted pod's requests fail or are retried once (onEndpointGone)", "[traffic]") {
+  const DeletionResult fail = run_deletion("fail");
+  const DeletionResult retry = run_deletion("retry");
+  // Arrivals at 30.5 s, 31 s, ..., 119.5 s (constant: first one gap after start): 179.
+  CHECK(fail.sent == 179);
+  CHECK(retry.sent == 179);
+  // During the 2 s delay a receives one request per second: 2 stale hits, plus the request
+  // it may be serving when the delete commits (300 ms of every second): 2 or 3.
+  CHECK(fail.failed >= 2);
+  CHECK(fail.failed <= 3);
+  CHECK(fail.retried == 0);
+  CHECK(fail.succeeded == fail.sent - fail.failed);
+  CHECK(retry.failed == 0);
+  CHECK(retry.retried >= 4);
+  CHECK(retry.retried <= 5);  // + the request a may be serving when the delete commits
+  CHECK(retry.succeeded == retry.sent);
+}
+
+TEST_CASE("a pod that turns Ready at t receives no request before t + endpointDelay", "[traffic]") {
+  const std::string workload = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: constant, rate: 1000}
+    server: {model: cpu, concurrency: 64, serviceTime: 1ms}
+    endpointDelay: 3s
+)";
+  ScenarioRun run(load(scenario("1m", workload, bare_pod("a"))));
+  models::Cluster& cluster = *run.cluster();
+  sim::Time ready_at = -1;
+  auto w = cluster.api().pods().watch(0, {}, [&](const models::WatchEvent<models::Pod>& e) {
+    if (ready_at < 0 && e.object->ready()) ready_at = run.simulation().now();
+  });
+  REQUIRE(w.ok());
+  run.run();
+  REQUIRE(ready_at >= 0);
+  const sim::Time delay = 3 * kSecond;
+  // Find the ServiceTraffic's view through the metrics: every request before t + delay found
+  // no endpoint and failed; the constant stream (1 ms apart) then reaches the pod within 1 ms.
+  const std::int64_t failed = counter(run, "web.requests_failed");
+  const std::int64_t expected_failed = (ready_at + delay) / sim::kMillisecond;  // 1 ms .. t+d
+  CHECK(failed >= expected_failed - 1);
+  CHECK(failed <= expected_failed);
+  CHECK(counter(run, "web.requests_succeeded") + failed +
+            run.metrics().find_gauge("web.in_flight")->value() ==
+        counter(run, "web.requests_sent"));
+}
+
+TEST_CASE("every request ends exactly once under overload, timeouts and pod churn", "[traffic]") {
+  // Overload 4 pods (λ = 100/s against 4 × 10/s) with a small queue and a queue timeout,
+  // delete a pod mid-run (the Deployment replaces it), stop sending at 4 min and drain.
+  const std::string workload = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: poisson, rate: 100, start: 30s, end: 4m}
+    server:
+      model: cpu
+      concurrency: 1
+      queueLimit: 5
+      queueTimeout: 300ms
+      serviceTime: {distribution: exponential, mean: 100ms}
+    loadBalancing: leastConnections
+    onEndpointGone: retry
+)";
+  ScenarioRun run(load(scenario("5m", workload, deployment(4))));
+  run.simulation().schedule_at(2 * sim::kMinute, [&run] {
+    for (const auto& p : run.cluster()->api().pods().list()) {
+      run.cluster()->delete_pod_now(p->metadata.namespace_, p->metadata.name);
+      break;
+    }
+  });
+  run.run();
+  check_conservation(run, "web");
+  CHECK(counter(run, "web.requests_succeeded") > 0);
+  CHECK(counter(run, "web.requests_rejected") > 0);
+  CHECK(counter(run, "web.requests_timed_out") > 0);
+  // Served throughput cannot exceed capacity: 4 pods × 10/s × 210 s (+ slack for noise).
+  CHECK(counter(run, "web.requests_succeeded") < 4 * 10 * 210 * 11 / 10);
+  CHECK(run.metrics().find_gauge("web.endpoints")->value() == 4);
+}
+
+TEST_CASE("an LLM pod behind a Service: ttft and e2e of an isolated request by hand", "[traffic]") {
+  // H100 profile (docs/serving.md): prefill 20,000 tokens/s, decode step 6.5 ms at batch 1.
+  // One request every 10 s (never two in the batch) with 2,000 input and 10 output tokens:
+  //   first iteration = 2000 / 20000 s + 6.5 ms = 106.5 ms  (ttft)
+  //   completion      = 106.5 ms + 9 × 6.5 ms  = 165 ms     (e2e)
+  const std::string workload = R"(  - name: chat
+    type: traffic
+    service: default/web
+    traffic: {kind: constant, rate: 0.1, start: 1m, end: 9m, inputTokens: 2000, outputTokens: 10}
+    server: {model: llm, gpu: H100, concurrency: 8}
+)";
+  ScenarioRun run(load(scenario("10m", workload, bare_pod("a"))));
+  run.run();
+  const sim::Histogram* ttft = run.metrics().find_histogram("chat.ttft_s");
+  const sim::Histogram* e2e = run.metrics().find_histogram("chat.e2e_s");
+  REQUIRE(ttft != nullptr);
+  REQUIRE(e2e != nullptr);
+  // 70 s, 80 s, ..., 530 s (none at or after end = 540 s)
+  CHECK(counter(run, "chat.requests_sent") == 47);
+  CHECK(ttft->count() == 47);
+  CHECK(ttft->min() == Approx(0.1065).epsilon(1e-9));
+  CHECK(ttft->max() == Approx(0.1065).epsilon(1e-9));
+  CHECK(e2e->min() == Approx(0.165).epsilon(1e-9));
+  CHECK(e2e->max() == Approx(0.165).epsilon(1e-9));
+  check_conservation(run, "chat");
+}
+
+TEST_CASE("traffic workload input errors are reported with a hint", "[traffic][scenario]") {
+  SECTION("unknown Service") {
+    const std::string w = R"(  - name: web
+    type: traffic
+    service: default/nope
+    traffic: {kind: poisson, rate: 1}
+)";
+    const std::string err = load_error(scenario("1m", w, ""));
+    CHECK(err.find("no Service \"default/nope\"") != std::string::npos);
+    CHECK(err.find("default/web") != std::string::npos);  // the hint lists the Services
+  }
+  SECTION("a misspelt load-balancing mode") {
+    const std::string w = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: poisson, rate: 1}
+    loadBalancing: roundrobin
+)";
+    const std::string err = load_error(scenario("1m", w, ""));
+    INFO(err);
+    CHECK(err.find("inline.yaml:20:20: spec.workloads[0].loadBalancing") != std::string::npos);
+    CHECK(err.find("did you mean 'roundRobin'") != std::string::npos);
+  }
+  SECTION("an unknown traffic field and a bad kind") {
+    const std::string w = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: diurnl, peek: 3}
+)";
+    const std::string err = load_error(scenario("1m", w, ""));
+    CHECK(err.find("diurnal") != std::string::npos);
+    CHECK(err.find("peak") != std::string::npos);
+  }
+  SECTION("an unknown GPU profile") {
+    const std::string w = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: poisson, rate: 1}
+    server: {gpu: B300}
+)";
+    const std::string err = load_error(scenario("1m", w, ""));
+    CHECK(err.find("spec.workloads[0].server.gpu") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace kubesim::experiments
