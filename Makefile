@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 KUBESIM := $(BUILD_DIR)/bin/kubesim
 QUICKSTART ?= scenarios/examples/quickstart.yaml
 
-.PHONY: all deps configure build run test bench bench-peers asan clean help
+.PHONY: all deps configure build run test bench bench-peers asan clean help reproduce-fgd
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test         install deps, build, run every test (ctest)"
 	@echo "make bench        run the benchmarks (build/bench/results.json) and scale-5000"
 	@echo "make bench-peers  compare the engine with ns-3 and SimPy on the hold model"
+	@echo "make reproduce-fgd  FGD paper: 6 GPU policies x 10 seeds (build/reproduce-fgd/*.csv)"
 	@echo "make asan         build and test with AddressSanitizer + UBSan (no GUI)"
 	@echo "make clean        remove build directories"
 
@@ -45,6 +46,21 @@ bench: build
 bench-peers: build
 	@scripts/install-deps.sh --peers
 	bench/peers/run.sh $(BUILD_DIR)
+
+# The FGD paper's comparison (docs/experiments.md): six GPU-sharing policies, ten seeds each,
+# on the openb trace inflated to 130 %. REPRODUCE_JOBS runs in parallel (default: all cores).
+REPRODUCE_JOBS ?= $(JOBS)
+reproduce-fgd: build
+	$(KUBESIM) sweep scenarios/examples/alibaba-openb-fgd.yaml \
+	  --vary spec.controlPlane.scheduler.gpuPolicy=FGD,BestFit,DotProduct,GpuPacking,GpuClustering,Random \
+	  --seeds 1-10 \
+	  --metric arrived=gpu.arrived_percent \
+	  --metric allocation_130=gpu.at_arrived_percent.130.allocation_percent \
+	  --metric unallocated_130=gpu.at_arrived_percent.130.unallocated_gpus \
+	  --metric fragmentation_130=gpu.at_arrived_percent.130.fragmentation_percent \
+	  --metric allocation_100=gpu.at_arrived_percent.100.allocation_percent \
+	  --metric failed=gpu.failed_pods \
+	  --jobs $(REPRODUCE_JOBS) -o $(BUILD_DIR)/reproduce-fgd
 
 asan: deps
 	@cmake --preset asan >/dev/null

@@ -7,6 +7,7 @@
 #include "experiments/explain.hpp"
 #include "experiments/explain_autoscalers.hpp"
 #include "experiments/scenario_run.hpp"
+#include "experiments/sweep.hpp"
 #include "kubesim/version.hpp"
 #include "scenarios/manifests.hpp"
 #include "scenarios/scenario.hpp"
@@ -38,6 +39,100 @@ Evaluates every pending pod against every node, in scheduling-queue order, and s
 node's Filter verdict and Score breakdown (docs/explain.md). When the state holds
 HorizontalPodAutoscalers, also reconciles each one once at --now and shows its current and
 desired replicas and why (docs/autoscaling.md).)";
+
+constexpr const char* kSweepExamples = R"(
+Examples:
+  kubesim sweep scenarios/examples/request-queue.yaml --set spec.duration=10m \
+      --vary spec.workloads[0].servers=3,4,5 --seeds 1-10 \
+      --metric p99=metrics.api.latency_s.p99 -o runs/servers
+  kubesim sweep scenarios/examples/alibaba-openb-fgd.yaml \
+      --vary spec.controlPlane.scheduler.gpuPolicy=FGD,BestFit --seeds 1,2,5 \
+      --metric unallocated=gpu.at_arrived_percent.130.unallocated_gpus --jobs 2
+Runs the scenario for every combination of the --vary values and every seed (spec.seed),
+reads each --metric from the run's summary.json by its dotted path, and writes
+DIR/results.csv (one row per variant and seed) and DIR/summary.csv (per variant: n, mean,
+stddev, 95% confidence interval with Student's t). DIR defaults to runs/<scenario name>-sweep.
+See docs/experiments.md.)";
+
+struct SweepArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+  std::vector<std::string> vary;
+  std::string seeds;
+  std::vector<std::string> metrics;
+  std::string output;
+  unsigned jobs = 0;
+  bool keep_runs = false;
+  bool quiet = false;
+};
+
+// `kubesim sweep`: exit 1 for bad input (syntax, scenario, missing metric), 0 otherwise.
+int run_sweep_command(const SweepArgs& a, std::ostream& out, std::ostream& err) {
+  experiments::SweepSpec spec;
+  spec.scenario_path = a.path;
+  spec.overrides = a.overrides;
+  spec.jobs = a.jobs;
+  for (const auto& v : a.vary) {
+    auto axis = experiments::parse_sweep_axis(v);
+    if (!axis) {
+      err << "kubesim: " << axis.error() << "\n";
+      return 1;
+    }
+    spec.axes.push_back(std::move(*axis));
+  }
+  if (!a.seeds.empty()) {
+    auto seeds = experiments::parse_sweep_seeds(a.seeds);
+    if (!seeds) {
+      err << "kubesim: " << seeds.error() << "\n";
+      return 1;
+    }
+    spec.seeds = std::move(*seeds);
+  }
+  for (const auto& m : a.metrics) {
+    auto metric = experiments::parse_sweep_metric(m);
+    if (!metric) {
+      err << "kubesim: " << metric.error() << "\n";
+      return 1;
+    }
+    spec.metrics.push_back(std::move(*metric));
+  }
+  std::string dir = a.output;
+  if (dir.empty()) {
+    // The scenario's name, as `kubesim run` names its directory.
+    scenarios::Diagnostics diagnostics;
+    auto scenario = scenarios::load_scenario_file(a.path, a.overrides, diagnostics);
+    if (!scenario) {
+      err << diagnostics.format();
+      err << "kubesim: " << diagnostics.size() << " problem"
+          << (diagnostics.size() == 1 ? "" : "s") << " in " << a.path << "\n";
+      return 1;
+    }
+    dir = "runs/" + scenario->name + "-sweep";
+  }
+  if (a.keep_runs) spec.keep_runs_dir = dir + "/runs";
+  experiments::SweepProgress progress;
+  if (!a.quiet) {
+    progress = [&err](std::size_t done, std::size_t total, const std::string& label) {
+      err << "[" << done << "/" << total << "] " << label << "\n";
+    };
+  }
+  auto result = experiments::run_sweep(spec, progress);
+  if (!result) {
+    err << "kubesim: " << result.error() << "\n";
+    return 1;
+  }
+  if (std::string problem = experiments::write_sweep_directory(dir, spec, *result);
+      !problem.empty()) {
+    err << "kubesim: " << problem << "\n";
+    return 1;
+  }
+  if (!a.quiet) {
+    out << experiments::sweep_summary_table(spec, *result);
+    out << "\nwrote " << dir << "/results.csv, " << dir << "/summary.csv"
+        << (a.keep_runs ? ", " + dir + "/runs/" : std::string()) << "\n";
+  }
+  return 0;
+}
 
 struct ExplainArgs {
   std::string state;
@@ -148,6 +243,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "\nExamples:\n"
       "  kubesim run scenarios/examples/quickstart.yaml -o runs/q --seed 7\n"
       "  kubesim validate scenarios/examples/quickstart.yaml --set spec.duration=2h\n"
+      "  kubesim sweep SCENARIO --vary PATH=V1,V2 --seeds 1-10 --metric NAME=PATH -o DIR\n"
       "  kubesim explain state.yaml --output json   (state: kubectl get nodes,pods -A -o yaml)\n"
       "\nRun `kubesim COMMAND --help` for a command's options.\n"
       "Docs: README.md, docs/scenarios.md (every scenario field), docs/metrics.md (outputs).");
@@ -176,6 +272,32 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate->add_option("--seed", validate_args.seed, "Override spec.seed");
   validate->add_option("--set", validate_args.overrides, "Override a field: path=value")
       ->allow_extra_args(false);
+
+  SweepArgs sweep_args;
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run a scenario over parameter values and seeds; summarize metrics with CIs");
+  sweep->footer(kSweepExamples);
+  sweep->add_option("SCENARIO", sweep_args.path, "Scenario YAML file")->required();
+  sweep->add_option("--vary", sweep_args.vary,
+                    "Vary a field: path=v1,v2,... (repeatable; the cartesian product is run)")
+      ->allow_extra_args(false);
+  sweep->add_option("--seeds", sweep_args.seeds,
+                    "Seeds (spec.seed): 1-10, 1,2,5 or 1-3,7 (default: the scenario's seed)");
+  sweep->add_option("--metric", sweep_args.metrics,
+                    "A summary.json number: [name=]dotted.path, e.g. "
+                    "failed=gpu.failed_pods (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  sweep->add_option("-o,--output", sweep_args.output,
+                    "Output directory (default: runs/<scenario name>-sweep)");
+  sweep->add_option("--jobs", sweep_args.jobs, "Parallel runs (default: hardware threads)")
+      ->check(CLI::PositiveNumber);
+  sweep->add_option("--set", sweep_args.overrides,
+                    "Override a field for every run: path=value (repeatable)")
+      ->allow_extra_args(false);
+  sweep->add_flag("--keep-runs", sweep_args.keep_runs,
+                  "Also write each run directory under DIR/runs/<variant>-seed<k>/");
+  sweep->add_flag("-q,--quiet", sweep_args.quiet, "Print nothing but errors");
 
   ExplainArgs explain_args;
   CLI::App* explain = app.add_subcommand(
@@ -214,16 +336,23 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   try {
     if (explain->parsed()) return run_explain(explain_args, out, err);
+    if (sweep->parsed()) return run_sweep_command(sweep_args, out, err);
     if (validate->parsed()) {
       auto scenario = load(validate_args, err);
       if (!scenario) return 1;
+      const std::size_t workloads = scenario->request_queues.size() + scenario->pod_traces.size();
       out << "ok: " << scenario->name << " (" << validate_args.path << "): duration "
           << sim::format_duration(scenario->duration) << ", seed " << scenario->seed << ", "
-          << scenario->request_queues.size() << " workload"
-          << (scenario->request_queues.size() == 1 ? "" : "s");
+          << workloads << " workload" << (workloads == 1 ? "" : "s");
+      std::size_t trace_pods = 0;
+      for (const auto& t : scenario->pod_traces) trace_pods += t.trace.pods.size();
+      if (!scenario->pod_traces.empty()) out << " (" << trace_pods << " trace pods)";
       if (scenario->cluster) {
         std::int64_t nodes = static_cast<std::int64_t>(scenario->manifests.nodes.size());
         for (const auto& pool : scenario->cluster->node_pools) nodes += pool.count;
+        for (const auto& t : scenario->cluster->trace_nodes) {
+          nodes += static_cast<std::int64_t>(t.trace.nodes.size());
+        }
         out << ", " << nodes << " nodes, " << scenario->manifests.object_count()
             << " Kubernetes objects, " << scenario->faults.size() << " fault"
             << (scenario->faults.size() == 1 ? "" : "s");
