@@ -145,4 +145,76 @@ BENCHMARK(SchedulerDefaultProfile)
     ->Arg(10000)
     ->MinTime(2.0);
 
+// The same cycle for pods owned by 20 ReplicaSets (selector app=rs-NN, pods of the sets
+// interleaved at random), as in scenarios/examples/scale-5000.yaml: PodTopologySpread's
+// system-default constraints (hostname maxSkew 3, zone maxSkew 5, ScheduleAnyway) apply to
+// every pod, so PreScore counts the matching pods per node and zone every cycle.
+void SchedulerOwnedPods(benchmark::State& state) {
+  constexpr int kReplicaSets = 20;
+  const int num_nodes = static_cast<int>(state.range(0));
+  const auto nodes = make_nodes(num_nodes);
+  auto pods = make_pods(4096);
+  {
+    Rng rng(14);
+    for (auto& info : pods) {
+      auto pod = std::make_shared<Pod>(*info->pod);
+      const std::string rs = "rs-" + std::to_string(rng.below(kReplicaSets));
+      pod->metadata.labels.set("app", rs);
+      kubesim::models::OwnerReference owner;
+      owner.api_version = "apps/v1";
+      owner.kind = "ReplicaSet";
+      owner.name = rs;
+      owner.uid = "uid-" + rs;
+      owner.controller = true;
+      pod->metadata.owner_references.push_back(owner);
+      info = sched::PodInfo::make(std::move(pod));
+    }
+  }
+  const auto config = kubesim::scenarios::default_scheduler_config();
+  const kp::Registry registry = make_registry();
+  kp::PluginContext context;
+  context.owner_selectors = [](const Pod& pod) {
+    std::vector<kubesim::models::LabelSelector> out;
+    if (const auto* owner = pod.metadata.controller_ref()) {
+      kubesim::models::LabelSelector sel;
+      sel.match_labels.set("app", owner->name);
+      out.push_back(std::move(sel));
+    }
+    return out;
+  };
+  auto built = kp::build_framework(registry, config, config.profiles[0], context);
+  if (!built.ok()) {
+    state.SkipWithError(built.error().c_str());
+    return;
+  }
+  auto framework = std::move(built).value();
+  sched::Snapshot snap;
+  fill_snapshot(snap, nodes);
+  Rng rng(13);
+  const std::int64_t reset_after = static_cast<std::int64_t>(num_nodes) * 110 / 4;
+  std::int64_t assumed = 0;
+  std::int64_t unschedulable = 0;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    const auto& pod = pods[next];
+    if (++next == pods.size()) next = 0;
+    sched::CycleState cycle = framework->new_cycle_state();
+    sched::ScheduleResult r = framework->schedule(cycle, *pod, snap, rng);
+    if (r.node != nullptr) {
+      snap.nodes()[static_cast<std::size_t>(r.node->index())]->add_pod(pod);
+      if (++assumed == reset_after) {
+        state.PauseTiming();
+        fill_snapshot(snap, nodes);
+        assumed = 0;
+        state.ResumeTiming();
+      }
+    } else {
+      ++unschedulable;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["unschedulable"] = static_cast<double>(unschedulable);
+}
+BENCHMARK(SchedulerOwnedPods)->Name("Scheduler/OwnedPods")->Arg(5000)->MinTime(2.0);
+
 }  // namespace

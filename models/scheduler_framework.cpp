@@ -1,6 +1,7 @@
 #include "models/scheduler_framework.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cassert>
 #include <map>
@@ -169,11 +170,6 @@ std::optional<std::int64_t> NodeInfo::image_size(std::uint32_t image_id) const {
   return std::nullopt;
 }
 
-std::int32_t NodeInfo::index() const {
-  if (owner_ != nullptr && owner_->order_dirty_) owner_->rebuild_order();
-  return index_;
-}
-
 void NodeInfo::affinity_changed() {
   if (owner_ != nullptr) owner_->affinity_dirty_ = true;
 }
@@ -221,6 +217,7 @@ void NodeInfo::set_node(std::shared_ptr<const Node> node) {
     }
   }
   ++generation_;
+  if (owner_ != nullptr) owner_->journal(this);
 }
 
 std::int32_t NodeInfo::gpu_free_devices() const {
@@ -281,6 +278,7 @@ void NodeInfo::add_pod(std::shared_ptr<const PodInfo> pod) {
   pod_gpu_masks_.push_back(mask);
   pods_.push_back(std::move(pod));
   ++generation_;
+  if (owner_ != nullptr) owner_->journal(this);
 }
 
 bool NodeInfo::remove_pod(std::string_view key) {
@@ -311,6 +309,7 @@ bool NodeInfo::remove_pod(std::string_view key) {
     pods_.erase(pods_.begin() + static_cast<std::ptrdiff_t>(i));
     pod_gpu_masks_.erase(pod_gpu_masks_.begin() + static_cast<std::ptrdiff_t>(i));
     ++generation_;
+    if (owner_ != nullptr) owner_->journal(this);
     return true;
   }
   return false;
@@ -360,6 +359,78 @@ void Snapshot::set_tie_break_ranks(std::map<std::string, std::int64_t, std::less
   }
 }
 
+namespace {
+std::uint64_t next_snapshot_id() {
+  // Identity only (never reaches output); atomic because sweeps build Snapshots on several
+  // threads.
+  static std::atomic<std::uint64_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
+Snapshot::Snapshot() : id_(next_snapshot_id()) {}
+
+Snapshot::Snapshot(Snapshot&& other) noexcept { *this = std::move(other); }
+
+Snapshot& Snapshot::operator=(Snapshot&& other) noexcept {
+  if (this == &other) return *this;
+  storage_ = std::move(other.storage_);
+  order_ = std::move(other.order_);
+  order_dirty_ = other.order_dirty_;
+  affinity_dirty_ = other.affinity_dirty_;
+  with_affinity_ = std::move(other.with_affinity_);
+  with_required_anti_affinity_ = std::move(other.with_required_anti_affinity_);
+  image_ids_ = std::move(other.image_ids_);
+  zones_ = std::move(other.zones_);
+  by_name_ = std::move(other.by_name_);
+  image_counts_ = std::move(other.image_counts_);
+  ranks_ = std::move(other.ranks_);
+  for (auto& n : storage_) n->owner_ = this;
+  id_ = next_snapshot_id();
+  journal_.clear();
+  journal_base_ = 0;
+  structure_end_ = 0;
+  journal_structure();
+  other.storage_.clear();
+  other.order_.clear();
+  other.with_affinity_.clear();
+  other.with_required_anti_affinity_.clear();
+  other.image_ids_.clear();
+  other.zones_.clear();
+  other.by_name_.clear();
+  other.image_counts_.clear();
+  other.ranks_.clear();
+  other.order_dirty_ = false;
+  other.affinity_dirty_ = true;
+  other.journal_structure();
+  return *this;
+}
+
+void Snapshot::journal(const NodeInfo* node) {
+  // Keep the journal to about twice the nodes (and at least 4,096 entries): a reader
+  // further behind re-examines every node, which costs about as much as reading it.
+  const std::size_t keep = std::max<std::size_t>(4096, 2 * storage_.size());
+  if (journal_.size() >= 2 * keep) {
+    const std::size_t drop = journal_.size() - keep;
+    journal_.erase(journal_.begin(), journal_.begin() + static_cast<std::ptrdiff_t>(drop));
+    journal_base_ += drop;
+  }
+  journal_.push_back(node);
+}
+
+void Snapshot::journal_structure() {
+  journal(nullptr);
+  structure_end_ = journal_end();
+}
+
+bool Snapshot::changed_since(std::uint64_t pos, std::span<const NodeInfo* const>& out) const {
+  if (order_dirty_) rebuild_order();
+  if (pos < structure_end_ || pos < journal_base_ || pos > journal_end()) return false;
+  out = std::span<const NodeInfo* const>(journal_).subspan(
+      static_cast<std::size_t>(pos - journal_base_));
+  return true;
+}
+
 NodeInfo& Snapshot::upsert_node(std::shared_ptr<const Node> node) {
   assert(node);
   auto it = by_name_.find(node->metadata.name);
@@ -386,6 +457,7 @@ NodeInfo& Snapshot::upsert_node(std::shared_ptr<const Node> node) {
       }
       z->second.push_back(&info);
       order_dirty_ = true;
+      journal_structure();
     }
     affinity_dirty_ = true;
     return info;
@@ -406,6 +478,7 @@ NodeInfo& Snapshot::upsert_node(std::shared_ptr<const Node> node) {
   }
   z->second.push_back(info);
   order_dirty_ = true;
+  journal_structure();
   affinity_dirty_ = true;
   return *info;
 }
@@ -426,6 +499,7 @@ bool Snapshot::remove_node(std::string_view name) {
   storage_.erase(std::find_if(storage_.begin(), storage_.end(),
                               [&](const auto& p) { return p.get() == info; }));
   order_dirty_ = true;
+  journal_structure();
   affinity_dirty_ = true;
   return true;
 }

@@ -145,7 +145,7 @@ class alignas(64) NodeInfo {
   const Node& node() const { return *node_; }
   const std::shared_ptr<const Node>& node_ptr() const { return node_; }
   const std::string& name() const { return node_->metadata.name; }
-  std::int32_t index() const;  // position in Snapshot::nodes(); -1 outside a Snapshot
+  inline std::int32_t index() const;  // position in Snapshot::nodes(); -1 outside a Snapshot
 
   // A copy of node().status.allocatable kept beside the requests, so the Fit filter and the
   // scoring strategies read one object per node (the hot path touches the Node only for
@@ -261,6 +261,15 @@ class alignas(64) NodeInfo {
 // snapshot each cycle; with one thread there is nothing to copy).
 class Snapshot {
  public:
+  Snapshot();
+  ~Snapshot() = default;
+  // Moves keep the NodeInfos pointing at their (new) owner; the moved-to Snapshot gets a
+  // new id(), so journal readers start over.
+  Snapshot(Snapshot&& other) noexcept;
+  Snapshot& operator=(Snapshot&& other) noexcept;
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
   // Adds or replaces a node (keeps its pods on replace).
   NodeInfo& upsert_node(std::shared_ptr<const Node> node);
   bool remove_node(std::string_view name);  // its pods go with it
@@ -292,6 +301,18 @@ class Snapshot {
   // and to nodes added later.
   void set_tie_break_ranks(std::map<std::string, std::int64_t, std::less<>> ranks);
 
+  // Change journal (kubesim, for plugins that cache per-node data across cycles): every
+  // change to one of the NodeInfos (pod added or removed, Node object replaced) appends
+  // that NodeInfo; positions only grow. A reader remembers id() and journal_end() after
+  // bringing its cache up to date and, next cycle, asks for the nodes changed since.
+  // Distinct for every Snapshot object (and after a move-assignment).
+  std::uint64_t id() const { return id_; }
+  std::uint64_t journal_end() const { return journal_base_ + journal_.size(); }
+  // The nodes changed at positions [pos, journal_end()) (a node may appear several times),
+  // into `out`. False when that is not known — the set or the order of the nodes changed
+  // since pos, or pos is older than the journal kept — and every node must be re-examined.
+  bool changed_since(std::uint64_t pos, std::span<const NodeInfo* const>& out) const;
+
  private:
   struct StringHash {
     using is_transparent = void;
@@ -315,7 +336,20 @@ class Snapshot {
   StringMap<NodeInfo*> by_name_;
   StringMap<std::int64_t> image_counts_;
   std::map<std::string, std::int64_t, std::less<>> ranks_;
+  // The journal: journal_[i] is position journal_base_ + i; nullptr marks a change of the
+  // set or order of nodes, the last one at structure_end_ - 1.
+  void journal(const NodeInfo* node);
+  void journal_structure();
+  std::uint64_t id_ = 0;
+  std::vector<const NodeInfo*> journal_;
+  std::uint64_t journal_base_ = 0;
+  std::uint64_t structure_end_ = 0;
 };
+
+inline std::int32_t NodeInfo::index() const {
+  if (owner_ != nullptr && owner_->order_dirty_) owner_->rebuild_order();
+  return index_;
+}
 
 // ---- Cycle state --------------------------------------------------------------------------
 

@@ -131,6 +131,19 @@ std::int32_t MatchingPodCounts::count(Entry& entry, const NodeInfo& node) {
 
 void MatchingPodCounts::refresh(Entry& entry, const Snapshot& snapshot) {
   const auto nodes = snapshot.nodes();
+  // Only the nodes the Snapshot's journal names as changed since the last refresh of this
+  // entry (count() re-validates each, so repeats cost one comparison).
+  std::span<const NodeInfo* const> changed;
+  if (entry.snapshot_id == snapshot.id() && entry.slots.size() == nodes.size() &&
+      snapshot.changed_since(entry.journal_pos, changed)) {
+    for (const NodeInfo* n : changed) {
+      if (n != nullptr) count(entry, *n);
+    }
+    entry.journal_pos = snapshot.journal_end();
+    return;
+  }
+  entry.snapshot_id = snapshot.id();
+  entry.journal_pos = snapshot.journal_end();
   if (entry.slots.size() < nodes.size()) entry.slots.resize(nodes.size());
   // A tight first pass that only compares, so the loads of many nodes overlap; then the
   // (few) changed nodes are recounted.
@@ -400,7 +413,9 @@ class PreScoreState final : public StateData {
 
 bool is_hostname(const std::string& key) { return key == models::kLabelHostname; }
 
-std::int64_t raw_score(const PreScoreState& s, const NodeInfo& node);
+// `fresh`: the entries were refresh()ed this cycle and `node` is in the Snapshot, so its
+// hostname counts are read from the slots without re-validation.
+std::int64_t raw_score(const PreScoreState& s, const NodeInfo& node, bool fresh);
 
 }  // namespace
 
@@ -709,13 +724,18 @@ PluginStatus PodTopologySpread::pre_score(CycleState& state, const PodInfo& pod_
       }
     }
   }
-  // The raw scores of the feasible nodes, computed here while their data is warm.
+  // The raw scores of the feasible nodes, computed here while their data is warm, with
+  // every entry brought up to date first (cheap: only the nodes changed since its last
+  // refresh are recounted).
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s->hostname[i]) MatchingPodCounts::refresh(*s->entries[i], snapshot);
+  }
   s->raw.assign(snapshot.size(), 0);
   s->raw_valid.assign(snapshot.size(), 0);
   for (const NodeInfo* node : feasible) {
     const auto idx = static_cast<std::size_t>(node->index());
     if (idx >= s->raw.size()) continue;
-    s->raw[idx] = raw_score(*s, *node);
+    s->raw[idx] = raw_score(*s, *node, /*fresh=*/true);
     s->raw_valid[idx] = 1;
   }
   state.set(slot(), std::move(s));
@@ -726,7 +746,7 @@ namespace {
 
 // upstream: scoring.go, Score: Σ over the constraints whose key the node has of
 // scoreForCount(matching pods in the node's domain), rounded.
-std::int64_t raw_score(const PreScoreState& s, const NodeInfo& node) {
+std::int64_t raw_score(const PreScoreState& s, const NodeInfo& node, bool fresh) {
   const auto idx = static_cast<std::size_t>(node.index());
   if (idx < s.ignored.size() && s.ignored[idx]) return kTopologySpreadIgnoredNode;
   const std::size_t n = s.constraints.size();
@@ -743,7 +763,9 @@ std::int64_t raw_score(const PreScoreState& s, const NodeInfo& node) {
     if (!ns.has_key) continue;
     std::int64_t count = 0;
     if (s.hostname[i]) {
-      count = MatchingPodCounts::count(*s.entries[i], node);
+      const auto& slots = s.entries[i]->slots;
+      count = fresh && idx < slots.size() ? slots[idx].count
+                                          : MatchingPodCounts::count(*s.entries[i], node);
     } else {
       const auto v = static_cast<std::size_t>(ns.value_id);
       count = v < s.counts[i].size() ? s.counts[i][v] : 0;
@@ -761,7 +783,7 @@ std::int64_t PodTopologySpread::score(const CycleState& state, const PodInfo&,
   if (s == nullptr) return 0;
   const auto idx = static_cast<std::size_t>(node.index());
   if (idx < s->raw.size() && s->raw_valid[idx]) return s->raw[idx];
-  return raw_score(*s, node);
+  return raw_score(*s, node, /*fresh=*/false);
 }
 
 void PodTopologySpread::score_nodes(const CycleState& state, const PodInfo& pod,

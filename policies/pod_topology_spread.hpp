@@ -17,8 +17,11 @@
 // PreScore. Here the per-node counts of one (namespace, selector) are cached across cycles
 // (MatchingPodCounts: validated per node by the NodeInfo's address and generation, so only
 // nodes that changed since the last cycle are recounted), and the node → domain mapping of
-// a topology key is cached per Node object. A cycle then costs one pass over the nodes
-// with no label matching on unchanged nodes. The results are the same as upstream's.
+// a topology key is cached per Node object. Which nodes changed since an entry was last
+// brought up to date comes from the Snapshot's change journal (Snapshot::changed_since),
+// so a cycle touches only those nodes, not all of them; when the journal cannot tell (nodes
+// added or removed, the Snapshot moved, or the entry further behind than the journal
+// keeps) every node is compared again. The results are the same as upstream's.
 //
 // Determinism: domains are numbered in the order nodes are first seen; upstream walks Go
 // maps, which only matters for which of several equal minima the critical paths remember
@@ -83,6 +86,9 @@ class MatchingPodCounts {
     std::vector<Slot> slots;  // by NodeInfo::index()
     std::vector<std::unique_ptr<DomainSums>> domains;
     std::vector<std::uint32_t> changed;  // refresh() scratch
+    // The Snapshot (id) and its journal position the slots were last brought up to date at.
+    std::uint64_t snapshot_id = 0;
+    std::uint64_t journal_pos = 0;
   };
 
   // The entry for (namespace, selector); `key` must identify the pair (namespace_ + '\n' +
@@ -91,7 +97,8 @@ class MatchingPodCounts {
                const models::LabelMatcher& selector);
   // The count on `node`, recounting when it changed (and updating the domain sums).
   static std::int32_t count(Entry& entry, const models::sched::NodeInfo& node);
-  // Brings every node of the snapshot up to date.
+  // Brings every node of the snapshot up to date: the nodes changed since the entry's last
+  // refresh (Snapshot::changed_since), or, when the journal cannot tell, every node.
   static void refresh(Entry& entry, const models::sched::Snapshot& snapshot);
   // The domain sums of `index` over nodes having every key in `required`, created (from the
   // current slots) on first use. REQUIRES: refresh() was called this cycle.

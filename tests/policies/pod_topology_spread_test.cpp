@@ -707,3 +707,152 @@ TEST_CASE("PodTopologySpread with warm caches agrees with a fresh plugin",
     }
   }
 }
+
+TEST_CASE("Snapshot change journal names the nodes changed since a position",
+          "[policies][podtopologyspread][snapshot]") {
+  // The journal PodTopologySpread's count cache reads (Snapshot::changed_since): pod
+  // additions and removals and Node replacements are listed in order; adding or removing a
+  // node, a move, or falling behind the kept journal makes the answer unknown.
+  Snapshot snap;
+  for (int i = 0; i < 3; ++i) snap.upsert_node(make_node({"n" + std::to_string(i), {}}));
+  (void)snap.nodes();
+  std::span<const NodeInfo* const> changed;
+  const std::uint64_t pos = snap.journal_end();
+  REQUIRE(snap.changed_since(pos, changed));
+  CHECK(changed.empty());
+  CHECK_FALSE(snap.changed_since(0, changed));  // before the nodes were added
+  snap.find("n1")->add_pod(make_pod_info({"a", "n1", {}}));
+  snap.find("n2")->add_pod(make_pod_info({"b", "n2", {}}));
+  snap.upsert_node(make_node({"n0", {{"x", "y"}}}));  // replaced, same zone: not structural
+  CHECK(snap.find("n1")->remove_pod("default/a"));
+  CHECK_FALSE(snap.find("n1")->remove_pod("default/a"));  // no change, no entry
+  REQUIRE(snap.changed_since(pos, changed));
+  REQUIRE(changed.size() == 4);
+  CHECK(changed[0] == snap.find("n1"));
+  CHECK(changed[1] == snap.find("n2"));
+  CHECK(changed[2] == snap.find("n0"));
+  CHECK(changed[3] == snap.find("n1"));
+  const std::uint64_t before_add = snap.journal_end();
+  snap.upsert_node(make_node({"n3", {}}));
+  CHECK_FALSE(snap.changed_since(before_add, changed));
+  const std::uint64_t after_add = snap.journal_end();
+  REQUIRE(snap.changed_since(after_add, changed));
+  CHECK(changed.empty());
+  // Far behind: the journal keeps at least 4,096 entries, at most about twice that.
+  for (int i = 0; i < 10000; ++i) {
+    snap.find("n2")->add_pod(make_pod_info({"c" + std::to_string(i), "n2", {}}));
+  }
+  CHECK_FALSE(snap.changed_since(after_add, changed));
+  REQUIRE(snap.changed_since(snap.journal_end() - 4096, changed));
+  CHECK(changed.size() == 4096);
+  // A move: the moved-to Snapshot has a new id, and its nodes journal into it.
+  const std::uint64_t old_id = snap.id();
+  Snapshot moved(std::move(snap));
+  CHECK(moved.id() != old_id);
+  CHECK(moved.size() == 4);
+  const std::uint64_t mpos = moved.journal_end();
+  moved.find("n3")->add_pod(make_pod_info({"d", "n3", {}}));
+  REQUIRE(moved.changed_since(mpos, changed));
+  REQUIRE(changed.size() == 1);
+  CHECK(changed[0] == moved.find("n3"));
+  CHECK(moved.find("n3")->index() >= 0);
+}
+
+TEST_CASE("PodTopologySpread journal-driven counts equal a recount under random churn",
+          "[policies][podtopologyspread]") {
+  // Differential test of the cache fed by the Snapshot journal: one long-lived plugin whose
+  // entries are used at irregular intervals (so each one catches up over many journal
+  // entries, sometimes past the kept journal), against the counts recomputed from scratch
+  // (upstream countPodsMatchSelector over each node: same namespace, not terminating,
+  // selector matches) and against a fresh plugin's scores.
+  PluginContext ctx;
+  ctx.owner_selectors = [](const Pod& pod) {
+    LabelSelector s;
+    s.match_labels.set("app", std::string(pod.metadata.labels.get("app")));
+    return std::vector<LabelSelector>{s};
+  };
+  PodTopologySpread cached(PodTopologySpreadArgs{}, ctx);
+  kubesim::sim::Rng rng(11);
+  Snapshot snapshot;
+  auto node_spec = [&](int i) {
+    NodeSpec n{"n" + std::to_string(i), {{kHost, "n" + std::to_string(i)}}};
+    const auto zone = rng.below(4);
+    if (zone < 3) n.labels.set("topology.kubernetes.io/zone", "z" + std::to_string(zone));
+    return n;
+  };
+  for (int i = 0; i < 16; ++i) snapshot.upsert_node(make_node(node_spec(i)));
+  std::vector<std::pair<std::string, std::string>> placed;  // (node, pod key)
+  int next = 0;
+  int compared = 0;
+  for (int step = 0; step < 400; ++step) {
+    // A burst of changes between two cycles: usually a few, sometimes more than the
+    // journal keeps.
+    const std::uint64_t burst = rng.below(20) == 0 ? 9000 : rng.below(6);
+    for (std::uint64_t k = 0; k < burst; ++k) {
+      const auto action = rng.below(100);
+      const auto nodes = snapshot.nodes();
+      if (action < 55 || placed.empty()) {
+        const NodeInfo* n = nodes[rng.below(nodes.size())];
+        auto info = make_pod_info({"p" + std::to_string(next++),
+                                   n->name(),
+                                   {{"app", "a" + std::to_string(rng.below(4))}},
+                                   rng.below(6) == 0 ? "other" : "default",
+                                   rng.below(10) == 0});
+        placed.emplace_back(n->name(), info->key());
+        snapshot.find(n->name())->add_pod(info);
+      } else if (action < 98) {
+        const auto j = rng.below(placed.size());
+        if (NodeInfo* n = snapshot.find(placed[j].first)) n->remove_pod(placed[j].second);
+        placed.erase(placed.begin() + static_cast<std::ptrdiff_t>(j));
+      } else {
+        const int i = static_cast<int>(rng.below(18));
+        if (rng.below(3) == 0 && snapshot.size() > 6) {
+          snapshot.remove_node("n" + std::to_string(i));
+        } else {
+          snapshot.upsert_node(make_node(node_spec(i)));  // new, relabelled or moved zone
+        }
+      }
+    }
+    if (rng.below(50) == 0) {
+      Snapshot other(std::move(snapshot));
+      snapshot = std::move(other);
+    }
+    std::vector<const NodeInfo*> feasible;
+    for (const NodeInfo* n : snapshot.nodes()) {
+      if (rng.below(4) != 0) feasible.push_back(n);
+    }
+    const std::string app = "a" + std::to_string(rng.below(4));
+    auto pod = incoming({{"app", app}}, {});
+    CycleState a(1), b(1);
+    PodTopologySpread fresh(PodTopologySpreadArgs{}, ctx);
+    REQUIRE(cached.pre_score(a, pod, snapshot, feasible).ok());
+    REQUIRE(fresh.pre_score(b, pod, snapshot, feasible).ok());
+    std::vector<std::int64_t> sa(feasible.size()), sb(feasible.size());
+    cached.score_nodes(a, pod, feasible, sa);
+    fresh.score_nodes(b, pod, feasible, sb);
+    REQUIRE(sa == sb);
+    // The cached per-node counts of this selector, recounted by hand.
+    LabelSelector sel;
+    sel.match_labels.set("app", app);
+    auto matcher = kubesim::models::label_selector_as_matcher(&sel);
+    REQUIRE(matcher.ok());
+    const auto& constraints = cached.constraints_for(*pod.pod, /*do_not_schedule=*/false);
+    REQUIRE(constraints.size() == 2);
+    auto& counts = const_cast<kubesim::policies::MatchingPodCounts&>(cached.counts_cache());
+    auto& entry = counts.entry(constraints[0].cache_key, "default", constraints[0].selector);
+    REQUIRE(entry.slots.size() == snapshot.size());
+    for (const NodeInfo* n : snapshot.nodes()) {
+      std::int32_t expected = 0;
+      for (const auto& p : n->pods()) {
+        const Pod& q = *p->pod;
+        if (!q.metadata.deletion_timestamp && q.metadata.namespace_ == "default" &&
+            matcher.value().matches(q.metadata.labels)) {
+          ++expected;
+        }
+      }
+      REQUIRE(entry.slots[static_cast<std::size_t>(n->index())].count == expected);
+      ++compared;
+    }
+  }
+  CHECK(compared > 400 * 6);
+}
