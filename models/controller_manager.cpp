@@ -130,7 +130,18 @@ struct ControllerManager::JobState {
 struct ControllerManager::NodeHealth {
   NodeLifecycleConfig config;
   DisruptionTracker tracker;
-  std::map<std::string, models::NodeHealth, std::less<>> health;
+  // Per node (by name): the NodeLifecycle health record, and what monitor_nodes() derives
+  // from the Node object alone — its zone key and disruption-check exclusion — recomputed
+  // only when the Node's resourceVersion changes (every write gives a new one).
+  struct Entry {
+    models::NodeHealth health;
+    std::int64_t node_version = -1;
+    std::string zone;
+    bool excluded = false;
+  };
+  std::map<std::string, Entry, std::less<>> health;
+  // Reused across passes: not-excluded nodes' Ready status by zone key.
+  std::map<std::string, std::vector<std::optional<ConditionStatus>>> ready_by_zone;
   // Taint eviction: pod key → (scheduled deletion, when the timer was first created).
   struct Eviction {
     sim::EventHandle event;
@@ -141,6 +152,13 @@ struct ControllerManager::NodeHealth {
   // pod keys by node name (bound pods), for taint eviction and marking pods not ready.
   std::map<std::string, std::set<std::string>, std::less<>> pods_by_node;
   sim::TimerHandle tainting;
+  // Controller-owned pods by owner uid: pod key → the informer's current snapshot, kept
+  // up to date by on_pod()/on_pod_delete(), so owned_pods() needs no cache look-ups (it
+  // replaces ControllerManager::pods_by_owner_; lives here to keep the header unchanged).
+  // Owner references are set at creation and never change, so each pod has one entry.
+  std::map<std::string, std::map<std::string, std::shared_ptr<const Pod>, std::less<>>,
+           std::less<>>
+      owned_pods;
   explicit NodeHealth(NodeLifecycleConfig c) : config(c), tracker(c) {}
 };
 
@@ -258,7 +276,7 @@ void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
   const OwnerReference* owner = pod->metadata.controller_ref();
   if (owner == nullptr) return;
   const std::string key = key_of(*pod);
-  pods_by_owner_[owner->uid].insert(key);
+  node_health_->owned_pods[owner->uid].insert_or_assign(key, pod);
   const std::string ns = pod->metadata.namespace_;
   if (owner->kind == "ReplicaSet") {
     const std::string owner_key = object_key(ns, owner->name);
@@ -289,9 +307,10 @@ void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
   const OwnerReference* owner = pod->metadata.controller_ref();
   if (owner == nullptr) return;
   const std::string key = key_of(*pod);
-  if (auto it = pods_by_owner_.find(owner->uid); it != pods_by_owner_.end()) {
+  auto& by_owner = node_health_->owned_pods;
+  if (auto it = by_owner.find(owner->uid); it != by_owner.end()) {
     it->second.erase(key);
-    if (it->second.empty()) pods_by_owner_.erase(it);
+    if (it->second.empty()) by_owner.erase(it);
   }
   const std::string owner_key = object_key(pod->metadata.namespace_, owner->name);
   // A pod deleted without passing through "terminating" is observed now.
@@ -319,13 +338,10 @@ void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
 
 std::vector<const Pod*> ControllerManager::owned_pods(const std::string& owner_uid) const {
   std::vector<const Pod*> out;
-  auto it = pods_by_owner_.find(owner_uid);
-  if (it == pods_by_owner_.end()) return out;
-  const auto& cache = pods_->cache();
-  for (const auto& key : it->second) {
-    auto p = cache.find(key);
-    if (p != cache.end()) out.push_back(p->second.get());
-  }
+  auto it = node_health_->owned_pods.find(owner_uid);
+  if (it == node_health_->owned_pods.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [key, pod] : it->second) out.push_back(pod.get());
   return out;
 }
 
@@ -686,21 +702,46 @@ void ControllerManager::sync_job(const std::string& key) {
 void ControllerManager::monitor_nodes() {
   NodeHealth& nh = *node_health_;
   const sim::Time now = sim_.now();
-  std::map<std::string, std::vector<std::optional<ConditionStatus>>> ready_by_zone;
+  auto& ready_by_zone = nh.ready_by_zone;
+  for (auto& [zone, statuses] : ready_by_zone) statuses.clear();
+  // Nodes, node leases and health records are all maps sorted by node name (the leases'
+  // keys are "kube-node-lease/<name>": the informer only holds that namespace), so one
+  // merge walk pairs them without building keys or searching.
+  const auto& leases = leases_->cache();
+  auto lease_it = leases.begin();
+  auto health_it = nh.health.begin();
+  constexpr std::size_t kLeasePrefix = kNodeLeaseNamespace.size() + 1;
   for (const auto& [key, node] : nodes_->cache()) {
     const std::string& name = node->metadata.name;
-    auto lease = leases_->get(kNodeLeaseNamespace, name);
-    models::NodeHealth& health = nh.health[name];
-    NodeHealthResult r = try_update_node_health(health, *node, lease.get(), now, nh.config);
+    const Lease* lease = nullptr;
+    while (lease_it != leases.end() &&
+           std::string_view(lease_it->first).substr(kLeasePrefix) < std::string_view(name)) {
+      ++lease_it;
+    }
+    if (lease_it != leases.end() && std::string_view(lease_it->first).substr(kLeasePrefix) == name) {
+      lease = lease_it->second.get();
+    }
+    while (health_it != nh.health.end() && health_it->first < name) ++health_it;
+    if (health_it == nh.health.end() || health_it->first != name) {
+      health_it = nh.health.emplace_hint(health_it, name, NodeHealth::Entry{});
+    }
+    NodeHealth::Entry& entry = health_it->second;
+    if (entry.node_version != node->metadata.resource_version) {
+      entry.node_version = node->metadata.resource_version;
+      entry.zone = zone_key(*node);
+      entry.excluded = excluded_from_disruption_checks(*node);
+    }
+    models::NodeHealth& health = entry.health;
+    NodeHealthResult r = try_update_node_health(health, *node, lease, now, nh.config);
     if (r.status_changed) {
       api_.patch<Node>(client_, "", name, [conditions = r.conditions](Node& n) {
         n.status.conditions = conditions;
         return true;
       });
     }
-    const std::string zone = zone_key(*node);
+    const std::string& zone = entry.zone;
     nh.tracker.ensure_zone(zone, now);
-    if (!excluded_from_disruption_checks(*node)) {
+    if (!entry.excluded) {
       ready_by_zone[zone].push_back(r.current_ready ? std::optional(r.current_ready->status)
                                                     : std::nullopt);
     }
@@ -747,6 +788,8 @@ void ControllerManager::monitor_nodes() {
       }
     }
   }
+  // Zones left without (non-excluded) nodes must not appear, as in a fresh map.
+  std::erase_if(ready_by_zone, [](const auto& e) { return e.second.empty(); });
   DisruptionTracker::Result d = nh.tracker.handle_disruption(ready_by_zone, now);
   if (d.entered_full_disruption) {
     for (const auto& [key, node] : nodes_->cache()) {
@@ -762,9 +805,9 @@ void ControllerManager::monitor_nodes() {
     }
   }
   if (d.exited_full_disruption) {
-    for (auto& [name, health] : nh.health) {
-      health.probe_timestamp = now;
-      health.ready_transition_timestamp = now;
+    for (auto& [name, entry] : nh.health) {
+      entry.health.probe_timestamp = now;
+      entry.health.ready_transition_timestamp = now;
     }
   }
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace kubesim::models {
 
@@ -62,7 +64,10 @@ std::vector<PodGcAction> pod_gc(std::span<const Pod* const> pods,
   };
   auto by_gc_order = [](const Pod* a, const Pod* b) { return gc_order_less(*a, *b); };
 
-  std::map<std::string_view, const Node*> node_by_name;
+  // Only looked up (once per pod in each pass below), never iterated: a hash map keeps the
+  // per-pod cost flat on large clusters, and no iteration order can reach the result.
+  std::unordered_map<std::string_view, const Node*> node_by_name;
+  node_by_name.reserve(nodes.size());
   for (const Node* n : nodes) node_by_name.emplace(n->metadata.name, n);
 
   // gcTerminated: phase is neither Pending, Running nor Unknown.

@@ -19,12 +19,19 @@ std::optional<sim::Time> pod_ready_time(const Pod& pod) {
   return c->last_transition_time;
 }
 
+namespace {
+
+// A pod Ready since `ready` is available at `now` (upstream podutil.IsPodAvailable:
+// minReadySeconds 0, or c.LastTransitionTime.Add(minReadySeconds).Before(now) — strictly).
+bool available_since(sim::Time ready, std::int32_t min_ready_seconds, sim::Time now) {
+  return min_ready_seconds == 0 || ready + sim::seconds(min_ready_seconds) < now;
+}
+
+}  // namespace
+
 bool is_pod_available(const Pod& pod, std::int32_t min_ready_seconds, sim::Time now) {
   const std::optional<sim::Time> ready = pod_ready_time(pod);
-  if (!ready) return false;
-  if (min_ready_seconds == 0) return true;
-  // upstream: c.LastTransitionTime.Add(minReadySeconds).Before(now) — strictly before.
-  return *ready + sim::seconds(min_ready_seconds) < now;
+  return ready && available_since(*ready, min_ready_seconds, now);
 }
 
 std::optional<sim::Time> pod_available_at(const Pod& pod, std::int32_t min_ready_seconds,
@@ -212,9 +219,10 @@ ReplicaSetStatus replica_set_status(const ReplicaSet& rs, std::span<const Pod* c
     if (p->metadata.labels.contains_all(rs.spec.template_.metadata.labels)) {
       ++s.fully_labeled_replicas;
     }
-    if (p->ready()) {
+    // One Ready-condition look-up serves Pod::ready() and is_pod_available().
+    if (const std::optional<sim::Time> ready = pod_ready_time(*p)) {
       ++s.ready_replicas;
-      if (is_pod_available(*p, rs.spec.min_ready_seconds, now)) ++s.available_replicas;
+      if (available_since(*ready, rs.spec.min_ready_seconds, now)) ++s.available_replicas;
     }
   }
   s.observed_generation = rs.metadata.generation;
@@ -227,8 +235,11 @@ std::optional<sim::Time> next_availability_change(const ReplicaSet& rs,
   std::optional<sim::Time> best;
   for (const Pod* p : owned_pods) {
     if (!is_pod_active(*p)) continue;
-    const std::optional<sim::Time> t = pod_available_at(*p, rs.spec.min_ready_seconds, now);
-    if (t && (!best || *t < *best)) best = t;
+    // pod_available_at() with one Ready-condition look-up.
+    const std::optional<sim::Time> ready = pod_ready_time(*p);
+    if (!ready || available_since(*ready, rs.spec.min_ready_seconds, now)) continue;
+    const sim::Time t = *ready + sim::seconds(rs.spec.min_ready_seconds) + 1;
+    if (!best || t < *best) best = t;
   }
   return best;
 }

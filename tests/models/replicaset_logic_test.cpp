@@ -244,3 +244,42 @@ TEST_CASE("replica set status counts active, labelled, ready and available pods"
   CHECK(replica_set_status(rs, ptrs(pods), now).available_replicas == 2);
   CHECK_FALSE(next_availability_change(rs, ptrs(pods), now).has_value());
 }
+
+// replica_set_status() and next_availability_change() read each pod's Ready condition
+// once; their answers must equal the per-pod definitions (upstream calculateStatus counts
+// podutil.IsPodReady / IsPodAvailable; the requeue is minReadySeconds after the Ready
+// transition, plus 1 ns as the "strictly before" rule needs). A Ready condition with status
+// False counts as neither ready nor available. Swept across the minReadySeconds boundary.
+TEST_CASE("status counts equal the per-pod ready and available definitions", "[replicaset]") {
+  ReplicaSet rs;
+  rs.spec.min_ready_seconds = 10;
+  std::vector<Pod> pods{
+      make_pod("a", "n1", PodPhase::kRunning, seconds(20)),
+      make_pod("b", "n1", PodPhase::kRunning, seconds(25)),
+      make_pod("c", "n1", PodPhase::kRunning, seconds(25)),
+      make_pod("false", "n1", PodPhase::kRunning, seconds(5)),
+      make_pod("pending", "", PodPhase::kPending, std::nullopt),
+  };
+  pods[3].status.conditions[0].status = ConditionStatus::kFalse;
+  for (const Time now : {seconds(29), seconds(30), seconds(30) + 1, seconds(35), seconds(35) + 1,
+                         seconds(36)}) {
+    std::int32_t ready = 0;
+    std::int32_t available = 0;
+    for (const Pod& p : pods) {
+      ready += p.ready() ? 1 : 0;
+      available += is_pod_available(p, rs.spec.min_ready_seconds, now) ? 1 : 0;
+    }
+    const ReplicaSetStatus s = replica_set_status(rs, ptrs(pods), now);
+    CHECK(s.replicas == 5);
+    CHECK(s.ready_replicas == ready);
+    CHECK(s.available_replicas == available);
+  }
+  // By hand: a (ready 20 s) is available after 30 s, b and c after 35 s.
+  CHECK(replica_set_status(rs, ptrs(pods), seconds(30)).available_replicas == 0);
+  CHECK(replica_set_status(rs, ptrs(pods), seconds(30) + 1).available_replicas == 1);
+  CHECK(replica_set_status(rs, ptrs(pods), seconds(35) + 1).available_replicas == 3);
+  CHECK(replica_set_status(rs, ptrs(pods), seconds(30)).ready_replicas == 3);
+  CHECK(next_availability_change(rs, ptrs(pods), seconds(29)) == seconds(30) + 1);
+  CHECK(next_availability_change(rs, ptrs(pods), seconds(30) + 1) == seconds(35) + 1);
+  CHECK_FALSE(next_availability_change(rs, ptrs(pods), seconds(35) + 1).has_value());
+}
