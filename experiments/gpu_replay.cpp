@@ -216,31 +216,8 @@ GpuReplayResult replay_gpu(const GpuReplayInput& input, gpu::GpuPolicy policy, s
         for (std::uint32_t n : feasible) {
           CachedScore& c = row[n];
           if (c.version != version[n] + 1) {
-            std::int64_t s = 0;
-            std::uint64_t dev = 0;
-            switch (policy) {
-              case gpu::GpuPolicy::kFgd: {
-                const gpu::ScoredChoice choice = gpu::fgd_score(nodes[n], d, typical, frag[n]);
-                s = choice.score;
-                dev = choice.devices;
-                break;
-              }
-              case gpu::GpuPolicy::kBestFit:
-                s = gpu::best_fit_raw_score(nodes[n], d);
-                break;
-              case gpu::GpuPolicy::kDotProduct:
-                s = gpu::dot_product_score(nodes[n], d);
-                break;
-              case gpu::GpuPolicy::kGpuPacking:
-                s = gpu::gpu_packing_score(nodes[n], d);
-                break;
-              case gpu::GpuPolicy::kGpuClustering:
-                s = gpu::gpu_clustering_score(nodes[n], d);
-                break;
-              case gpu::GpuPolicy::kRandom:
-                break;
-            }
-            c = {version[n] + 1, static_cast<std::int32_t>(s), dev};
+            const gpu::ScoredChoice choice = gpu::policy_score(policy, nodes[n], d, typical, frag[n]);
+            c = {version[n] + 1, static_cast<std::int32_t>(choice.score), choice.devices};
           }
           scores.push_back(c.score);
         }

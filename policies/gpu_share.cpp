@@ -512,6 +512,25 @@ void normalize_min_max(std::span<std::int64_t> scores) {
   for (std::int64_t& s : scores) s = range == 0 ? 0 : (s - lo) * kMaxNodeScore / range;
 }
 
+ScoredChoice policy_score(GpuPolicy policy, const GpuNodeState& node, const GpuDemand& demand,
+                          const TypicalPods& typical, double frag_before) {
+  switch (policy) {
+    case GpuPolicy::kFgd:
+      return fgd_score(node, demand, typical, frag_before);
+    case GpuPolicy::kBestFit:
+      return {best_fit_raw_score(node, demand), 0};
+    case GpuPolicy::kDotProduct:
+      return {dot_product_score(node, demand), 0};
+    case GpuPolicy::kGpuPacking:
+      return {gpu_packing_score(node, demand), 0};
+    case GpuPolicy::kGpuClustering:
+      return {gpu_clustering_score(node, demand), 0};
+    case GpuPolicy::kRandom:
+      break;
+  }
+  return {0, 0};
+}
+
 std::uint64_t choose_devices(GpuPolicy policy, const GpuNodeState& node, const GpuDemand& demand,
                              const TypicalPods& typical, sim::Rng& rng) {
   switch (policy) {

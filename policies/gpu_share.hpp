@@ -255,6 +255,13 @@ void normalize_min_max(std::span<std::int64_t> scores);
 // Whether the policy's scores go through normalize_min_max (only BestFit).
 inline bool normalizes(GpuPolicy policy) { return policy == GpuPolicy::kBestFit; }
 
+// The policy's raw Score for one feasible node (before normalize_min_max for BestFit), with
+// FGD's device choice in `devices` (0 for the other policies). kRandom scores 0: its choice
+// is a draw over the feasible nodes, not a score. frag_before as for fgd_score (read only by
+// FGD). REQUIRES: feasible(node, demand).
+ScoredChoice policy_score(GpuPolicy policy, const GpuNodeState& node, const GpuDemand& demand,
+                          const TypicalPods& typical, double frag_before);
+
 // The policy's device choice on the chosen node: FGD its own (fgd_score), Random
 // random_devices, the others "best".
 std::uint64_t choose_devices(GpuPolicy policy, const GpuNodeState& node, const GpuDemand& demand,

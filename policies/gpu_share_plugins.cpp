@@ -123,6 +123,8 @@ class GpuSharePlugin final : public GpuFilterBase {
   }
 };
 
+const gpu::TypicalPods kNoTypical;
+
 class GpuPolicyPlugin final : public GpuFilterBase {
  public:
   GpuPolicyPlugin(gpu::GpuPolicy policy, const PluginContext& context)
@@ -134,25 +136,13 @@ class GpuPolicyPlugin final : public GpuFilterBase {
   std::string_view name() const override { return name_; }
 
   std::int64_t score(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
-    const gpu::GpuDemand demand = gpu_demand(pod);
-    auto& e = cache_.get(node);
-    switch (policy_) {
-      case gpu::GpuPolicy::kFgd: {
-        if (!workload_) return 0;
-        return gpu::fgd_score(e.state, demand, workload_->typical, cache_.fragmentation(e)).score;
-      }
-      case gpu::GpuPolicy::kBestFit:
-        return gpu::best_fit_raw_score(e.state, demand);
-      case gpu::GpuPolicy::kDotProduct:
-        return gpu::dot_product_score(e.state, demand);
-      case gpu::GpuPolicy::kGpuPacking:
-        return gpu::gpu_packing_score(e.state, demand);
-      case gpu::GpuPolicy::kGpuClustering:
-        return gpu::gpu_clustering_score(e.state, demand);
-      case gpu::GpuPolicy::kRandom:
-        return 0;
+    if (policy_ == gpu::GpuPolicy::kRandom || (policy_ == gpu::GpuPolicy::kFgd && !workload_)) {
+      return 0;
     }
-    return 0;
+    auto& e = cache_.get(node);
+    const double frag = policy_ == gpu::GpuPolicy::kFgd ? cache_.fragmentation(e) : 0.0;
+    const gpu::TypicalPods& typical = workload_ ? workload_->typical : kNoTypical;
+    return gpu::policy_score(policy_, e.state, gpu_demand(pod), typical, frag).score;
   }
 
   void score_nodes(const CycleState& state, const PodInfo& pod,
@@ -196,8 +186,7 @@ class GpuPolicyPlugin final : public GpuFilterBase {
     state.gpu_device_ids.clear();
     if (pod.gpu.devices <= 0) return PluginStatus::success();
     auto& e = cache_.get(node);
-    static const gpu::TypicalPods kNone;
-    const gpu::TypicalPods& typical = workload_ ? workload_->typical : kNone;
+    const gpu::TypicalPods& typical = workload_ ? workload_->typical : kNoTypical;
     const std::uint64_t devices =
         gpu::choose_devices(policy_, e.state, gpu_demand(pod), typical, rng_);
     if (devices == 0) return PluginStatus::unschedulable(kReasonGpu);

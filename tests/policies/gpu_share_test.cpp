@@ -337,28 +337,12 @@ TEST_CASE("sharing invariants hold under every policy's device choice", "[gpu_sh
         std::int64_t best_score = -1;
         for (std::size_t n = 0; n < nodes.size(); ++n) {
           if (!gpu::feasible(nodes[n], d)) continue;
-          std::int64_t s = 0;
-          switch (policy) {
-            case gpu::GpuPolicy::kFgd:
-              s = gpu::fgd_score(nodes[n], d, typical, gpu::node_fragmentation(typical, nodes[n]))
-                      .score;
-              break;
-            case gpu::GpuPolicy::kBestFit:
-              s = gpu::best_fit_raw_score(nodes[n], d);
-              break;
-            case gpu::GpuPolicy::kDotProduct:
-              s = gpu::dot_product_score(nodes[n], d);
-              break;
-            case gpu::GpuPolicy::kGpuPacking:
-              s = gpu::gpu_packing_score(nodes[n], d);
-              break;
-            case gpu::GpuPolicy::kGpuClustering:
-              s = gpu::gpu_clustering_score(nodes[n], d);
-              break;
-            case gpu::GpuPolicy::kRandom:
-              s = static_cast<std::int64_t>(rng.below(100));
-              break;
-          }
+          const std::int64_t s =
+              policy == gpu::GpuPolicy::kRandom
+                  ? static_cast<std::int64_t>(rng.below(100))
+                  : gpu::policy_score(policy, nodes[n], d, typical,
+                                      gpu::node_fragmentation(typical, nodes[n]))
+                        .score;
           if (s > best_score) {
             best_score = s;
             best = static_cast<int>(n);
