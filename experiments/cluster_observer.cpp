@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "experiments/text_format.hpp"
 #include "models/object_store.hpp"
 
 namespace kubesim::experiments {
@@ -14,17 +15,6 @@ std::string seconds_or_empty(const std::optional<sim::Time>& t) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6f", sim::to_seconds(*t));
   return buf;
-}
-
-// CSV field: quoted when it holds a comma, quote or newline.
-std::string csv(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -285,9 +275,9 @@ void ClusterObserver::write_pods_csv(std::ostream& out) const {
   out << "namespace,name,owner_kind,owner_name,priority,cpu_milli,memory_bytes,gpu,node,phase,"
          "created_s,scheduled_s,running_s,ready_s,finished_s,deleted_s,gpu_milli,gpu_ids\n";
   for (const auto& r : records_) {
-    out << csv(r.namespace_) << ',' << csv(r.name) << ',' << r.owner_kind << ',' << csv(r.owner_name)
+    out << csv_field(r.namespace_) << ',' << csv_field(r.name) << ',' << r.owner_kind << ',' << csv_field(r.owner_name)
         << ',' << r.priority << ',' << r.cpu_milli << ',' << r.memory << ',' << r.gpu << ','
-        << csv(r.node) << ',' << r.phase << ',' << seconds_or_empty(r.created) << ','
+        << csv_field(r.node) << ',' << r.phase << ',' << seconds_or_empty(r.created) << ','
         << seconds_or_empty(r.scheduled) << ',' << seconds_or_empty(r.running) << ','
         << seconds_or_empty(r.ready) << ',' << seconds_or_empty(r.finished) << ','
         << seconds_or_empty(r.deleted) << ',' << r.gpu_milli << ',' << r.gpu_ids << '\n';

@@ -1,5 +1,7 @@
 #include "experiments/explain.hpp"
 
+#include "experiments/text_format.hpp"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -345,27 +347,6 @@ std::string render_json(const Explanation& explanation) {
 
 namespace {
 
-// Left-aligned columns separated by two spaces.
-std::string format_rows(const std::vector<std::vector<std::string>>& rows,
-                        const std::string& indent) {
-  std::vector<std::size_t> width;
-  for (const auto& r : rows) {
-    if (width.size() < r.size()) width.resize(r.size(), 0);
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line = indent;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string render_table(const Explanation& explanation) {
@@ -398,7 +379,7 @@ std::string render_table(const Explanation& explanation) {
       rows.push_back({n.node, n.feasible ? "yes" : "no",
                       n.feasible && p.scored ? std::to_string(n.total) : "-", reason});
     }
-    out << format_rows(rows, "  ");
+    out << format_columns(rows, "  ");
     if (!p.scored || feasible.empty()) continue;
     out << "  scores: normalized (raw); TOTAL = sum of normalized x weight\n";
     std::vector<std::vector<std::string>> table;
@@ -415,7 +396,7 @@ std::string render_table(const Explanation& explanation) {
       }
       table.push_back(std::move(row));
     }
-    out << format_rows(table, "  ");
+    out << format_columns(table, "  ");
   }
   return out.str();
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "experiments/text_format.hpp"
 #include "models/quantity.hpp"
 #include "models/selectors.hpp"
 
@@ -389,25 +390,6 @@ std::string append_autoscalers_json(const std::string& pods_json,
 }
 
 namespace {
-// Left-aligned columns separated by two spaces.
-std::string columns(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
-  std::vector<std::size_t> width;
-  for (const auto& r : rows) {
-    if (width.size() < r.size()) width.resize(r.size(), 0);
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line = indent;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
 }  // namespace
 
 std::string render_autoscalers_table(const AutoscalerExplanation& explanation) {
@@ -427,7 +409,7 @@ std::string render_autoscalers_table(const AutoscalerExplanation& explanation) {
                     std::to_string(a.max_replicas), std::to_string(a.current_replicas),
                     std::to_string(a.desired_replicas)});
   }
-  out << columns(rows, "");
+  out << format_columns(rows, "");
   for (const auto& a : explanation.autoscalers) {
     out << "\nhorizontalpodautoscaler " << a.name << ": " << a.reason << "\n";
     if (!a.decision.proposals.empty()) {
@@ -451,7 +433,7 @@ std::string render_autoscalers_table(const AutoscalerExplanation& explanation) {
                      std::to_string(p.ready_pods) + "/" + std::to_string(p.unready_pods) + "/" +
                          std::to_string(p.missing_pods) + "/" + std::to_string(p.ignored_pods)});
       }
-      out << columns(m, "  ");
+      out << format_columns(m, "  ");
       for (const auto& p : a.decision.proposals) {
         if (!p.valid) out << "  " << p.metric << ": " << p.error << "\n";
       }

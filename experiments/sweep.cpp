@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "experiments/scenario_run.hpp"
+#include "experiments/text_format.hpp"
 #include "scenarios/diagnostics.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -133,16 +134,6 @@ std::string format_number(double v) {
   char buf[64];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return ec == std::errc() ? std::string(buf, ptr) : std::string();
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
 }
 
 // Walks a dotted path. Metric names hold dots themselves ("api.latency_s"), so at an

@@ -384,6 +384,21 @@ void Scheduler::bind(std::shared_ptr<const sched::PodInfo> info, const std::stri
       });
 }
 
+namespace {
+
+// PodScheduled=False, reason Unschedulable (upstream's condition for a pod no node fits).
+Condition unschedulable_condition(const std::string& message, sim::Time now) {
+  Condition cond;
+  cond.type = std::string(kPodScheduled);
+  cond.status = ConditionStatus::kFalse;
+  cond.last_transition_time = now;
+  cond.reason = "Unschedulable";
+  cond.message = message;
+  return cond;
+}
+
+}  // namespace
+
 void Scheduler::fail(const std::shared_ptr<const Pod>& pod, AttemptOutcome outcome,
                      const std::string& message) {
   const std::string key = key_of(*pod);
@@ -403,13 +418,7 @@ void Scheduler::fail(const std::shared_ptr<const Pod>& pod, AttemptOutcome outco
     api_.patch<Pod>(client_, pod->metadata.namespace_, pod->metadata.name,
                     [message, now = sim_.now()](Pod& p) {
                       if (p.bound() || p.terminal()) return false;
-                      Condition cond;
-                      cond.type = std::string(kPodScheduled);
-                      cond.status = ConditionStatus::kFalse;
-                      cond.last_transition_time = now;
-                      cond.reason = "Unschedulable";
-                      cond.message = message;
-                      set_condition(p.status.conditions, std::move(cond));
+                      set_condition(p.status.conditions, unschedulable_condition(message, now));
                       p.status.phase = PodPhase::kFailed;
                       p.status.reason = "Unschedulable";
                       p.status.message = message;
@@ -422,12 +431,7 @@ void Scheduler::fail(const std::shared_ptr<const Pod>& pod, AttemptOutcome outco
   api_.patch<Pod>(client_, pod->metadata.namespace_, pod->metadata.name,
                   [message, now = sim_.now()](Pod& p) {
                     if (p.bound()) return false;
-                    Condition cond;
-                    cond.type = std::string(kPodScheduled);
-                    cond.status = ConditionStatus::kFalse;
-                    cond.last_transition_time = now;
-                    cond.reason = "Unschedulable";
-                    cond.message = message;
+                    Condition cond = unschedulable_condition(message, now);
                     const Condition* old = find_condition(p.status.conditions, kPodScheduled);
                     if (old != nullptr && old->status == cond.status && old->message == message) {
                       return false;
