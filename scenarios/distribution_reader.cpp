@@ -56,16 +56,20 @@ std::optional<std::vector<double>> number_list(FieldReader& r, std::string_view 
 
 }  // namespace
 
-std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
-                                                            std::string_view key,
-                                                            bool required) {
+namespace {
+
+// The shared reader: `value(reader, key, required)` reads one parameter and `list(reader,
+// key, required)` a list of them, in the distribution's unit (seconds, or plain numbers).
+template <typename ValueFn, typename ListFn>
+std::optional<sim::Distribution> read_distribution(FieldReader& parent, std::string_view key,
+                                                   bool required, ValueFn value, ListFn list) {
   if (!parent.has(key)) {
     parent.raw(key, required);  // marks known; reports if required
     return std::nullopt;
   }
   const YAML::Node node = parent.node()[std::string(key)];
   if (node.IsScalar()) {
-    auto s = seconds_of(parent, key, required);
+    auto s = value(parent, key, required);
     if (!s) return std::nullopt;
     return sim::Distribution::constant(*s);
   }
@@ -83,20 +87,20 @@ std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
     }
   };
   if (kind == "constant") {
-    if (auto v = seconds_of(*r, "value", true)) result = sim::Distribution::constant(*v);
+    if (auto v = value(*r, "value", true)) result = sim::Distribution::constant(*v);
   } else if (kind == "exponential") {
-    if (auto m = seconds_of(*r, "mean", true)) take(sim::Distribution::exponential(*m));
+    if (auto m = value(*r, "mean", true)) take(sim::Distribution::exponential(*m));
   } else if (kind == "lognormal") {
-    auto p50 = seconds_of(*r, "p50", true);
-    auto p99 = seconds_of(*r, "p99", true);
+    auto p50 = value(*r, "p50", true);
+    auto p99 = value(*r, "p99", true);
     if (p50 && p99) take(sim::Distribution::lognormal_from_p50_p99(*p50, *p99));
   } else if (kind == "normal") {
-    auto mean = seconds_of(*r, "mean", true);
-    auto sd = seconds_of(*r, "stddev", true);
+    auto mean = value(*r, "mean", true);
+    auto sd = value(*r, "stddev", true);
     if (mean && sd) take(sim::Distribution::normal(*mean, *sd));
   } else if (kind == "uniform") {
-    auto lo = seconds_of(*r, "min", true);
-    auto hi = seconds_of(*r, "max", true);
+    auto lo = value(*r, "min", true);
+    auto hi = value(*r, "max", true);
     if (lo && hi) take(sim::Distribution::uniform(*lo, *hi));
   } else if (kind == "empirical") {
     if (r->has("samples")) {
@@ -104,11 +108,11 @@ std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
         r->raw("values");  // known, so that it is not also reported as an unknown field
         r->error("values", "give either samples or values, not both");
       }
-      if (auto samples = duration_list(*r, "samples", true)) {
+      if (auto samples = list(*r, "samples", true)) {
         take(sim::Distribution::empirical_continuous(*samples));
       }
     } else {
-      auto values = duration_list(*r, "values", true);
+      auto values = list(*r, "values", true);
       auto weights = number_list(*r, "weights");
       if (values && weights) take(sim::Distribution::empirical(*values, *weights));
     }
@@ -122,6 +126,35 @@ std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
   }
   r->finish();
   return result;
+}
+
+}  // namespace
+
+std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
+                                                            std::string_view key,
+                                                            bool required) {
+  return read_distribution(parent, key, required, seconds_of, duration_list);
+}
+
+std::optional<sim::Distribution> read_number_distribution(FieldReader& parent,
+                                                          std::string_view key, double min,
+                                                          double max, bool required) {
+  auto value = [min, max](FieldReader& r, std::string_view k, bool req) {
+    return r.number(k, min, max, req);
+  };
+  auto list = [](FieldReader& r, std::string_view k, bool req) -> std::optional<std::vector<double>> {
+    if (!r.has(k)) {
+      r.raw(k, req);
+      return std::nullopt;
+    }
+    auto values = number_list(r, k);
+    if (values && values->empty()) {
+      r.error(k, "expected a non-empty list of numbers");
+      return std::nullopt;
+    }
+    return values;
+  };
+  return read_distribution(parent, key, required, value, list);
 }
 
 }  // namespace kubesim::scenarios

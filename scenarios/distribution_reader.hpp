@@ -1,4 +1,4 @@
-// Reading probability distributions of durations from scenario YAML.
+// Reading probability distributions of durations (and plain numbers) from scenario YAML.
 //
 // A duration-valued field such as serviceTime accepts either a plain duration ("20ms",
 // meaning always 20 ms) or a mapping naming a distribution, with parameters as durations:
@@ -22,5 +22,11 @@ namespace kubesim::scenarios {
 std::optional<sim::Distribution> read_duration_distribution(FieldReader& parent,
                                                             std::string_view key,
                                                             bool required = false);
+
+// The same shapes for a plain number (token counts...): a scalar in [min, max] is a
+// constant; the parameters of a distribution mapping are numbers in [min, max].
+std::optional<sim::Distribution> read_number_distribution(FieldReader& parent,
+                                                          std::string_view key, double min,
+                                                          double max, bool required = false);
 
 }  // namespace kubesim::scenarios

@@ -11,57 +11,6 @@ namespace {
 constexpr double kMaxRate = 1e9;
 constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 
-// A token-count distribution: a plain number (always that many) or
-// {distribution: constant|exponential|lognormal|normal|uniform, ...} with numbers as the
-// parameters (the duration reader's shapes, in tokens).
-std::optional<sim::Distribution> read_count_distribution(FieldReader& parent,
-                                                         std::string_view key) {
-  if (!parent.has(key)) {
-    parent.raw(key);
-    return std::nullopt;
-  }
-  const YAML::Node node = parent.node()[std::string(key)];
-  if (node.IsScalar()) {
-    auto v = parent.number(key, 0, 1e9);
-    if (!v) return std::nullopt;
-    return sim::Distribution::constant(*v);
-  }
-  auto r = parent.map(key);
-  if (!r) return std::nullopt;
-  auto kind = r->one_of("distribution",
-                        {"constant", "exponential", "lognormal", "normal", "uniform"}, true);
-  std::optional<sim::Distribution> result;
-  auto take = [&](sim::Result<sim::Distribution> d) {
-    if (d) {
-      result = *d;
-    } else {
-      r->error_here(d.error());
-    }
-  };
-  auto num = [&](const char* k) { return r->number(k, 0, 1e9, true); };
-  if (kind == "constant") {
-    if (auto v = num("value")) result = sim::Distribution::constant(*v);
-  } else if (kind == "exponential") {
-    if (auto m = num("mean")) take(sim::Distribution::exponential(*m));
-  } else if (kind == "lognormal") {
-    auto p50 = num("p50");
-    auto p99 = num("p99");
-    if (p50 && p99) take(sim::Distribution::lognormal_from_p50_p99(*p50, *p99));
-  } else if (kind == "normal") {
-    auto mean = num("mean");
-    auto sd = num("stddev");
-    if (mean && sd) take(sim::Distribution::normal(*mean, *sd));
-  } else if (kind == "uniform") {
-    auto lo = num("min");
-    auto hi = num("max");
-    if (lo && hi) take(sim::Distribution::uniform(*lo, *hi));
-  } else {
-    for (const char* p : {"value", "mean", "p50", "p99", "stddev", "min", "max"}) r->raw(p);
-  }
-  r->finish();
-  return result;
-}
-
 // The `traffic:` mapping → TrafficSpec. Kind names are camelCase spellings of
 // models::traffic_kind_name.
 std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::string& name) {
@@ -167,8 +116,8 @@ std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::
   if (auto v = t.duration("offset", 0)) s.offset = *v;
   if (auto v = t.boolean("loop")) s.loop = *v;
   if (auto v = t.duration("duration", 0)) s.duration = *v;
-  if (auto d = read_count_distribution(t, "inputTokens")) s.input_tokens = *d;
-  if (auto d = read_count_distribution(t, "outputTokens")) s.output_tokens = *d;
+  if (auto d = read_number_distribution(t, "inputTokens", 0, 1e9)) s.input_tokens = *d;
+  if (auto d = read_number_distribution(t, "outputTokens", 0, 1e9)) s.output_tokens = *d;
   t.finish();
   // A field was invalid (already reported): validate() would only repeat it.
   if (!ok || t.diagnostics()->size() != errors_before) return std::nullopt;

@@ -317,3 +317,45 @@ TEST_CASE("malformed distributions are reported", "[distribution_reader][diagnos
 }
 
 }  // namespace kubesim::scenarios
+
+namespace kubesim::scenarios {
+namespace {
+
+// read_number_distribution: the same shapes with plain numbers (token counts), values in
+// [0, 1e6] here.
+Read read_number(const std::string& yaml) {
+  Read r;
+  const YAML::Node node = YAML::Load(yaml);
+  FieldReader reader(node, "w", "d.yaml", &r.diagnostics);
+  r.dist = read_number_distribution(reader, "tokens", 0, 1e6);
+  reader.finish();
+  return r;
+}
+
+TEST_CASE("number distributions: scalars, parameters and empirical values", "[distribution]") {
+  Read constant = read_number("tokens: 512");
+  REQUIRE(constant.dist);
+  CHECK(constant.dist->mean() == Approx(512));
+
+  Read expo = read_number("tokens: {distribution: exponential, mean: 200}");
+  REQUIRE(expo.dist);
+  CHECK(expo.dist->mean() == Approx(200));
+
+  // Empirical: values 100 and 1000 with weights 3 and 1 -> mean (300 + 1000) / 4 = 325.
+  Read emp = read_number("tokens: {distribution: empirical, values: [100, 1000], weights: [3, 1]}");
+  INFO(emp.diagnostics.format());
+  REQUIRE(emp.dist);
+  CHECK(emp.dist->mean() == Approx(325));
+
+  Read bad = read_number("tokens: {distribution: uniform, min: -5, max: 10}");
+  CHECK_FALSE(bad.dist);
+  REQUIRE(bad.diagnostics.size() == 1);
+  CHECK(bad.diagnostics.items()[0].path == "w.tokens.min");
+
+  Read empty = read_number("tokens: {distribution: empirical, values: []}");
+  CHECK_FALSE(empty.dist);
+  CHECK_FALSE(empty.diagnostics.empty());
+}
+
+}  // namespace
+}  // namespace kubesim::scenarios
