@@ -81,6 +81,18 @@ void Scheduler::on_pod_add(const std::shared_ptr<const Pod>& pod) {
   pending_[key] = pod;
   queue_.add(std::move(key), pod->spec.priority);
   pending_gauge_.set(static_cast<double>(pending_.size()));
+  // upstream scheduler-plugins coscheduling.go EventsToRegister: a Pod Add may complete a
+  // gang that PreFilter rejected for too few members, so it requeues them. kubesim moves
+  // only the new pod's siblings (the same namespace and scheduling.x-k8s.io/pod-group).
+  if (const std::string* group = pod->metadata.labels.find(kPodGroupLabel)) {
+    const std::string& ns = pod->metadata.namespace_;
+    queue_.move_all_to_active_or_backoff("PodAdd", [this, group, &ns](std::string_view k) {
+      auto it = pending_.find(k);
+      if (it == pending_.end() || it->second->metadata.namespace_ != ns) return false;
+      const std::string* g = it->second->metadata.labels.find(kPodGroupLabel);
+      return g != nullptr && *g == *group;
+    });
+  }
 }
 
 void Scheduler::on_pod_update(const std::shared_ptr<const Pod>& old_pod,
@@ -313,23 +325,31 @@ void Scheduler::unassume(sched::Framework& fw, sched::CycleState& state, const s
 
 // Gang decisions (Coscheduling): allow or reject the pods waiting at Permit.
 void Scheduler::apply_waiting_decisions() {
-  for (const auto& fw : frameworks_) {
-    for (const auto& d : fw->take_waiting_pod_decisions()) {
-      if (d.allow) {
-        permit_allow(d.matches);
-        continue;
-      }
-      std::vector<std::string> rejected;
-      for (auto& [key, w] : waiting_) {
-        if (d.matches(*w.pod->pod)) rejected.push_back(key);
-      }
-      for (const auto& key : rejected) {
-        auto it = waiting_.find(key);
-        Waiting w = std::move(it->second);
-        waiting_.erase(it);
-        sim_.cancel(w.timeout);
-        unassume(*w.framework, *w.state, *w.pod, w.node);
-        fail(w.pod->pod, AttemptOutcome::kUnschedulable, d.reason);
+  // Rejecting a waiting pod runs Unreserve, which records further decisions (Coscheduling:
+  // reject the group). Drain them now: left over, they would act on pods that wait at Permit
+  // in a later cycle — a gang retried after its rejection would be rejected again at once.
+  bool again = true;
+  while (again) {
+    again = false;
+    for (const auto& fw : frameworks_) {
+      for (const auto& d : fw->take_waiting_pod_decisions()) {
+        again = true;
+        if (d.allow) {
+          permit_allow(d.matches);
+          continue;
+        }
+        std::vector<std::string> rejected;
+        for (auto& [key, w] : waiting_) {
+          if (d.matches(*w.pod->pod)) rejected.push_back(key);
+        }
+        for (const auto& key : rejected) {
+          auto it = waiting_.find(key);
+          Waiting w = std::move(it->second);
+          waiting_.erase(it);
+          sim_.cancel(w.timeout);
+          unassume(*w.framework, *w.state, *w.pod, w.node);
+          fail(w.pod->pod, AttemptOutcome::kUnschedulable, d.reason);
+        }
       }
     }
   }
