@@ -94,9 +94,6 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
   Impl& m = *impl_;
   if (gpu_workload) m.gpu_share = std::make_unique<GpuShareMetrics>(std::move(gpu_workload));
   models::ApiServer& api = cluster.api();
-  for (const auto& pool : cluster.config().node_pools) {
-    m.cost_per_hour += pool.cost_per_hour * pool.count;
-  }
   auto nodes = api.nodes().watch(0, {}, [this](const models::WatchEvent<models::Node>& e) {
     Impl& s = *impl_;
     const models::Node& n = *e.object;
@@ -108,8 +105,12 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
       s.cpu_total += n.status.allocatable.cpu_milli;
       s.memory_total += n.status.allocatable.memory;
       s.gpu_total += n.status.allocatable.gpu;
+      // Cost follows the pool nodes that exist (nodes added and removed at run time too).
+      if (const models::NodePool* pool = s.cluster.pool_of(name)) s.cost_per_hour += pool->cost_per_hour;
     }
     if (e.type == models::WatchEventType::kDeleted) {
+      if (const models::NodePool* pool = s.cluster.pool_of(name)) s.cost_per_hour -= pool->cost_per_hour;
+      s.cost_g.set(s.cost_per_hour);
       s.cpu_total -= n.status.allocatable.cpu_milli;
       s.memory_total -= n.status.allocatable.memory;
       s.gpu_total -= n.status.allocatable.gpu;
@@ -124,6 +125,7 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
     if (e.type == models::WatchEventType::kDeleted) s.node_ready.erase(name);
     s.ready_g.set(static_cast<double>(s.ready_nodes));
     s.nodes_g.set(static_cast<double>(s.node_ready.size()));
+    s.cost_g.set(s.cost_per_hour);
     s.update_gauges();
   });
   m.node_watch = nodes.ok() ? nodes.value() : 0;

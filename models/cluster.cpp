@@ -11,6 +11,19 @@ namespace {
 
 }  // namespace
 
+std::string_view to_string(NodeEventType type) {
+  switch (type) {
+    case NodeEventType::kRequested: return "Requested";
+    case NodeEventType::kRegistered: return "Registered";
+    case NodeEventType::kCancelled: return "Cancelled";
+    case NodeEventType::kDeletionStarted: return "DeletionStarted";
+    case NodeEventType::kDeleted: return "Deleted";
+    case NodeEventType::kSpotNotice: return "SpotNotice";
+    case NodeEventType::kReclaimed: return "Reclaimed";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(FaultType type) {
   switch (type) {
     case FaultType::kNodeFailure: return "nodeFailure";
@@ -63,6 +76,16 @@ Cluster::Cluster(sim::Simulation& sim, sim::MetricRegistry& metrics, ClusterConf
     }
   }
   controllers_->start();
+  for (const NodePool& pool : config_.node_pools) {
+    next_index_.push_back(pool.count);
+    provisioning_rngs_.push_back(sim_.rng("provisioning/" + pool.name));
+    spot_rngs_.push_back(std::make_shared<sim::Rng>(sim_.rng("spot/" + pool.name)));
+  }
+  // Spot lifetimes of the nodes the run starts with, drawn in name order per pool.
+  for (const std::string& name : registered_order_) {
+    const std::size_t pool = pool_by_node_.find(name)->second;
+    if (config_.node_pools[pool].spot_mean_time_to_reclaim) schedule_spot_reclaim(name, pool);
+  }
 }
 
 Cluster::~Cluster() = default;
@@ -87,6 +110,7 @@ void Cluster::seed() {
     gpu_topologies_.push_back(pool.gpu_topology());
     for (Node& n : make_nodes(pool, sim_.now())) {
       pool_by_node_.emplace(n.metadata.name, i);
+      registered_order_.push_back(n.metadata.name);
       topology_.add_node(n.metadata.name, n.metadata.labels.get(kLabelZone),
                          n.metadata.labels.get(kLabelRack));
       Lease lease;
@@ -177,6 +201,224 @@ void Cluster::add_node(Node node) {
   kubelets_->add_node(node, kubelet);
   (void)api_->nodes().create(std::move(node));
   (void)api_->leases().create(std::move(lease));
+}
+
+// ---- Node autoscaling runtime ---------------------------------------------------------------
+
+// One node of `pool` with index `index`, as its kubelet registers it: make_nodes()' node with
+// the index's name, zone (round-robin as make_nodes) and provider id, NotReady and with the
+// not-ready:NoSchedule taint (upstream kubelet_node_status.go initialNode registers with it;
+// the node lifecycle controller removes it once Ready).
+// The client of the node autoscaling runtime, made on first use (so that runs without node
+// autoscaling do not list its metrics).
+ApiClient& Cluster::cloud() {
+  if (cloud_ == nullptr) cloud_ = &api_->make_client("node-autoscaler", ClientRateLimit{1e6, 1000000});
+  return *cloud_;
+}
+
+Node Cluster::node_for(std::size_t pool_index, std::int32_t index, const Labels& labels) const {
+  NodePool one = config_.node_pools[pool_index];
+  one.count = 1;
+  Node n = std::move(make_nodes(one, sim_.now()).front());
+  const NodePool& pool = config_.node_pools[pool_index];
+  n.metadata.name = pool.name + "-" + std::to_string(index);
+  n.metadata.uid = "node-" + n.metadata.name;
+  n.metadata.labels.set(std::string(kLabelHostname), n.metadata.name);
+  const std::size_t zones = std::max<std::size_t>(1, pool.zones.size());
+  const std::string& zone = pool.zones[static_cast<std::size_t>(index) % zones];
+  n.metadata.labels.set(std::string(kLabelZone), zone);
+  n.metadata.labels.set(std::string(kLabelRack), zone + "-rack-0");
+  for (const auto& [k, v] : labels) n.metadata.labels.set(k, v);
+  n.spec.provider_id = "kubesim://" + pool.name + "/" + std::to_string(index);
+  for (Condition& c : n.status.conditions) {
+    if (c.type != kNodeReady) continue;
+    c.status = ConditionStatus::kFalse;
+    c.reason = "KubeletNotReady";
+    c.message = "container runtime network not ready";
+  }
+  Taint not_ready;
+  not_ready.key = std::string(kTaintNodeNotReady);
+  not_ready.effect = TaintEffect::kNoSchedule;
+  n.spec.taints.push_back(std::move(not_ready));
+  return n;
+}
+
+std::string Cluster::provision_node(std::string_view pool, const Labels& labels) {
+  std::size_t p = 0;
+  while (p < config_.node_pools.size() && config_.node_pools[p].name != pool) ++p;
+  if (p == config_.node_pools.size()) return {};
+  const std::int32_t index = next_index_[p]++;
+  std::string name = config_.node_pools[p].name + "-" + std::to_string(index);
+  const double delay = std::max(0.0, config_.node_pools[p].provisioning_delay.sample(provisioning_rngs_[p]));
+  Requested r;
+  r.pool = p;
+  r.index = index;
+  r.labels = labels;
+  r.order = ++request_order_;
+  r.registration = sim_.schedule_after(sim::from_seconds(delay), [this, n = name] { register_node(n); });
+  requested_.emplace(name, std::move(r));
+  node_events.emit(NodeEvent{NodeEventType::kRequested, name, config_.node_pools[p].name});
+  return name;
+}
+
+bool Cluster::cancel_node(std::string_view node) {
+  auto it = requested_.find(node);
+  if (it == requested_.end()) return false;
+  sim_.cancel(it->second.registration);
+  const std::string name = it->first;
+  const std::size_t pool = it->second.pool;
+  requested_.erase(it);
+  gone_.insert(name);
+  node_events.emit(NodeEvent{NodeEventType::kCancelled, name, config_.node_pools[pool].name});
+  return true;
+}
+
+std::vector<std::string> Cluster::provisioning_nodes(std::string_view pool) const {
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (const auto& [name, r] : requested_) {
+    if (pool.empty() || config_.node_pools[r.pool].name == pool) order.emplace_back(r.order, name);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> out;
+  for (auto& o : order) out.push_back(std::move(o.second));
+  return out;
+}
+
+std::vector<std::string> Cluster::pool_nodes(std::string_view pool) const {
+  std::vector<std::string> out;
+  for (const std::string& name : registered_order_) {
+    if (gone_.count(name) != 0) continue;
+    const NodePool* p = pool_of(name);
+    if (p != nullptr && p->name == pool) out.push_back(name);
+  }
+  return out;
+}
+
+void Cluster::register_node(const std::string& name) {
+  auto it = requested_.find(name);
+  if (it == requested_.end()) return;
+  const Requested r = std::move(it->second);
+  requested_.erase(it);
+  const NodePool& pool = config_.node_pools[r.pool];
+  Node n = node_for(r.pool, r.index, r.labels);
+  pool_by_node_.emplace(name, r.pool);
+  registered_order_.push_back(name);
+  topology_.add_node(name, n.metadata.labels.get(kLabelZone), n.metadata.labels.get(kLabelRack));
+  Lease lease;
+  lease.metadata.namespace_ = std::string(kNodeLeaseNamespace);
+  lease.metadata.name = name;
+  lease.metadata.uid = api_->new_uid();
+  OwnerReference owner;
+  owner.api_version = "v1";
+  owner.kind = "Node";
+  owner.name = name;
+  owner.uid = n.metadata.uid;
+  lease.metadata.owner_references.push_back(owner);
+  lease.spec.holder_identity = name;
+  lease.spec.lease_duration_seconds =
+      static_cast<std::int32_t>(pool.kubelet.lease_duration / sim::kSecond);
+  lease.spec.acquire_time = sim_.now();
+  lease.spec.renew_time = sim_.now();
+  kubelets_->join_node(n, pool.kubelet);
+  (void)api_->leases().create(std::move(lease));
+  (void)api_->nodes().create(std::move(n));
+  node_events.emit(NodeEvent{NodeEventType::kRegistered, name, pool.name});
+  if (pool.spot_mean_time_to_reclaim) schedule_spot_reclaim(name, r.pool);
+}
+
+namespace {
+// Pods that keep a node from being deleted until they are gone: bound to it, not terminal
+// (Succeeded/Failed pods are left for the pod garbage collector) and not mirror pods.
+bool blocks_deletion(const Pod& pod) {
+  return !pod.terminal() &&
+         pod.metadata.annotations.find("kubernetes.io/config.mirror") == nullptr;
+}
+}  // namespace
+
+bool Cluster::delete_node(std::string_view node, std::function<void()> done) {
+  if (pool_by_node_.count(node) == 0 && api_->nodes().get("", node) == nullptr) return false;
+  if (gone_.count(node) != 0 || deleting_.count(node) != 0) return false;
+  const std::string name(node);
+  deleting_.insert(name);
+  const NodePool* pool = pool_of(name);
+  node_events.emit(NodeEvent{NodeEventType::kDeletionStarted, name, pool ? pool->name : ""});
+  // upstream core/scaledown/actuation: taint ToBeDeletedByClusterAutoscaler (value: the Unix
+  // time), then evict the pods (utils/drain), then delete the node through the cloud provider.
+  const std::string when = std::to_string(sim_.now() / sim::kSecond);
+  api_->patch<Node>(cloud(), "", name, [when](Node& n) {
+    for (const Taint& t : n.spec.taints) {
+      if (t.key == kToBeDeletedTaint) return false;
+    }
+    Taint t;
+    t.key = std::string(kToBeDeletedTaint);
+    t.value = when;
+    t.effect = TaintEffect::kNoSchedule;
+    n.spec.taints.push_back(std::move(t));
+    return true;
+  });
+  for (const auto& pod : api_->pods().list()) {
+    if (pod->spec.node_name != name || !blocks_deletion(*pod) || pod->metadata.being_deleted()) {
+      continue;
+    }
+    api_->delete_pod(cloud(), pod->metadata.namespace_, pod->metadata.name);
+  }
+  // upstream actuation/drain.go: wait for the evicted pods to go, polling every 5 s, for at
+  // most MaxGracefulTerminationSec + PodEvictionHeadroom (30 s); then delete regardless.
+  const sim::Time deadline = sim_.now() + config_.max_graceful_termination + 30 * sim::kSecond;
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [this, name, deadline, done = std::move(done), poll]() mutable {
+    if (gone_.count(name) != 0) {
+      *poll = nullptr;  // reclaimed meanwhile; breaks the self-reference
+      return;
+    }
+    bool pods_left = false;
+    for (const auto& pod : api_->pods().list()) {
+      if (pod->spec.node_name == name && blocks_deletion(*pod)) {
+        pods_left = true;
+        break;
+      }
+    }
+    if (pods_left && sim_.now() < deadline) {
+      sim_.schedule_after(5 * sim::kSecond, [poll] { (*poll)(); });
+      return;
+    }
+    finish_deletion(name);
+    if (done) done();
+    *poll = nullptr;
+  };
+  sim_.schedule_after(0, [poll] { (*poll)(); });
+  return true;
+}
+
+// The machine is gone: its kubelet stops, the Node and Lease objects are deleted (upstream's
+// cloud node lifecycle controller deletes Nodes whose instance no longer exists). Pods left on
+// it are orphans for the pod garbage collector.
+void Cluster::finish_deletion(const std::string& name) {
+  if (gone_.count(name) != 0) return;
+  gone_.insert(name);
+  deleting_.erase(name);
+  kubelets_->remove_node(name);
+  api_->remove<Node>(cloud(), "", name);
+  api_->remove<Lease>(cloud(), std::string(kNodeLeaseNamespace), name);
+  const NodePool* pool = pool_of(name);
+  node_events.emit(NodeEvent{NodeEventType::kDeleted, name, pool ? pool->name : ""});
+}
+
+void Cluster::schedule_spot_reclaim(const std::string& name, std::size_t pool) {
+  std::shared_ptr<sim::Rng> rng = spot_rngs_[pool];
+  const double mean = sim::to_seconds(*config_.node_pools[pool].spot_mean_time_to_reclaim);
+  const double life = sim::Distribution::exponential(mean).value().sample(*rng);
+  sim_.schedule_after(sim::from_seconds(life), [this, name] {
+    if (gone_.count(name) != 0) return;
+    node_events.emit(NodeEvent{NodeEventType::kSpotNotice, name, pool_of(name)->name});
+    // Interruption handling (Karpenter, AWS Node Termination Handler): taint and drain at the
+    // notice; a node drained early is deleted then. The machine goes 2 minutes later.
+    delete_node(name);
+    sim_.schedule_after(kSpotReclaimNotice, [this, name] {
+      node_events.emit(NodeEvent{NodeEventType::kReclaimed, name, pool_of(name)->name});
+      finish_deletion(name);
+    });
+  });
 }
 
 void Cluster::schedule_fault(Fault fault) {

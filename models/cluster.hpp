@@ -13,6 +13,20 @@
 // Objects a scenario starts with are applied through the API at their time by the
 // "applier" client (like kubectl apply, without its own rate limit).
 //
+// Node autoscaling runtime (the cloud provider's side, for policies/cluster_autoscaler and
+// policies/karpenter driven by experiments/node_autoscaling): provision_node() requests a
+// machine of a pool; after the pool's provisioning delay the kubelet registers the Node
+// NotReady with the node.kubernetes.io/not-ready:NoSchedule taint (upstream kubelet
+// registerWithAPIServer / initialNode) and its Lease, and posts Ready node_ready_delay later;
+// the node lifecycle controller then removes the taint. cancel_node() gives up a request not
+// yet registered. delete_node() is Cluster Autoscaler's actuation (core/scaledown/actuation):
+// the ToBeDeletedByClusterAutoscaler:NoSchedule taint, an eviction (graceful DELETE) of
+// every pod but mirror and terminal pods, a wait for them to be gone (checked every 5 s, at
+// most max_graceful_termination + 30 s), then the Node and Lease are deleted and the kubelet
+// stops. Spot pools lose each node after an exponential lifetime (stream "spot/<pool>"):
+// a 2-minute notice drains the node as above (as an interruption handler does), then the
+// machine is gone. Names continue "<pool>-<i>" after the pool's initial nodes, never reused.
+//
 // Not thread-safe.
 #pragma once
 
@@ -21,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,11 +83,37 @@ struct Fault {
   std::string path;  // where the scenario defined it, for messages ("spec.faults[2]")
 };
 
+// The node lifecycle as the node autoscaling runtime reports it (drivers, events.jsonl).
+enum class NodeEventType : std::uint8_t {
+  kRequested,        // provision_node: the machine is being created
+  kRegistered,       // the Node object exists (NotReady)
+  kCancelled,        // cancel_node before registration
+  kDeletionStarted,  // delete_node: tainted, pods being evicted
+  kDeleted,          // the Node object is gone (and its machine)
+  kSpotNotice,       // a spot reclaim notice: the machine goes in 2 minutes
+  kReclaimed,        // a spot machine taken back
+};
+std::string_view to_string(NodeEventType type);  // "Requested", "Registered", ...
+struct NodeEvent {
+  NodeEventType type;
+  std::string_view node;
+  std::string_view pool;
+};
+
+// upstream cluster-autoscaler utils/taints: the taint Cluster Autoscaler puts on a node it
+// deletes.
+inline constexpr std::string_view kToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler";
+// Spot reclaim notice (AWS's two-minute interruption notice).
+inline constexpr sim::Duration kSpotReclaimNotice = 2 * sim::kMinute;
+
 struct ClusterConfig {
   ApiServerConfig api_server;
   SchedulerOptions scheduler;
   ControllerManagerConfig controllers;
   std::vector<NodePool> node_pools;
+  // delete_node: how long to wait for evicted pods (upstream --max-graceful-termination-sec,
+  // 600 s) before the node is deleted anyway; upstream adds a 30 s headroom.
+  sim::Duration max_graceful_termination = 600 * sim::kSecond;
   std::map<std::string, std::int64_t> image_bytes;
 };
 
@@ -135,6 +176,23 @@ class Cluster {
   // Problems met applying objects (e.g. an unknown priority class), for the run summary.
   const std::vector<std::string>& apply_errors() const { return apply_errors_; }
 
+  // ---- Node autoscaling runtime ----
+  // Requests one node of `pool` (REQUIRES: a pool of the config); returns its name. The
+  // node registers after a provisioning_delay draw (stream "provisioning/<pool>"). `labels`
+  // are added to the pool's (e.g. karpenter.sh/capacity-type).
+  std::string provision_node(std::string_view pool, const Labels& labels = {});
+  // Gives up a requested node that has not registered; false otherwise.
+  bool cancel_node(std::string_view node);
+  // Drains and deletes a registered node (see the header comment). False when the node is
+  // unknown, not registered yet or already being deleted. `done` runs when it is gone.
+  bool delete_node(std::string_view node, std::function<void()> done = {});
+  // Requested nodes not yet registered, of one pool (all pools when empty), in request order.
+  std::vector<std::string> provisioning_nodes(std::string_view pool = {}) const;
+  bool being_deleted(std::string_view node) const { return deleting_.count(node) != 0; }
+  // Registered, not-deleted nodes of a pool (live or failed), in registration order.
+  std::vector<std::string> pool_nodes(std::string_view pool) const;
+  sim::Signal<NodeEvent> node_events;
+
   // Schedules a fault (and its recovery). Node selections are resolved when it fires.
   void schedule_fault(Fault fault);
   sim::Signal<FaultEvent> faults;
@@ -144,6 +202,11 @@ class Cluster {
   void fire_random_node_failure(const Fault& fault, std::shared_ptr<sim::Rng> rng);
   std::vector<std::string> live_pool_nodes(const std::string& pool) const;
   void seed();
+  void register_node(const std::string& name);
+  void finish_deletion(const std::string& name);
+  ApiClient& cloud();
+  void schedule_spot_reclaim(const std::string& name, std::size_t pool);
+  Node node_for(std::size_t pool, std::int32_t index, const Labels& labels) const;
 
   sim::Simulation& sim_;
   ClusterConfig config_;
@@ -157,6 +220,23 @@ class Cluster {
   std::vector<GpuTopology> gpu_topologies_;  // per pool
   std::vector<std::unique_ptr<Fault>> faults_;
   std::vector<std::string> apply_errors_;
+  // Node autoscaling runtime.
+  ApiClient* cloud_ = nullptr;  // the cloud provider / autoscaler client
+  struct Requested {
+    std::size_t pool = 0;
+    std::int32_t index = 0;
+    Labels labels;
+    sim::EventHandle registration;
+    std::uint64_t order = 0;
+  };
+  std::map<std::string, Requested, std::less<>> requested_;
+  std::uint64_t request_order_ = 0;
+  std::vector<std::int32_t> next_index_;  // per pool
+  std::vector<sim::Rng> provisioning_rngs_;
+  std::vector<std::shared_ptr<sim::Rng>> spot_rngs_;
+  std::set<std::string, std::less<>> deleting_;
+  std::set<std::string, std::less<>> gone_;  // deleted nodes (never come back)
+  std::vector<std::string> registered_order_;
 };
 
 }  // namespace kubesim::models

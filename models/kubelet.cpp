@@ -97,6 +97,42 @@ void KubeletFleet::add_node(const Node& node, const KubeletConfig& config) {
   start_timers(idx, /*random_phase=*/true);
 }
 
+void KubeletFleet::join_node(const Node& node, const KubeletConfig& config) {
+  const auto idx = static_cast<std::int32_t>(nodes_.size());
+  index_.emplace(node.metadata.name, idx);
+  NodeState& n = nodes_.emplace_back();
+  n.name = node.metadata.name;
+  n.config = config;
+  n.client = &api_.make_client("kubelet-client", config.rate_limit);
+  n.allocatable = node.status.allocatable;
+  for (const auto& image : node.status.images) {
+    for (const auto& name : image.names) n.images.emplace(name, 0);
+  }
+  // upstream kubelet_node_status.go registerWithAPIServer, then the status loop: the node
+  // turns Ready once the runtime and network are up.
+  const std::uint32_t epoch = n.epoch;
+  sim_.schedule_after(config.node_ready_delay, [this, idx, epoch] {
+    const NodeState& m = nodes_[static_cast<std::size_t>(idx)];
+    if (m.alive && m.epoch == epoch) report_status(idx, true);
+  });
+  start_timers(idx, /*random_phase=*/false);
+}
+
+bool KubeletFleet::remove_node(std::string_view name) {
+  auto it = index_.find(std::string(name));
+  if (it == index_.end()) return false;
+  NodeState& n = nodes_[static_cast<std::size_t>(it->second)];
+  if (n.removed) return false;
+  n.removed = true;
+  if (n.alive) {
+    n.alive = false;
+    ++n.epoch;
+    sim_.cancel_timer(n.lease_timer);
+    sim_.cancel_timer(n.status_timer);
+  }
+  return true;
+}
+
 // Lease renewal every leaseDuration/4 and node status every nodeStatusReportFrequency, both
 // with upstream's 4 % jitter (component-helpers lease controller and kubelet syncNodeStatus
 // run under wait.JitterUntil(..., 0.04, ...)). Nodes that exist at the start of a run did
@@ -144,7 +180,7 @@ bool KubeletFleet::recover_node(std::string_view name) {
   if (it == index_.end()) return false;
   const std::int32_t idx = it->second;
   NodeState& n = nodes_[static_cast<std::size_t>(idx)];
-  if (n.alive) return false;
+  if (n.alive || n.removed) return false;
   n.alive = true;
   ++n.epoch;
   report_status(idx, true);

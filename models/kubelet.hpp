@@ -71,6 +71,9 @@ struct KubeletConfig {
   sim::Duration readiness_delay = 0;
   std::int64_t default_image_bytes = 500LL * 1024 * 1024;
   ClientRateLimit rate_limit = kKubeletDefaultRateLimit;
+  // A node joining at run time (KubeletFleet::join_node) registers NotReady and posts its
+  // first Ready status this long after registration (container runtime and CNI start).
+  sim::Duration node_ready_delay = 10 * sim::kSecond;
 };
 
 // A pod lifecycle step as observers see it (pods.csv, the GUI).
@@ -92,6 +95,12 @@ class KubeletFleet {
   // Starts the kubelet of an existing Node object (its lease renewal begins now). The
   // images listed in the node's status are in its cache.
   void add_node(const Node& node, const KubeletConfig& config);
+  // A node joining at run time: the kubelet of an existing (NotReady) Node starts now, with
+  // its timers in phase with its registration, and posts Ready after config.node_ready_delay.
+  void join_node(const Node& node, const KubeletConfig& config);
+  // Stops a node's kubelet for good (the machine is gone): like fail_node(), and
+  // recover_node() no longer restarts it. False when unknown or already removed.
+  bool remove_node(std::string_view name);
   bool has_node(std::string_view name) const { return index_.count(std::string(name)) != 0; }
   bool node_alive(std::string_view name) const;
   // False when unknown or already in that state.
@@ -118,6 +127,7 @@ class KubeletFleet {
     KubeletConfig config;
     ApiClient* client = nullptr;
     bool alive = true;
+    bool removed = false;
     std::uint32_t epoch = 0;
     ResourceList allocatable;
     ResourceList allocated;

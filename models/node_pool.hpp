@@ -66,6 +66,13 @@ struct NodePool {
   double cost_per_hour = 0;
   std::vector<ContainerImage> images;  // preloaded in every node's image cache
   KubeletConfig kubelet;
+  // Node autoscaling (Cluster::provision_node): time from the cloud request to the Node's
+  // registration, in seconds. 60 s: a cloud VM launch plus boot and kubelet registration
+  // (docs/node-autoscaling.md, "In the running cluster", cites the figures).
+  sim::Distribution provisioning_delay = sim::Distribution::constant(60.0);
+  // Spot capacity: each node of the pool is reclaimed after an exponentially distributed
+  // lifetime with this mean (stream "spot/<pool>"), with a 2-minute notice. nullopt: on-demand.
+  std::optional<sim::Duration> spot_mean_time_to_reclaim;
 
   // The interconnect graph of one node of this pool (no GPUs: empty).
   GpuTopology gpu_topology() const;

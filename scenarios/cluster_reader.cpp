@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <set>
 
@@ -108,6 +109,7 @@ models::KubeletConfig read_kubelet(FieldReader& k) {
   if (auto d = k.duration("readinessDelay", 0)) c.readiness_delay = *d;
   if (auto d = k.duration("leaseDuration", sim::kSecond)) c.lease_duration = *d;
   if (auto d = k.duration("statusReportFrequency", sim::kSecond)) c.node_status_report_frequency = *d;
+  if (auto d = k.duration("nodeReadyDelay", 0)) c.node_ready_delay = *d;
   if (auto qps = k.number("kubeAPIQPS", 0.001, 1e6)) c.rate_limit.qps = *qps;
   if (auto burst = k.integer("kubeAPIBurst", 1, 1'000'000)) c.rate_limit.burst = static_cast<int>(*burst);
   k.finish();
@@ -232,8 +234,230 @@ std::optional<models::NodePool> read_pool(FieldReader& p, std::int64_t default_i
     pool.kubelet = read_kubelet(*k);
   }
   pool.kubelet.default_image_bytes = default_image_bytes;
+  if (auto d = read_duration_distribution(p, "provisioningDelay")) pool.provisioning_delay = *d;
+  if (auto spot = p.map("spot")) {
+    pool.spot_mean_time_to_reclaim = spot->duration("meanTimeToReclaim", sim::kSecond, true);
+    spot->finish();
+  }
   p.finish();
   return pool;
+}
+
+// A pool named by `key` of `r`, among `pools`; nullptr (and a diagnostic) when unknown.
+const models::NodePool* pool_named(FieldReader& r, std::string_view key,
+                                   const std::vector<models::NodePool>& pools) {
+  auto name = r.string(key, true);
+  if (!name) return nullptr;
+  std::vector<std::string> names;
+  for (const auto& p : pools) {
+    if (p.name == *name) return &p;
+    names.push_back(p.name);
+  }
+  const std::string guess = did_you_mean(*name, names);
+  r.error(key, "no node pool \"" + *name + "\"",
+          guess.empty() ? std::string("node groups name a pool of spec.cluster.nodePools")
+                        : "did you mean '" + guess + "'?");
+  return nullptr;
+}
+
+std::vector<std::string> expander_names() {
+  std::vector<std::string> out;
+  for (auto e : {policies::ExpanderName::kLeastWaste, policies::ExpanderName::kMostPods,
+                 policies::ExpanderName::kLeastNodes, policies::ExpanderName::kPrice,
+                 policies::ExpanderName::kPriority, policies::ExpanderName::kRandom}) {
+    out.emplace_back(policies::to_string(e));
+  }
+  return out;
+}
+
+// spec.cluster.clusterAutoscaler: upstream's flags in camelCase (config/autoscaling_options.go).
+ClusterAutoscalerSpec read_cluster_autoscaler(FieldReader& r,
+                                              const std::vector<models::NodePool>& pools) {
+  ClusterAutoscalerSpec spec;
+  policies::ClusterAutoscalerOptions& o = spec.options;
+  if (auto groups = r.list_of_maps("nodeGroups", true)) {
+    std::set<std::string> seen;
+    for (auto& g : *groups) {
+      const models::NodePool* pool = pool_named(g, "pool", pools);
+      const auto min = g.integer("min", 0, 100'000);
+      const auto max = g.integer("max", 0, 100'000, true);
+      g.finish();
+      if (pool == nullptr) continue;
+      if (!seen.insert(pool->name).second) {
+        g.error("pool", "pool \"" + pool->name + "\" already has a node group");
+        continue;
+      }
+      policies::NodeGroupSpec group;
+      group.pool = *pool;
+      group.min_size = static_cast<std::int32_t>(min.value_or(0));
+      group.max_size = static_cast<std::int32_t>(max.value_or(0));
+      if (group.min_size > group.max_size) {
+        g.error("min", "min (" + std::to_string(group.min_size) + ") is above max (" +
+                           std::to_string(group.max_size) + ")");
+      }
+      if (pool->count > group.max_size && max) {
+        g.error("max", "the pool starts with " + std::to_string(pool->count) +
+                           " nodes, more than max " + std::to_string(group.max_size),
+                "raise max or lower the pool's count");
+      }
+      spec.node_groups.push_back(std::move(group));
+    }
+    if (groups->empty()) r.error("nodeGroups", "expected at least one node group");
+  }
+  if (auto raw = r.raw("expander")) {
+    const std::vector<std::string> allowed = expander_names();
+    std::vector<std::string> names;
+    if (raw->IsScalar()) {
+      // upstream --expander takes a comma-separated chain: "priority,least-waste".
+      std::string text = raw->Scalar();
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        const std::size_t comma = text.find(',', start);
+        names.push_back(text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (raw->IsSequence()) {
+      for (const auto& e : *raw) names.push_back(e.IsScalar() ? e.Scalar() : std::string());
+    } else {
+      r.error("expander", "expected an expander name or a list of them");
+    }
+    o.expanders.clear();
+    for (const auto& n : names) {
+      if (auto e = policies::parse_expander_name(n)) {
+        o.expanders.push_back(*e);
+        continue;
+      }
+      const std::string guess = did_you_mean(n, allowed);
+      r.error("expander", "unknown expander \"" + n + "\"",
+              guess.empty() ? "expanders: least-waste, most-pods, least-nodes, price, priority, random"
+                            : "did you mean '" + guess + "'?");
+    }
+    if (o.expanders.empty()) o.expanders = {policies::ExpanderName::kLeastWaste};
+  }
+  if (auto prio = r.raw("priorities")) {
+    // upstream expander/priority ConfigMap: priority -> list of group-name regexes.
+    if (!prio->IsMap()) {
+      r.error("priorities", "expected a mapping of priorities to lists of regular expressions");
+    } else {
+      for (const auto& kv : *prio) {
+        std::int32_t level = 0;
+        try {
+          level = kv.first.as<std::int32_t>();
+        } catch (const YAML::Exception&) {
+          r.error("priorities", "priority \"" + kv.first.Scalar() + "\" is not an integer");
+          continue;
+        }
+        if (!kv.second.IsSequence()) {
+          r.error("priorities", "priority " + std::to_string(level) + ": expected a list");
+          continue;
+        }
+        for (const auto& re : kv.second) {
+          if (!re.IsScalar()) continue;
+          try {
+            std::regex check(re.Scalar());
+          } catch (const std::regex_error&) {
+            r.error("priorities", "invalid regular expression \"" + re.Scalar() + "\"");
+            continue;
+          }
+          o.expander_config.priorities[level].push_back(re.Scalar());
+        }
+      }
+    }
+  }
+  bool uses_priority = false;
+  for (auto e : o.expanders) uses_priority |= e == policies::ExpanderName::kPriority;
+  if (uses_priority && o.expander_config.priorities.empty()) {
+    r.error("expander", "the priority expander needs priorities",
+            "add priorities: {10: [\"pool-a.*\"], 20: [\"pool-b.*\"]}");
+  }
+  if (auto price = r.map("priceModel")) {
+    o.expander_config.price_per_cpu_hour =
+        price->number("cpuPerHour", 0, 1e6).value_or(o.expander_config.price_per_cpu_hour);
+    o.expander_config.price_per_gb_hour =
+        price->number("memoryGiBPerHour", 0, 1e6).value_or(o.expander_config.price_per_gb_hour);
+    o.expander_config.price_per_gpu_hour =
+        price->number("gpuPerHour", 0, 1e6).value_or(o.expander_config.price_per_gpu_hour);
+    price->finish();
+  }
+  auto dur = [&r](std::string_view key, sim::Duration& field, sim::Duration min = 0) {
+    if (auto d = r.duration(key, min)) field = *d;
+  };
+  auto count = [&r](std::string_view key, std::int32_t& field, std::int64_t min) {
+    if (auto v = r.integer(key, min, 1'000'000)) field = static_cast<std::int32_t>(*v);
+  };
+  auto flag = [&r](std::string_view key, bool& field) {
+    if (auto v = r.boolean(key)) field = *v;
+  };
+  dur("scanInterval", o.scan_interval, sim::kMillisecond);
+  count("maxNodesTotal", o.max_nodes_total, 0);
+  count("maxNodesPerScaleup", o.max_nodes_per_scaleup, 1);
+  dur("newPodScaleUpDelay", o.new_pod_scale_up_delay);
+  dur("maxNodeProvisionTime", o.max_node_provision_time, sim::kSecond);
+  dur("initialNodeGroupBackoffDuration", o.initial_node_group_backoff_duration);
+  dur("maxNodeGroupBackoffDuration", o.max_node_group_backoff_duration);
+  dur("nodeGroupBackoffResetTimeout", o.node_group_backoff_reset_timeout);
+  flag("scaleDownEnabled", o.scale_down_enabled);
+  if (auto v = r.number("scaleDownUtilizationThreshold", 0, 1)) {
+    o.scale_down_utilization_threshold = *v;
+  }
+  if (auto v = r.number("scaleDownGpuUtilizationThreshold", 0, 1)) {
+    o.scale_down_gpu_utilization_threshold = *v;
+  }
+  dur("scaleDownUnneededTime", o.scale_down_unneeded_time);
+  dur("scaleDownUnreadyTime", o.scale_down_unready_time);
+  dur("scaleDownDelayAfterAdd", o.scale_down_delay_after_add);
+  if (auto d = r.duration("scaleDownDelayAfterDelete", 0)) o.scale_down_delay_after_delete = *d;
+  dur("scaleDownDelayAfterFailure", o.scale_down_delay_after_failure);
+  dur("unremovableNodeRecheckTimeout", o.unremovable_node_recheck_timeout);
+  count("maxScaleDownParallelism", o.max_scale_down_parallelism, 1);
+  count("maxEmptyBulkDelete", o.max_empty_bulk_delete, 1);
+  count("maxDrainParallelism", o.max_drain_parallelism, 1);
+  flag("scaleDownUnreadyEnabled", o.scale_down_unready_enabled);
+  flag("skipNodesWithSystemPods", o.skip_nodes_with_system_pods);
+  flag("skipNodesWithLocalStorage", o.skip_nodes_with_local_storage);
+  if (o.max_node_group_backoff_duration < o.initial_node_group_backoff_duration) {
+    r.error("maxNodeGroupBackoffDuration", "is below initialNodeGroupBackoffDuration");
+  }
+  r.finish();
+  return spec;
+}
+
+// spec.cluster.karpenter: offerings (pools) and the NodePool disruption settings.
+KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>& pools) {
+  KarpenterSpec spec;
+  if (auto offerings = r.list_of_maps("offerings", true)) {
+    std::set<std::string> seen;
+    for (auto& o : *offerings) {
+      const models::NodePool* pool = pool_named(o, "pool", pools);
+      o.finish();
+      if (pool == nullptr) continue;
+      if (!seen.insert(pool->name).second) {
+        o.error("pool", "pool \"" + pool->name + "\" is already an offering");
+        continue;
+      }
+      policies::KarpenterOffering offering;
+      offering.pool = *pool;
+      offering.spot = pool->spot_mean_time_to_reclaim.has_value();
+      spec.offerings.push_back(std::move(offering));
+    }
+    if (offerings->empty()) r.error("offerings", "expected at least one offering");
+  }
+  if (auto policy = r.one_of("consolidationPolicy", {"WhenEmpty", "WhenEmptyOrUnderutilized"})) {
+    spec.options.consolidation_policy = *policy == "WhenEmpty"
+                                            ? policies::ConsolidationPolicy::kWhenEmpty
+                                            : policies::ConsolidationPolicy::kWhenEmptyOrUnderutilized;
+  }
+  if (auto d = r.duration("consolidateAfter", 0)) spec.options.consolidate_after = *d;
+  if (auto v = r.boolean("spotToSpotConsolidation")) spec.options.spot_to_spot_consolidation = *v;
+  if (auto d = r.duration("registrationTTL", sim::kSecond)) spec.options.registration_ttl = *d;
+  if (auto v = r.integer("maxNodes", 0, 1'000'000)) {
+    spec.options.max_nodes = static_cast<std::int32_t>(*v);
+  }
+  if (auto d = r.duration("batchMaxDuration", sim::kMillisecond)) spec.batch_max_duration = *d;
+  r.finish();
+  return spec;
 }
 
 }  // namespace
@@ -261,6 +485,17 @@ ClusterSpec read_cluster_spec(FieldReader& cluster, const std::string& base_dir)
         p.error("reserved", "reserves more than the node has");
       }
       spec.node_pools.push_back(std::move(*pool));
+    }
+  }
+  if (auto d = cluster.duration("maxGracefulTerminationSec", 0)) spec.max_graceful_termination = *d;
+  if (auto ca = cluster.map("clusterAutoscaler")) {
+    spec.cluster_autoscaler = read_cluster_autoscaler(*ca, spec.node_pools);
+  }
+  if (auto k = cluster.map("karpenter")) {
+    spec.karpenter = read_karpenter(*k, spec.node_pools);
+    if (spec.cluster_autoscaler) {
+      k->error_here("give clusterAutoscaler or karpenter, not both",
+                    "two node autoscalers would fight over the same pools");
     }
   }
   cluster.finish();

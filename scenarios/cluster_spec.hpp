@@ -15,6 +15,8 @@
 #include "models/cluster.hpp"
 #include "models/controller_manager.hpp"
 #include "models/node_pool.hpp"
+#include "policies/cluster_autoscaler.hpp"
+#include "policies/karpenter.hpp"
 #include "policies/scheduler_profile.hpp"
 #include "scenarios/trace_workload.hpp"
 #include "scenarios/yaml_reader.hpp"
@@ -23,8 +25,27 @@
 
 namespace kubesim::scenarios {
 
+// spec.cluster.clusterAutoscaler: Cluster Autoscaler in the running cluster
+// (experiments/node_autoscaling.hpp). Node groups carry a copy of their pool.
+struct ClusterAutoscalerSpec {
+  std::vector<policies::NodeGroupSpec> node_groups;
+  policies::ClusterAutoscalerOptions options;
+};
+
+// spec.cluster.karpenter: the Karpenter-style provisioner in the running cluster. Offerings
+// carry a copy of their pool; an offering is spot when its pool has `spot`.
+struct KarpenterSpec {
+  std::vector<policies::KarpenterOffering> offerings;
+  policies::KarpenterOptions options;
+  sim::Duration batch_max_duration = 10 * sim::kSecond;  // the provisioning loop period
+};
+
 struct ClusterSpec {
   std::vector<models::NodePool> node_pools;
+  std::optional<ClusterAutoscalerSpec> cluster_autoscaler;
+  std::optional<KarpenterSpec> karpenter;
+  // delete_node's wait for evicted pods (--max-graceful-termination-sec).
+  sim::Duration max_graceful_termination = 600 * sim::kSecond;
   // spec.cluster.nodesFrom: nodes read from cluster traces (added as Node objects).
   std::vector<TraceNodesSpec> trace_nodes;
   std::map<std::string, std::int64_t> image_bytes;  // image → size in bytes

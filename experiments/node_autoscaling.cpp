@@ -1,0 +1,365 @@
+#include "experiments/node_autoscaling.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace kubesim::experiments {
+namespace {
+
+bool unschedulable(const models::Pod& pod) {
+  if (pod.bound() || pod.terminal() || pod.metadata.being_deleted()) return false;
+  const models::Condition* c = models::find_condition(pod.status.conditions, models::kPodScheduled);
+  return c != nullptr && c->status == models::ConditionStatus::kFalse &&
+         c->reason == "Unschedulable";
+}
+
+std::string key_list(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metrics,
+                                 models::Cluster& cluster, sim::Sampler* sampler,
+                                 const scenarios::ClusterAutoscalerSpec& spec,
+                                 std::unique_ptr<policies::FilterSimulator> filter,
+                                 bool record_events)
+    : sim_(sim), metrics_(metrics), cluster_(cluster), record_events_(record_events) {
+  policies::ClusterAutoscalerOptions options = spec.options;
+  options.seed = sim.rng("cluster-autoscaler/expander").next_u64();
+  ca_ = std::make_unique<policies::ClusterAutoscalerState>(spec.node_groups, options,
+                                                           std::move(filter));
+  // Created here so that they appear (at 0) in summary.json even when nothing happens.
+  for (const char* name :
+       {"ca.scale_ups", "ca.nodes_added", "ca.nodes_removed", "ca.failed_scale_ups",
+        "ca.nodes_cancelled", "ca.scale_down_failures", "ca.nodes_replaced"}) {
+    (void)metrics_.counter(name);
+  }
+  common_setup(sampler);
+  // upstream main.go: RunOnce every --scan-interval.
+  timer_ = sim_.every(options.scan_interval, [this] { run_cluster_autoscaler(); });
+}
+
+NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metrics,
+                                 models::Cluster& cluster, sim::Sampler* sampler,
+                                 const scenarios::KarpenterSpec& spec,
+                                 std::unique_ptr<policies::FilterSimulator> filter,
+                                 bool record_events)
+    : sim_(sim), metrics_(metrics), cluster_(cluster), record_events_(record_events) {
+  karpenter_ = std::make_unique<policies::KarpenterProvisioner>(spec.offerings, spec.options,
+                                                                std::move(filter));
+  for (const char* name : {"karpenter.launches", "karpenter.consolidations",
+                           "karpenter.nodes_removed", "karpenter.launches_expired"}) {
+    (void)metrics_.counter(name);
+  }
+  common_setup(sampler);
+  // Karpenter batches pending pods for at most batchMaxDuration (10 s) before provisioning.
+  timer_ = sim_.every(spec.batch_max_duration, [this] { run_karpenter(); });
+}
+
+NodeAutoscaling::~NodeAutoscaling() {
+  sim_.cancel_timer(timer_);
+  cluster_.node_events.disconnect(node_connection_);
+}
+
+void NodeAutoscaling::common_setup(sim::Sampler* sampler) {
+  (void)metrics_.counter("spot.notices");
+  (void)metrics_.counter("spot.reclaims");
+  for (const models::NodePool& pool : cluster_.config().node_pools) {
+    PoolMetrics& p = pools_[pool.name];
+    p.cost_per_hour = pool.cost_per_hour;
+    p.nodes = static_cast<std::int32_t>(cluster_.pool_nodes(pool.name).size());
+    p.nodes_g = &metrics_.gauge("pool." + pool.name + ".nodes");
+    p.cost_g = &metrics_.gauge("pool." + pool.name + ".cost_per_hour");
+    p.provisioning_g = &metrics_.gauge("pool." + pool.name + ".provisioning");
+    p.nodes_g->set(p.nodes);
+    p.cost_g->set(p.nodes * p.cost_per_hour);
+    p.provisioning_g->set(0);
+    // The window starts with the pool's nodes (not the gauges' initial 0).
+    p.nodes_g->reset_window();
+    p.cost_g->reset_window();
+    p.provisioning_g->reset_window();
+    if (sampler != nullptr) {
+      const sim::Gauge* n = p.nodes_g;
+      const sim::Gauge* q = p.provisioning_g;
+      sampler->add_column("pool." + pool.name + ".nodes", [n] { return n->value(); });
+      sampler->add_column("pool." + pool.name + ".provisioning", [q] { return q->value(); });
+    }
+  }
+  if (sampler != nullptr) {
+    sampler->add_column("node_autoscaler.unschedulable_pods",
+                        [this] { return static_cast<double>(unschedulable_now_); });
+  }
+  node_connection_ =
+      cluster_.node_events.connect([this](const models::NodeEvent& e) { on_node_event(e); });
+}
+
+void NodeAutoscaling::record(std::string line) {
+  if (record_events_) events_.push_back(std::move(line));
+}
+
+void NodeAutoscaling::on_node_event(const models::NodeEvent& e) {
+  auto it = pools_.find(e.pool);
+  if (it != pools_.end()) {
+    PoolMetrics& p = it->second;
+    switch (e.type) {
+      case models::NodeEventType::kRequested:
+        ++p.provisioning;
+        break;
+      case models::NodeEventType::kCancelled:
+        --p.provisioning;
+        break;
+      case models::NodeEventType::kRegistered:
+        --p.provisioning;
+        ++p.nodes;
+        break;
+      case models::NodeEventType::kDeleted:
+        --p.nodes;
+        break;
+      default:
+        break;
+    }
+    p.nodes_g->set(p.nodes);
+    p.cost_g->set(p.nodes * p.cost_per_hour);
+    p.provisioning_g->set(p.provisioning);
+  }
+  if (e.type == models::NodeEventType::kSpotNotice) metrics_.counter("spot.notices").add();
+  if (e.type == models::NodeEventType::kReclaimed) {
+    metrics_.counter("spot.reclaims").add();
+    // A Cluster Autoscaler node group is a cloud group with a target size (AWS ASG, GCE MIG):
+    // an instance the cloud took back is replaced to keep that size, unless Cluster
+    // Autoscaler itself was removing it (it lowered the target already).
+    if (ca_ && ca_deleting_.count(e.node) == 0) {
+      for (const auto& g : ca_->groups()) {
+        if (g.name() == e.pool) {
+          (void)cluster_.provision_node(e.pool);
+          metrics_.counter("ca.nodes_replaced").add();
+          break;
+        }
+      }
+    }
+  }
+  if (!record_events_) return;
+  nlohmann::ordered_json j;
+  j["t"] = sim::to_seconds(sim_.now());
+  j["kind"] = "NodeLifecycle";
+  j["type"] = std::string(models::to_string(e.type));
+  j["node"] = std::string(e.node);
+  j["pool"] = std::string(e.pool);
+  record(j.dump());
+}
+
+std::vector<std::shared_ptr<const models::sched::PodInfo>> NodeAutoscaling::unschedulable_pods()
+    const {
+  std::vector<std::shared_ptr<const models::sched::PodInfo>> out;
+  for (const auto& pod : cluster_.api().pods().list()) {
+    if (unschedulable(*pod)) out.push_back(models::sched::PodInfo::make(pod));
+  }
+  return out;
+}
+
+void NodeAutoscaling::run_cluster_autoscaler() {
+  ++loops_;
+  const sim::Time now = sim_.now();
+  const auto pods = unschedulable_pods();
+  unschedulable_now_ = static_cast<std::int64_t>(pods.size());
+  policies::ClusterAutoscalerView view;
+  view.nodes = &cluster_.scheduler().snapshot();
+  view.unschedulable_pods = pods;
+  policies::ClusterAutoscalerActions a = ca_->step(now, view);
+  last_reasons_ = a.reasons;
+
+  for (const auto& f : a.failed_scale_ups) {
+    // upstream clusterstate: the unregistered nodes of a timed-out scale-up are deleted
+    // (the newest first here) and the group backs off.
+    std::vector<std::string> waiting = cluster_.provisioning_nodes(f.group);
+    std::int32_t cancelled = 0;
+    for (auto it = waiting.rbegin(); it != waiting.rend() && cancelled < f.cancelled; ++it) {
+      if (cluster_.cancel_node(*it)) ++cancelled;
+    }
+    metrics_.counter("ca.failed_scale_ups").add();
+    metrics_.counter("ca.nodes_cancelled").add(cancelled);
+    if (record_events_) {
+      nlohmann::ordered_json j;
+      j["t"] = sim::to_seconds(now);
+      j["kind"] = "ClusterAutoscaler";
+      j["type"] = "FailedScaleUp";
+      j["group"] = f.group;
+      j["cancelled"] = cancelled;
+      j["backoffUntil"] = sim::to_seconds(f.backoff_until);
+      record(j.dump());
+    }
+  }
+  if (a.scale_up) {
+    const auto& up = *a.scale_up;
+    std::vector<std::string> names;
+    for (std::int32_t i = 0; i < up.count; ++i) {
+      names.push_back(cluster_.provision_node(up.group));
+    }
+    metrics_.counter("ca.scale_ups").add();
+    metrics_.counter("ca.nodes_added").add(up.count);
+    if (record_events_) {
+      nlohmann::ordered_json j;
+      j["t"] = sim::to_seconds(now);
+      j["kind"] = "ClusterAutoscaler";
+      j["type"] = "ScaleUp";
+      j["group"] = up.group;
+      j["count"] = up.count;
+      j["newTarget"] = up.new_target;
+      j["nodes"] = key_list(names);
+      j["pods"] = static_cast<std::int64_t>(up.pods.size());
+      record(j.dump());
+    }
+  }
+  for (const auto& d : a.deletions) {
+    const bool started =
+        cluster_.delete_node(d.node, [this] { metrics_.counter("ca.nodes_removed").add(); });
+    if (started) ca_deleting_.insert(d.node);
+    if (!started) {
+      ca_->record_scale_down_failure(now, d.node);
+      metrics_.counter("ca.scale_down_failures").add();
+    }
+    if (record_events_) {
+      nlohmann::ordered_json j;
+      j["t"] = sim::to_seconds(now);
+      j["kind"] = "ClusterAutoscaler";
+      j["type"] = started ? "ScaleDown" : "ScaleDownFailed";
+      j["node"] = d.node;
+      j["group"] = d.group;
+      j["empty"] = d.empty;
+      j["utilization"] = d.utilization;
+      j["evict"] = static_cast<std::int64_t>(d.pods_to_evict.size());
+      record(j.dump());
+    }
+  }
+}
+
+void NodeAutoscaling::run_karpenter() {
+  ++loops_;
+  const sim::Time now = sim_.now();
+  // Replacements that became Ready: their nodes can go now.
+  for (auto it = replacements_.begin(); it != replacements_.end();) {
+    auto node = cluster_.api().nodes().get("", it->first);
+    if (node != nullptr && node->ready()) {
+      for (const auto& old : it->second) {
+        (void)cluster_.delete_node(old,
+                                   [this] { metrics_.counter("karpenter.nodes_removed").add(); });
+      }
+      it = replacements_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const auto pods = unschedulable_pods();
+  unschedulable_now_ = static_cast<std::int64_t>(pods.size());
+  // Karpenter simulates existing nodes without their known ephemeral taints (karpenter
+  // pkg/scheduling/taints.go KnownEphemeralTaints: not-ready, unreachable, uninitialized), so
+  // a node that registered but is not Ready yet still counts as capacity for pending pods.
+  models::sched::Snapshot nodes;
+  policies::copy_snapshot(cluster_.scheduler().snapshot(), nodes);
+  auto ephemeral = [](const models::Taint& t) {
+    return t.key == models::kTaintNodeNotReady || t.key == models::kTaintNodeUnreachable ||
+           t.key == models::kTaintExternalCloudProvider;
+  };
+  std::vector<std::shared_ptr<models::Node>> untainted;
+  for (const models::sched::NodeInfo* info : nodes.nodes()) {
+    const models::Node& n = info->node();
+    if (std::none_of(n.spec.taints.begin(), n.spec.taints.end(), ephemeral)) continue;
+    untainted.push_back(std::make_shared<models::Node>(n));
+    std::erase_if(untainted.back()->spec.taints, ephemeral);
+  }
+  for (auto& n : untainted) nodes.upsert_node(std::move(n));
+  policies::KarpenterView view;
+  view.nodes = &nodes;
+  view.pending_pods = pods;
+  policies::KarpenterActions a = karpenter_->step(now, view);
+  last_reasons_ = a.reasons;
+  auto capacity_label = [this](const std::string& offering) {
+    models::Labels labels;
+    for (const auto& o : karpenter_->offerings()) {
+      if (o.name() == offering) {
+        labels.set(std::string(policies::kLabelCapacityType), o.spot ? "spot" : "on-demand");
+      }
+    }
+    return labels;
+  };
+  for (const auto& launch : a.launches) {
+    const std::string name =
+        cluster_.provision_node(launch.offering, capacity_label(launch.offering));
+    metrics_.counter("karpenter.launches").add();
+    if (record_events_) {
+      nlohmann::ordered_json j;
+      j["t"] = sim::to_seconds(now);
+      j["kind"] = "Karpenter";
+      j["type"] = "Launch";
+      j["offering"] = launch.offering;
+      j["node"] = name;
+      j["pricePerHour"] = launch.price_per_hour;
+      j["pods"] = static_cast<std::int64_t>(launch.pods.size());
+      record(j.dump());
+    }
+  }
+  // Launches the provisioner gave up on (NodeClaim registration TTL): the oldest requests of
+  // the offering beyond what it still counts as in flight are cancelled.
+  for (const auto& o : karpenter_->offerings()) {
+    const std::vector<std::string> waiting = cluster_.provisioning_nodes(o.name());
+    const std::int32_t extra =
+        static_cast<std::int32_t>(waiting.size()) - karpenter_->in_flight(o.name());
+    for (std::int32_t i = 0; i < extra; ++i) {
+      if (cluster_.cancel_node(waiting[static_cast<std::size_t>(i)])) {
+        metrics_.counter("karpenter.launches_expired").add();
+      }
+    }
+  }
+  if (a.consolidation) {
+    const auto& c = *a.consolidation;
+    metrics_.counter("karpenter.consolidations").add();
+    std::string replacement;
+    if (c.kind == policies::KarpenterActions::Kind::kReplace) {
+      replacement = cluster_.provision_node(c.replacement, capacity_label(c.replacement));
+      replacements_[replacement] = c.nodes;
+    } else {
+      for (const auto& node : c.nodes) {
+        (void)cluster_.delete_node(node,
+                                   [this] { metrics_.counter("karpenter.nodes_removed").add(); });
+      }
+    }
+    if (record_events_) {
+      nlohmann::ordered_json j;
+      j["t"] = sim::to_seconds(now);
+      j["kind"] = "Karpenter";
+      j["type"] = "Consolidation";
+      j["method"] = std::string(policies::to_string(c.kind));
+      j["nodes"] = key_list(c.nodes);
+      j["replacement"] = replacement;
+      j["savingsPerHour"] = c.savings_per_hour;
+      record(j.dump());
+    }
+  }
+}
+
+std::int32_t NodeAutoscaling::pool_nodes(const std::string& pool) const {
+  auto it = pools_.find(pool);
+  return it == pools_.end() ? 0 : it->second.nodes;
+}
+
+double NodeAutoscaling::node_hours(const std::string& pool) const {
+  auto it = pools_.find(pool);
+  if (it == pools_.end()) return 0;
+  return it->second.nodes_g->integral() / 3600.0;
+}
+
+double NodeAutoscaling::cost(const std::string& pool) const {
+  auto it = pools_.find(pool);
+  if (it == pools_.end()) return 0;
+  return it->second.cost_g->integral() / 3600.0;
+}
+
+void NodeAutoscaling::write_events_jsonl(std::ostream& out) const {
+  for (const auto& line : events_) out << line << '\n';
+}
+
+}  // namespace kubesim::experiments

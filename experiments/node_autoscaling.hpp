@@ -1,0 +1,124 @@
+// NodeAutoscaling: runs a node autoscaler in the simulated cluster — Cluster Autoscaler
+// (policies/cluster_autoscaler.hpp) or the Karpenter-style provisioner (policies/karpenter.hpp)
+// — and applies its decisions through the cluster's node runtime (models/cluster.hpp:
+// provision_node, cancel_node, delete_node).
+//
+// Every loop period (Cluster Autoscaler: --scan-interval, at scanInterval, 2×scanInterval, ...;
+// Karpenter: batchMaxDuration) the driver builds the autoscaler's view:
+//   - nodes: the scheduler's own Snapshot (every Node the scheduler knows, Ready or not, with
+//     the pods bound or assumed on it) — the cache upstream Cluster Autoscaler also builds from
+//     its informers (core/static_autoscaler.go RunOnce → ClusterSnapshot);
+//   - pods: the pods in the API server's store that are unbound, not terminal, not being
+//     deleted and carry PodScheduled=False reason Unschedulable (upstream
+//     utils/kubernetes/listers.go unschedulablePods: the scheduler's verdict), in key order;
+// calls step() and executes the actions:
+//   - Cluster Autoscaler: failed scale-ups cancel the group's newest unregistered nodes; a
+//     scale-up provisions `count` nodes; each deletion is Cluster::delete_node (taint,
+//     evictions, Node deleted), and a refused deletion is reported back
+//     (record_scale_down_failure). A spot node of a node group reclaimed by the cloud is
+//     replaced by the group (ASG/MIG keep their target size): one node of the pool is
+//     provisioned at the reclaim.
+//   - Karpenter: each launch provisions one node of its offering with the label
+//     karpenter.sh/capacity-type; Empty/Delete consolidations delete the nodes; Replace
+//     launches the replacement and deletes the nodes once the replacement is Ready; launches
+//     the provisioner stopped counting (registration TTL) are cancelled. Existing nodes are
+//     shown to it without their ephemeral taints (not-ready, unreachable, uninitialized).
+//
+// Metrics (docs/metrics.md): counters ca.scale_ups, ca.nodes_added, ca.nodes_removed,
+// ca.failed_scale_ups, ca.nodes_cancelled, ca.scale_down_failures, ca.nodes_replaced
+// (Cluster Autoscaler);
+// karpenter.launches, karpenter.consolidations, karpenter.nodes_removed,
+// karpenter.launches_expired (cancelled after the registration TTL) (Karpenter);
+// spot.notices, spot.reclaims (both); gauges pool.<pool>.nodes and pool.<pool>.cost_per_hour
+// (registered nodes; time average × run hours = the pool's node-hours and cost) and
+// pool.<pool>.provisioning; timeseries columns pool.<pool>.nodes, pool.<pool>.provisioning,
+// node_autoscaler.unschedulable_pods. With events on, one JSON line per decision and per node
+// lifecycle step (write_events_jsonl).
+//
+// Not thread-safe. Deterministic: the random expander's stream is "cluster-autoscaler/expander".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "models/cluster.hpp"
+#include "policies/cluster_autoscaler.hpp"
+#include "policies/karpenter.hpp"
+#include "scenarios/cluster_spec.hpp"
+#include "sim/metrics.hpp"
+#include "sim/sampler.hpp"
+#include "sim/simulation.hpp"
+
+namespace kubesim::experiments {
+
+class NodeAutoscaling {
+ public:
+  // Cluster Autoscaler. `filter`: a FilterSimulator over a Framework of its own
+  // (policies::make_filter_framework). `sampler` may be null (no timeseries columns).
+  NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metrics, models::Cluster& cluster,
+                  sim::Sampler* sampler, const scenarios::ClusterAutoscalerSpec& spec,
+                  std::unique_ptr<policies::FilterSimulator> filter, bool record_events);
+  // Karpenter.
+  NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metrics, models::Cluster& cluster,
+                  sim::Sampler* sampler, const scenarios::KarpenterSpec& spec,
+                  std::unique_ptr<policies::FilterSimulator> filter, bool record_events);
+  ~NodeAutoscaling();
+  NodeAutoscaling(const NodeAutoscaling&) = delete;
+  NodeAutoscaling& operator=(const NodeAutoscaling&) = delete;
+
+  // The autoscaler (nullptr for the other kind), for tests.
+  const policies::ClusterAutoscalerState* cluster_autoscaler() const { return ca_.get(); }
+  const policies::KarpenterProvisioner* karpenter() const { return karpenter_.get(); }
+  // The last loop's actions' reasons (for tests and logs).
+  const std::vector<std::string>& last_reasons() const { return last_reasons_; }
+  std::int64_t loops() const { return loops_; }
+
+  // Per pool: registered nodes now, node-hours and cost so far (from the gauges).
+  std::int32_t pool_nodes(const std::string& pool) const;
+  double node_hours(const std::string& pool) const;
+  double cost(const std::string& pool) const;
+
+  void write_events_jsonl(std::ostream& out) const;
+
+ private:
+  struct PoolMetrics {
+    double cost_per_hour = 0;
+    std::int32_t nodes = 0;
+    std::int32_t provisioning = 0;
+    sim::Gauge* nodes_g = nullptr;
+    sim::Gauge* cost_g = nullptr;
+    sim::Gauge* provisioning_g = nullptr;
+  };
+
+  void common_setup(sim::Sampler* sampler);
+  std::vector<std::shared_ptr<const models::sched::PodInfo>> unschedulable_pods() const;
+  void run_cluster_autoscaler();
+  void run_karpenter();
+  void on_node_event(const models::NodeEvent& e);
+  void record(std::string line);
+
+  sim::Simulation& sim_;
+  sim::MetricRegistry& metrics_;
+  models::Cluster& cluster_;
+  bool record_events_;
+  std::unique_ptr<policies::ClusterAutoscalerState> ca_;
+  std::unique_ptr<policies::KarpenterProvisioner> karpenter_;
+  sim::TimerHandle timer_;
+  sim::Connection node_connection_;
+  std::map<std::string, PoolMetrics, std::less<>> pools_;
+  // Karpenter Replace: replacement node → nodes to delete once it is Ready.
+  std::map<std::string, std::vector<std::string>, std::less<>> replacements_;
+  // Nodes Cluster Autoscaler asked to delete (a reclaim of one of them is not replaced).
+  std::set<std::string, std::less<>> ca_deleting_;
+  std::vector<std::string> last_reasons_;
+  std::vector<std::string> events_;
+  std::int64_t loops_ = 0;
+  std::int64_t unschedulable_now_ = 0;
+};
+
+}  // namespace kubesim::experiments

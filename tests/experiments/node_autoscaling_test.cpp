@@ -1,0 +1,503 @@
+// Node autoscaling in the running cluster (experiments/node_autoscaling.hpp with the node
+// runtime of models/cluster.hpp): whole scenarios whose timelines are checked against hand
+// calculations from upstream Cluster Autoscaler's rules (kubernetes/autoscaler
+// cluster-autoscaler: core/static_autoscaler.go, clusterstate/clusterstate.go,
+// core/scaledown/unneeded/nodes.go RemovableAt, expander/price) and Karpenter's documented
+// behaviour, plus the cluster invariants and determinism.
+//
+// The timelines use constant delays so that every instant is known:
+//   scan loops at 10 s, 20 s, ... (every --scan-interval from the start);
+//   a node requested at r registers at r + provisioningDelay (NotReady, not-ready taint) and
+//   posts Ready at registration + kubelet.nodeReadyDelay.
+#include "experiments/node_autoscaling.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "experiments/scenario_run.hpp"
+#include "models/cluster.hpp"
+#include "scenarios/scenario.hpp"
+#include "tests/support/cluster_invariants.hpp"
+
+namespace kubesim::experiments {
+namespace {
+
+scenarios::Scenario load_text(const std::string& text, std::vector<std::string> overrides = {}) {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_text(text, "inline.yaml", overrides, diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(s.has_value());
+  return *s;
+}
+
+std::vector<nlohmann::json> driver_events(const ScenarioRun& run) {
+  std::ostringstream out;
+  REQUIRE(run.node_autoscaling() != nullptr);
+  run.node_autoscaling()->write_events_jsonl(out);
+  std::vector<nlohmann::json> events;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) events.push_back(nlohmann::json::parse(line));
+  return events;
+}
+
+// Times (s) of the driver events of one kind and type (and node, when given).
+std::vector<double> times_of(const std::vector<nlohmann::json>& events, const std::string& kind,
+                             const std::string& type, const std::string& node = {}) {
+  std::vector<double> out;
+  for (const auto& e : events) {
+    if (e["kind"] != kind || e["type"] != type) continue;
+    if (!node.empty() && (!e.contains("node") || e["node"] != node)) continue;
+    out.push_back(e["t"].get<double>());
+  }
+  return out;
+}
+
+std::int64_t counter(const ScenarioRun& run, const std::string& name) {
+  const sim::Counter* c = run.metrics().find_counter(name);
+  return c == nullptr ? -1 : c->value();
+}
+
+std::int64_t bound_pods(ScenarioRun& run, const std::string& prefix) {
+  std::int64_t n = 0;
+  for (const auto& p : run.cluster()->api().pods().list()) {
+    if (p->metadata.name.rfind(prefix, 0) == 0 && p->bound() && !p->terminal() &&
+        !p->metadata.being_deleted()) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// A Deployment `name` of `replicas` pods of `cpu`/`memory`, applied at `at` (empty: start).
+std::string deployment(const std::string& name, int replicas, const std::string& cpu,
+                       const std::string& memory, const std::string& at = {}) {
+  std::string d = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name + "\n";
+  if (!at.empty()) d += "  annotations: {kubesim.io/apply-at: " + at + "}\n";
+  d += "spec:\n  replicas: " + std::to_string(replicas) +
+       "\n  selector:\n    matchLabels: {app: " + name +
+       "}\n  template:\n    metadata:\n      labels: {app: " + name +
+       "}\n    spec:\n      containers:\n      - name: c\n        image: app:1\n"
+       "        resources:\n          requests: {cpu: \"" +
+       cpu + "\", memory: " + memory + "}\n";
+  return d;
+}
+
+// A tainted node outside every node group: the pods do not tolerate it, so the cluster is
+// never empty and the autoscaled pools start where the test says.
+const std::string kBasePool =
+    "    - name: base\n      count: 1\n      cpu: \"1\"\n      memory: 4Gi\n"
+    "      taints: [{key: dedicated, value: system, effect: NoSchedule}]\n";
+
+std::string header(const std::string& duration, const std::string& pools,
+                   const std::string& autoscaler) {
+  return "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata:\n  name: t\nspec:\n"
+         "  seed: 7\n  duration: " +
+         duration +
+         "\n  sampleInterval: 10s\n  outputs: {eventsJsonl: true}\n  cluster:\n    nodePools:\n" +
+         kBasePool + pools + autoscaler;
+}
+
+// A 4-CPU pool with constant delays: provisioning 60 s, Ready 10 s after registration.
+std::string pool(const std::string& name, int count, const std::string& cpu,
+                 const std::string& memory, double cost, const std::string& extra = {}) {
+  return "    - name: " + name + "\n      count: " + std::to_string(count) + "\n      cpu: \"" +
+         cpu + "\"\n      memory: " + memory + "\n      costPerHour: " + std::to_string(cost) +
+         "\n      provisioningDelay: 60s\n      kubelet: {nodeReadyDelay: 10s}\n" + extra;
+}
+
+}  // namespace
+
+TEST_CASE("cluster autoscaler: pending pods get nodes after scan + provisioning + ready",
+          "[node-autoscaling]") {
+  // small-0 holds the first 2 pods of 2 CPU. At 60 s the Deployment scales to 6: 4 pods are
+  // Unschedulable. Loop at 70 s: binpacking 4 × 2 CPU on 4-CPU templates = 2 nodes
+  // (ceil(4 / 2)). They register at 70 + 60 = 130 s and post Ready at 140 s; the pods bind
+  // right after (taint removal and the scheduler's retry take milliseconds).
+  const std::string text =
+      header("5m", pool("small", 1, "4", "16Gi", 0.2),
+             "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 1, max: 5}]\n") +
+      deployment("web", 2, "2", "4Gi") + deployment("web", 6, "2", "4Gi", "60s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  const auto ups = times_of(events, "ClusterAutoscaler", "ScaleUp");
+  REQUIRE(ups.size() == 1);
+  CHECK(ups[0] == Approx(70.0));
+  CHECK(counter(run, "ca.scale_ups") == 1);
+  CHECK(counter(run, "ca.nodes_added") == 2);
+  CHECK(times_of(events, "NodeLifecycle", "Registered", "small-1") == std::vector<double>{130.0});
+  CHECK(times_of(events, "NodeLifecycle", "Registered", "small-2") == std::vector<double>{130.0});
+  models::Cluster& c = *run.cluster();
+  for (const char* name : {"small-1", "small-2"}) {
+    auto node = c.api().nodes().get("", name);
+    REQUIRE(node != nullptr);
+    CHECK(node->ready());
+    CHECK(sim::to_seconds(node->metadata.creation_timestamp) == Approx(130.0));
+    for (const auto& t : node->spec.taints) CHECK(t.key != models::kTaintNodeNotReady);
+  }
+  // Every pod bound, the new ones between Ready (140 s) and 141 s.
+  CHECK(bound_pods(run, "web-") == 6);
+  for (const auto& r : run.observer()->pods()) {
+    if (r.node == "small-1" || r.node == "small-2") {
+      REQUIRE(r.scheduled);
+      CHECK(sim::to_seconds(*r.scheduled) >= 140.0);
+      CHECK(sim::to_seconds(*r.scheduled) < 141.0);
+    }
+  }
+  CHECK(run.node_autoscaling()->pool_nodes("small") == 3);
+  // Node-hours of the pool: 1 node for 300 s plus 2 nodes from 130 s to 300 s.
+  CHECK(run.node_autoscaling()->node_hours("small") ==
+        Approx((300.0 + 2 * 170.0) / 3600.0).epsilon(1e-9));
+  CHECK(run.node_autoscaling()->cost("small") ==
+        Approx(0.2 * (300.0 + 2 * 170.0) / 3600.0).epsilon(1e-9));
+  check_invariants(run);
+}
+
+TEST_CASE("cluster autoscaler: empty nodes go after scale-down-unneeded-time",
+          "[node-autoscaling]") {
+  // As above, then at 180 s back to 2 replicas: the ReplicaSet deletes the 4 newest pods (on
+  // small-1 and small-2; upstream ActivePodsWithRanks, newer first), which stop within ~1 s.
+  // The loop at 190 s finds both nodes empty: unneeded since 190. RemovableAt: since + 10m
+  // strictly before now → the loop at 800 s deletes them (not 790 s). Empty: no evictions;
+  // the Node objects are deleted by 801 s. small-0 stays (100 % used, and min size 1).
+  SECTION("default delays") {
+    const std::string text =
+        header("15m", pool("small", 1, "4", "16Gi", 0.2),
+               "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 1, max: 5}]\n") +
+        deployment("web", 2, "2", "4Gi") + deployment("web", 6, "2", "4Gi", "60s") +
+        deployment("web", 2, "2", "4Gi", "180s");
+    ScenarioRun run(load_text(text));
+    run.run();
+    const auto events = driver_events(run);
+    const auto downs = times_of(events, "ClusterAutoscaler", "ScaleDown");
+    REQUIRE(downs.size() == 2);
+    CHECK(downs[0] == Approx(800.0));
+    CHECK(downs[1] == Approx(800.0));
+    for (const char* node : {"small-1", "small-2"}) {
+      const auto gone = times_of(events, "NodeLifecycle", "Deleted", node);
+      REQUIRE(gone.size() == 1);
+      CHECK(gone[0] >= 800.0);
+      CHECK(gone[0] < 801.0);
+      CHECK(run.cluster()->api().nodes().get("", node) == nullptr);
+    }
+    CHECK(run.cluster()->api().nodes().get("", "small-0") != nullptr);
+    CHECK(counter(run, "ca.nodes_removed") == 2);
+    CHECK(run.node_autoscaling()->pool_nodes("small") == 1);
+    CHECK(bound_pods(run, "web-") == 2);
+    check_invariants(run);
+  }
+  SECTION("scale-down-delay-after-add holds deletions back") {
+    // With scaleDownDelayAfterAdd 20m the last scale-up (70 s) blocks scale-down until
+    // 70 + 1200 = 1270 s (isScaleDownInCooldown: lastScaleUp + delay after now); the nodes,
+    // unneeded since 190 s, go at the loop at 1270 s.
+    const std::string text =
+        header("25m", pool("small", 1, "4", "16Gi", 0.2),
+               "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 1, max: 5}]\n"
+               "      scaleDownDelayAfterAdd: 20m\n") +
+        deployment("web", 2, "2", "4Gi") + deployment("web", 6, "2", "4Gi", "60s") +
+        deployment("web", 2, "2", "4Gi", "180s");
+    ScenarioRun run(load_text(text));
+    run.run();
+    const auto downs = times_of(driver_events(run), "ClusterAutoscaler", "ScaleDown");
+    REQUIRE(downs.size() == 2);
+    CHECK(downs[0] == Approx(1270.0));
+    check_invariants(run);
+  }
+}
+
+TEST_CASE("cluster autoscaler: the expander's choice is visible end to end", "[node-autoscaling]") {
+  // Two pods of 2 CPU / 8 GiB. "pricey": 4 CPU / 16 GiB at $1.00/h; "cheap": 8 CPU / 32 GiB at
+  // $0.10/h. Each option is one node.
+  //   least-waste (expander/waste): pricey wastes 0 (cpu 4/4, memory 16/16), cheap wastes
+  //     (8-4)/8 + (32-16)/32 = 1.0 → pricey.
+  //   price (expander/price/price.go): 1 node in the cluster → preferred node 1 CPU;
+  //     unfitness pricey 4, cheap 8; stab = 0.5 × 0.033174 + 500/1024 × 0.004446 = 0.018758;
+  //     pricey 4 × (1.00 + stab) = 4.08, cheap 8 × (0.10 + stab) = 0.95 (both over the same
+  //     pod price) → cheap.
+  auto run_with = [](const std::string& expander) {
+    const std::string text =
+        header("4m", pool("pricey", 0, "4", "16Gi", 1.0) + pool("cheap", 0, "8", "32Gi", 0.1),
+               "    clusterAutoscaler:\n      expander: " + expander +
+                   "\n      nodeGroups: [{pool: pricey, max: 3}, {pool: cheap, max: 3}]\n") +
+        deployment("job", 2, "2", "8Gi");
+    auto run = std::make_unique<ScenarioRun>(load_text(text));
+    run->run();
+    return run;
+  };
+  SECTION("least-waste picks the tight node") {
+    auto run = run_with("least-waste");
+    CHECK(run->node_autoscaling()->pool_nodes("pricey") == 1);
+    CHECK(run->node_autoscaling()->pool_nodes("cheap") == 0);
+    CHECK(run->cluster()->api().nodes().get("", "pricey-0") != nullptr);
+    CHECK(bound_pods(*run, "job-") == 2);
+    check_invariants(*run);
+  }
+  SECTION("price picks the cheaper pool") {
+    auto run = run_with("price");
+    CHECK(run->node_autoscaling()->pool_nodes("pricey") == 0);
+    CHECK(run->node_autoscaling()->pool_nodes("cheap") == 1);
+    CHECK(run->cluster()->api().nodes().get("", "cheap-0") != nullptr);
+    CHECK(bound_pods(*run, "job-") == 2);
+    check_invariants(*run);
+  }
+  SECTION("a chain: priority first, least-waste among equals") {
+    auto run =
+        run_with("[priority, least-waste]\n      priorities: {10: [\"^cheap$\"], 5: [\"pricey\"]}");
+    CHECK(run->node_autoscaling()->pool_nodes("cheap") == 1);
+    CHECK(run->node_autoscaling()->pool_nodes("pricey") == 0);
+  }
+}
+
+TEST_CASE("cluster autoscaler: a scale-up that never registers fails and backs off",
+          "[node-autoscaling]") {
+  // "slow" nodes take 30 min to come up; the priority expander prefers them. Pods pending at
+  // 60 s → loop at 70 s requests slow-0. Its expected add time is 70 + 15m = 970 s; the first
+  // loop after it (980 s) declares the scale-up failed (clusterstate.go: expected add time
+  // before now), cancels slow-0 and backs the group off for 5 min
+  // (--initial-node-group-backoff-duration); the same loop scales "backup" up instead, whose
+  // node registers at 980 + 60 = 1040 s. slow-0 never registers.
+  const std::string slow =
+      "    - name: slow\n      count: 0\n      cpu: \"4\"\n      memory: 16Gi\n"
+      "      costPerHour: 0.1\n      provisioningDelay: 30m\n      kubelet: {nodeReadyDelay: "
+      "10s}\n";
+  const std::string text =
+      header("40m", slow + pool("backup", 0, "4", "16Gi", 0.5),
+             "    clusterAutoscaler:\n      expander: priority\n"
+             "      priorities: {20: [slow], 10: [backup]}\n"
+             "      nodeGroups: [{pool: slow, max: 3}, {pool: backup, max: 3}]\n") +
+      deployment("web", 2, "2", "4Gi", "60s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  CHECK(times_of(events, "NodeLifecycle", "Requested", "slow-0") == std::vector<double>{70.0});
+  CHECK(times_of(events, "ClusterAutoscaler", "FailedScaleUp") == std::vector<double>{980.0});
+  CHECK(times_of(events, "NodeLifecycle", "Cancelled", "slow-0") == std::vector<double>{980.0});
+  CHECK(times_of(events, "NodeLifecycle", "Registered", "slow-0").empty());
+  CHECK(times_of(events, "NodeLifecycle", "Registered", "backup-0") == std::vector<double>{1040.0});
+  for (const auto& e : events) {
+    if (e["type"] == "FailedScaleUp") {
+      CHECK(e["group"] == "slow");
+      CHECK(e["cancelled"] == 1);
+      CHECK(e["backoffUntil"].get<double>() == Approx(980.0 + 300.0));
+    }
+  }
+  CHECK(counter(run, "ca.failed_scale_ups") == 1);
+  CHECK(counter(run, "ca.nodes_cancelled") == 1);
+  CHECK(run.cluster()->provisioning_nodes().empty());
+  CHECK(run.cluster()->api().nodes().get("", "slow-0") == nullptr);
+  CHECK(bound_pods(run, "web-") == 2);
+  check_invariants(run);
+}
+
+TEST_CASE("karpenter: launches the cheapest fitting type and consolidates empty nodes",
+          "[node-autoscaling]") {
+  // Three pods of 1 CPU. Offerings: small 4 CPU at $0.20/h, large 16 CPU at $1.00/h. One small
+  // node holds all three: $0.067 per pod against large's $0.33 → one small launch (at the
+  // first 10 s batch after the pods are unschedulable: 70 s), registered at 130 s. At 5m the
+  // Deployment goes to 0: the node is empty; consolidateAfter 30s → deleted at the first
+  // loop at least 30 s after its pod set last changed, by 300 + 30 + 10 + 10 s.
+  const std::string text =
+      header("8m", pool("small", 0, "4", "16Gi", 0.2) + pool("large", 0, "16", "64Gi", 1.0),
+             "    karpenter:\n      offerings: [{pool: small}, {pool: large}]\n"
+             "      consolidateAfter: 30s\n") +
+      deployment("web", 3, "1", "2Gi", "60s") + deployment("web", 0, "1", "2Gi", "300s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  const auto launches = times_of(events, "Karpenter", "Launch");
+  for (const auto& e : events) UNSCOPED_INFO(e.dump());
+  REQUIRE(launches.size() == 1);
+  CHECK(launches[0] == Approx(70.0));
+  for (const auto& e : events) {
+    if (e["type"] == "Launch") {
+      CHECK(e["offering"] == "small");
+      CHECK(e["pods"] == 3);
+    }
+  }
+  CHECK(times_of(events, "NodeLifecycle", "Registered", "small-0") == std::vector<double>{130.0});
+  const auto consolidations = times_of(events, "Karpenter", "Consolidation");
+  REQUIRE(consolidations.size() == 1);
+  CHECK(consolidations[0] >= 330.0);
+  CHECK(consolidations[0] <= 350.0);
+  CHECK(run.cluster()->api().nodes().get("", "small-0") == nullptr);
+  CHECK(counter(run, "karpenter.launches") == 1);
+  CHECK(counter(run, "karpenter.nodes_removed") == 1);
+  check_invariants(run);
+}
+
+TEST_CASE("karpenter: a launch that never registers is given up after the registration TTL",
+          "[node-autoscaling]") {
+  // The only offering takes 30 min to come up; registrationTTL 15m. Launch at 70 s; at the
+  // first batch with 70 + 900 < now (980 s) the provisioner drops it and, the pods still
+  // pending, launches again; the driver cancels the stale request (slow-0). Again at
+  // 980 + 910 = 1890 s (slow-1 cancelled, slow-2 launched).
+  const std::string slow =
+      "    - name: slow\n      count: 0\n      cpu: \"4\"\n      memory: 16Gi\n"
+      "      costPerHour: 0.1\n      provisioningDelay: 30m\n";
+  const std::string text =
+      header("35m", slow,
+             "    karpenter:\n      offerings: [{pool: slow}]\n      registrationTTL: 15m\n") +
+      deployment("web", 2, "1", "2Gi", "60s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  CHECK(times_of(events, "Karpenter", "Launch") == std::vector<double>{70.0, 980.0, 1890.0});
+  CHECK(times_of(events, "NodeLifecycle", "Cancelled", "slow-0") == std::vector<double>{980.0});
+  CHECK(times_of(events, "NodeLifecycle", "Cancelled", "slow-1") == std::vector<double>{1890.0});
+  CHECK(times_of(events, "NodeLifecycle", "Registered").empty());
+  CHECK(counter(run, "karpenter.launches_expired") == 2);
+  CHECK(run.cluster()->provisioning_nodes("slow") == std::vector<std::string>{"slow-2"});
+  check_invariants(run);
+}
+
+TEST_CASE("spot reclaim: nodes go after a 2-minute notice and the autoscaler replaces them",
+          "[node-autoscaling]") {
+  // Two spot nodes of 4 CPU hold four 2-CPU pods; each node lives an exponential time with a
+  // mean of 30 min. A notice drains the node (its pods are recreated by the ReplicaSet and
+  // become Unschedulable), the machine goes 120 s after the notice, and the node group
+  // replaces it (Cluster Autoscaler counts it as upcoming meanwhile, or scales up).
+  const std::string spot =
+      pool("spot", 2, "4", "16Gi", 0.05, "      spot: {meanTimeToReclaim: 30m}\n");
+  const std::string text =
+      header("2h", spot,
+             "    clusterAutoscaler:\n      nodeGroups: [{pool: spot, min: 0, max: 6}]\n") +
+      deployment("web", 4, "2", "4Gi");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  const auto notices = times_of(events, "NodeLifecycle", "SpotNotice");
+  const auto reclaims = times_of(events, "NodeLifecycle", "Reclaimed");
+  // Two hours of two-plus nodes at one reclaim per 30 min each: several reclaims.
+  REQUIRE(notices.size() >= 2);
+  CHECK(counter(run, "spot.notices") == static_cast<std::int64_t>(notices.size()));
+  double last = 0;
+  for (const auto& e : events) {
+    if (e["type"] != "SpotNotice") continue;
+    const std::string node = e["node"];
+    const double t = e["t"];
+    last = std::max(last, t);
+    // Reclaimed exactly 2 minutes after the notice (when the run lasts that long), and the
+    // Node object gone by then.
+    const auto r = times_of(events, "NodeLifecycle", "Reclaimed", node);
+    if (t + 120.0 <= 7200.0) {
+      REQUIRE(r.size() == 1);
+      CHECK(r[0] == Approx(t + 120.0));
+      const auto gone = times_of(events, "NodeLifecycle", "Deleted", node);
+      REQUIRE(gone.size() == 1);
+      CHECK(gone[0] <= t + 120.0);
+    }
+  }
+  CHECK(counter(run, "spot.reclaims") == static_cast<std::int64_t>(reclaims.size()));
+  // The node group keeps its target size (an ASG or MIG replaces a terminated instance): each
+  // reclaimed node Cluster Autoscaler was not removing gets a replacement requested at the
+  // reclaim.
+  std::int64_t replaced = 0;
+  for (const auto& e : events) {
+    if (e["type"] != "Reclaimed") continue;
+    const std::string node = e["node"];
+    if (!times_of(events, "ClusterAutoscaler", "ScaleDown", node).empty()) continue;
+    ++replaced;
+    CHECK(!times_of(events, "NodeLifecycle", "Requested").empty());
+    bool requested_then = false;
+    for (double t : times_of(events, "NodeLifecycle", "Requested")) {
+      requested_then = requested_then || t == e["t"].get<double>();
+    }
+    CHECK(requested_then);
+  }
+  CHECK(replaced >= 1);
+  CHECK(counter(run, "ca.nodes_replaced") == replaced);
+  // Capacity came back: unless a reclaim came in the last 5 minutes, all four pods run.
+  if (last < 7200.0 - 300.0) CHECK(bound_pods(run, "web-") == 4);
+  check_invariants(run);
+}
+
+TEST_CASE("node autoscaling runs are deterministic", "[node-autoscaling]") {
+  const std::string spot =
+      pool("spot", 2, "4", "16Gi", 0.05, "      spot: {meanTimeToReclaim: 20m}\n");
+  const std::string text =
+      header("1h", spot + pool("small", 0, "4", "16Gi", 0.2),
+             "    clusterAutoscaler:\n      expander: random\n"
+             "      nodeGroups: [{pool: spot, max: 6}, {pool: small, max: 6}]\n") +
+      deployment("web", 4, "2", "4Gi") + deployment("web", 8, "2", "4Gi", "10m") +
+      deployment("web", 3, "2", "4Gi", "30m");
+  const scenarios::Scenario s = load_text(text);
+  ScenarioRun a(s), b(s);
+  a.run();
+  b.run();
+  CHECK(a.simulation().fingerprint() == b.simulation().fingerprint());
+  std::ostringstream ea, eb;
+  a.node_autoscaling()->write_events_jsonl(ea);
+  b.node_autoscaling()->write_events_jsonl(eb);
+  CHECK(ea.str() == eb.str());
+  CHECK(!ea.str().empty());
+  // Another replication draws other reclaim times.
+  ScenarioRun c(s, 1);
+  c.run();
+  std::ostringstream ec;
+  c.node_autoscaling()->write_events_jsonl(ec);
+  CHECK(ec.str() != ea.str());
+  check_invariants(a);
+}
+
+TEST_CASE("node autoscaling fields are validated with their location", "[node-autoscaling]") {
+  auto errors = [](const std::string& text) {
+    scenarios::Diagnostics diagnostics;
+    auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
+    CHECK_FALSE(s.has_value());
+    return diagnostics.format();
+  };
+  const std::string pools = pool("small", 1, "4", "16Gi", 0.2);
+  SECTION("unknown pool, with a suggestion") {
+    const std::string msg = errors(
+        header("1m", pools, "    clusterAutoscaler:\n      nodeGroups: [{pool: smal, max: 3}]\n"));
+    CHECK_THAT(msg, Catch::Contains("inline.yaml:"));
+    CHECK_THAT(msg, Catch::Contains("no node pool \"smal\""));
+    CHECK_THAT(msg, Catch::Contains("did you mean 'small'"));
+  }
+  SECTION("unknown expander") {
+    const std::string msg = errors(header("1m", pools,
+                                          "    clusterAutoscaler:\n      expander: least-wast\n"
+                                          "      nodeGroups: [{pool: small, max: 3}]\n"));
+    CHECK_THAT(msg, Catch::Contains("unknown expander \"least-wast\""));
+    CHECK_THAT(msg, Catch::Contains("inline.yaml:25:17"));
+  }
+  SECTION("min above max, and a pool larger than max") {
+    const std::string msg = errors(
+        header("1m", pools,
+               "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 3, max: 0}]\n"));
+    CHECK_THAT(msg, Catch::Contains("min (3) is above max (0)"));
+    CHECK_THAT(msg, Catch::Contains("more than max 0"));
+  }
+  SECTION("unknown option and bad threshold") {
+    const std::string msg = errors(
+        header("1m", pools,
+               "    clusterAutoscaler:\n      nodeGroups: [{pool: small, max: 3}]\n"
+               "      scaleDownUtilisationThreshold: 0.5\n      scaleDownUnneededTime: 10\n"));
+    CHECK_THAT(msg, Catch::Contains("scaleDownUtilisationThreshold"));
+    CHECK_THAT(msg, Catch::Contains("scaleDownUnneededTime"));
+  }
+  SECTION("priority without priorities; both autoscalers") {
+    CHECK_THAT(errors(header("1m", pools,
+                             "    clusterAutoscaler:\n      expander: priority\n"
+                             "      nodeGroups: [{pool: small, max: 3}]\n")),
+               Catch::Contains("the priority expander needs priorities"));
+    CHECK_THAT(errors(header("1m", pools,
+                             "    clusterAutoscaler:\n      nodeGroups: [{pool: small, max: 3}]\n"
+                             "    karpenter:\n      offerings: [{pool: small}]\n")),
+               Catch::Contains("not both"));
+  }
+  SECTION("spot needs its mean time; karpenter's policy") {
+    CHECK_THAT(errors(header("1m", pool("s", 1, "4", "16Gi", 0.2, "      spot: {}\n"), "")),
+               Catch::Contains("meanTimeToReclaim"));
+    CHECK_THAT(errors(header("1m", pools,
+                             "    karpenter:\n      offerings: [{pool: small}]\n"
+                             "      consolidationPolicy: WhenEmptyOrUnderutilised\n")),
+               Catch::Contains("did you mean 'WhenEmptyOrUnderutilized'"));
+  }
+}
+
+}  // namespace kubesim::experiments
