@@ -35,6 +35,8 @@ ApiServer::ApiServer(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
       services_(clock_, "services", config_.watch_history),
       namespaces_(clock_, "namespaces", config_.watch_history),
       priority_classes_(clock_, "priorityclasses", config_.watch_history),
+      hpas_(clock_, "horizontalpodautoscalers", config_.watch_history),
+      aiservices_(clock_, "aiservices", config_.watch_history),
       limits_(sim, metrics, config_.limits),
       etcd_(sim, metrics, config_.etcd),
       watch_rng_(sim.rng("apiserver/watch")),

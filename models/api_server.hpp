@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "models/aiservice.hpp"
 #include "models/api_limits.hpp"
 #include "models/etcd.hpp"
 #include "models/object_store.hpp"
@@ -84,6 +85,8 @@ class ApiServer {
   ObjectStore<Service>& services() { return services_; }
   ObjectStore<Namespace>& namespaces() { return namespaces_; }
   ObjectStore<PriorityClass>& priority_classes() { return priority_classes_; }
+  ObjectStore<HorizontalPodAutoscaler>& horizontal_pod_autoscalers() { return hpas_; }
+  ObjectStore<AIService>& aiservices() { return aiservices_; }
   ResourceVersionClock& clock() { return clock_; }
 
   ApiServerLimits& limits() { return limits_; }
@@ -214,6 +217,8 @@ class ApiServer {
   ObjectStore<Service> services_;
   ObjectStore<Namespace> namespaces_;
   ObjectStore<PriorityClass> priority_classes_;
+  ObjectStore<HorizontalPodAutoscaler> hpas_;
+  ObjectStore<AIService> aiservices_;
   ApiServerLimits limits_;
   EtcdCluster etcd_;
   std::vector<std::unique_ptr<ApiClient>> clients_;
@@ -237,5 +242,9 @@ template <> inline ObjectStore<Namespace>& ApiServer::store<Namespace>() { retur
 template <> inline ObjectStore<PriorityClass>& ApiServer::store<PriorityClass>() {
   return priority_classes_;
 }
+template <> inline ObjectStore<HorizontalPodAutoscaler>& ApiServer::store<HorizontalPodAutoscaler>() {
+  return hpas_;
+}
+template <> inline ObjectStore<AIService>& ApiServer::store<AIService>() { return aiservices_; }
 
 }  // namespace kubesim::models
