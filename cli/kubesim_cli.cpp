@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "experiments/explain.hpp"
 #include "experiments/explain_autoscalers.hpp"
@@ -12,6 +14,7 @@
 #include "scenarios/manifests.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/scheduler_config.hpp"
+#include "scenarios/yaml_reader.hpp"
 
 namespace kubesim::cli {
 namespace {
@@ -167,14 +170,23 @@ int run_explain(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
   if (!a.config.empty()) {
     scenarios::Diagnostics config_diagnostics;
     std::optional<policies::SchedulerConfig> read;
-    try {
-      read = scenarios::read_scheduler_config(YAML::LoadFile(a.config), a.config,
-                                              config_diagnostics);
-    } catch (const YAML::BadFile&) {
+    std::ifstream file(a.config, std::ios::binary);
+    if (!file) {
       config_diagnostics.add({a.config, 0, 0, "", "cannot open the scheduler configuration", ""});
-    } catch (const YAML::ParserException& e) {
-      config_diagnostics.add({a.config, e.mark.line + 1, e.mark.column + 1, "",
-                              "YAML syntax error: " + e.msg, ""});
+    } else {
+      std::ostringstream text;
+      text << file.rdbuf();
+      // The hardened loader: a syntax error is a diagnostic, and inputs that hang yaml-cpp
+      // 0.7 are rejected before parsing.
+      auto docs = scenarios::load_yaml_documents(text.str(), a.config, config_diagnostics);
+      if (docs && docs->size() != 1) {
+        config_diagnostics.add({a.config, 0, 0, "",
+                                "expected one KubeSchedulerConfiguration document, found " +
+                                    std::to_string(docs->size()),
+                                "put the scheduler configuration alone in its file"});
+      } else if (docs) {
+        read = scenarios::read_scheduler_config(docs->front(), a.config, config_diagnostics);
+      }
     }
     if (!read) {
       err << config_diagnostics.format();

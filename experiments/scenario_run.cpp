@@ -13,9 +13,17 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "experiments/aiservice_operator.hpp"
 #include "experiments/cluster_observer.hpp"
+#include "experiments/node_autoscaling.hpp"
+#include "experiments/hpa_controller.hpp"
+#include "experiments/keda_controller.hpp"
+#include "experiments/kpa_controller.hpp"
+#include "experiments/metrics_pipeline.hpp"
+#include "experiments/predictive_controller.hpp"
 #include "experiments/service_traffic.hpp"
 #include "experiments/trace_replay.hpp"
+#include "experiments/training_jobs.hpp"
 #include "kubesim/version.hpp"
 #include "models/cluster.hpp"
 #include "models/request_queue.hpp"
@@ -91,8 +99,27 @@ struct ScenarioRun::Model {
   std::shared_ptr<models::Cluster*> cluster_ref = std::make_shared<models::Cluster*>(nullptr);
   std::unique_ptr<models::Cluster> cluster;
   std::unique_ptr<ClusterObserver> observer;
+  // spec.cluster.clusterAutoscaler / karpenter; destroyed before the cluster it drives.
+  std::unique_ptr<NodeAutoscaling> node_autoscaling;
   // type: traffic workloads; destroyed before the cluster (they watch its pod store).
   std::vector<std::unique_ptr<ServiceTraffic>> traffic;
+  // The autoscalers' metrics and the HPA controller (only when something reads them);
+  // destroyed before the traffic they sample.
+  // The AIService operator (when the scenario has AIServices); outlives the HPA
+  // controller, which reaches AIServices' /scale through it.
+  std::unique_ptr<AIServiceOperator> aiservice_operator;
+  std::unique_ptr<MetricsPipeline> metrics_pipeline;
+  std::unique_ptr<HpaController> hpa;
+  // KEDA's operator and metrics adapter (reads the pipeline; `hpa` holds a hook into it,
+  // never called once the run is over) and Knative's autoscaler (reads the traffic).
+  std::unique_ptr<KedaController> keda;
+  std::unique_ptr<KpaController> kpa;
+  // PredictiveAutoscaler objects (autoscaling.kubesim.io); reads the pipeline.
+  std::unique_ptr<PredictiveController> predictive;
+  // type: trainingJobs workloads and the PodGroups they create at run time (read by the
+  // Coscheduling plugin); the runtimes watch the pod store, so they go before the cluster.
+  std::shared_ptr<RuntimePodGroups> pod_groups = std::make_shared<RuntimePodGroups>();
+  std::vector<std::unique_ptr<TrainingJobs>> training;
 };
 
 namespace {
@@ -192,6 +219,13 @@ void ScenarioRun::build_cluster() {
   policies::Registry registry;
   policies::register_builtins(registry);
   policies::PluginContext ctx = plugin_context(model_->cluster_ref, scenario_.manifests.pod_groups);
+  // PodGroups created during the run (trainingJobs) first, then the scenario's manifests.
+  ctx.pod_group = [manifest = std::move(ctx.pod_group), runtime = model_->pod_groups](
+                      std::string_view ns, std::string_view name)
+      -> std::optional<policies::PluginContext::PodGroupInfo> {
+    if (auto g = runtime->find(ns, name)) return g;
+    return manifest ? manifest(ns, name) : std::nullopt;
+  };
   ctx.gpu_workload = gpu_workload(scenario_);
   ctx.seed = scenario_.seed;
   ctx.replication = sim_->replication();
@@ -211,6 +245,7 @@ void ScenarioRun::build_cluster() {
   config.controllers = cp.controller_manager;
   config.node_pools = spec.node_pools;
   config.image_bytes = spec.image_bytes;
+  config.max_graceful_termination = spec.max_graceful_termination;
   model_->cluster = std::make_unique<models::Cluster>(*sim_, *metrics_, std::move(config),
                                                       std::move(frameworks));
   models::Cluster& cluster = *model_->cluster;
@@ -242,6 +277,11 @@ void ScenarioRun::build_cluster() {
   for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
   for (const auto& t : scenario_.traffic) {
     models::Labels selector;  // the Service exists: scenario loading checked it
+    for (const auto& ai : m.aiservices) {  // the operator's Service for the AIService
+      if (ai.metadata.namespace_ == t.service_namespace && ai.metadata.name == t.service_name) {
+        selector = AIServiceOperator::desired_service(ai, AIServiceOperatorConfig{}).spec.selector;
+      }
+    }
     for (const auto& svc : m.services) {
       if (svc.metadata.namespace_ == t.service_namespace && svc.metadata.name == t.service_name) {
         selector = svc.spec.selector;
@@ -249,6 +289,105 @@ void ScenarioRun::build_cluster() {
     }
     model_->traffic.push_back(std::make_unique<ServiceTraffic>(*sim_, *metrics_, cluster.api(),
                                                                sampler_.get(), t, selector));
+  }
+  // AIServices (stable.example.com/v1, docs/aiservice.md) and their operator, when the
+  // scenario has any (the loader checked that their CustomResourceDefinition came first).
+  // Observed RPS: the load offered to the AIService's Service by a traffic workload bound
+  // to it, as a rate over the operator's evaluation period.
+  if (!m.aiservices.empty()) {
+    std::vector<const ServiceTraffic*> offered;
+    for (const auto& t : model_->traffic) offered.push_back(t.get());
+    auto sent = [offered](const std::string& ns,
+                          const std::string& svc) -> std::optional<std::uint64_t> {
+      const std::string key = models::object_key(ns, svc);
+      for (const ServiceTraffic* t : offered) {
+        if (t->service_key() == key) return t->sent_total();
+      }
+      return std::nullopt;
+    };
+    model_->aiservice_operator = std::make_unique<AIServiceOperator>(
+        *sim_, *metrics_, cluster.api(), AIServiceOperatorConfig{},
+        rps_from_cumulative(*sim_, std::move(sent)));
+    std::vector<std::string> keys;
+    for (const auto& a : m.aiservices) {
+      const std::string key = models::object_key(a.metadata.namespace_, a.metadata.name);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+    model_->aiservice_operator->add_columns(*sampler_, keys);
+    apply_aiservices(cluster, m.aiservices);
+  }
+  // Node autoscaling (experiments/node_autoscaling.hpp): Cluster Autoscaler or Karpenter, with
+  // a Filter-only Framework of its own built from the first scheduler profile.
+  if ((spec.cluster_autoscaler || spec.karpenter) && !cp.scheduler.profiles.empty()) {
+    auto fw = policies::make_filter_framework(registry, cp.scheduler, cp.scheduler.profiles.front(),
+                                              ctx);
+    if (!fw.ok()) throw std::invalid_argument("node autoscaler: " + fw.status().message());
+    auto filter = std::make_unique<policies::FilterSimulator>(std::move(fw).value());
+    if (spec.cluster_autoscaler) {
+      model_->node_autoscaling = std::make_unique<NodeAutoscaling>(
+          *sim_, *metrics_, cluster, sampler_.get(), *spec.cluster_autoscaler, std::move(filter),
+          scenario_.events_jsonl);
+    } else {
+      model_->node_autoscaling = std::make_unique<NodeAutoscaling>(
+          *sim_, *metrics_, cluster, sampler_.get(), *spec.karpenter, std::move(filter),
+          scenario_.events_jsonl);
+    }
+  }
+  if (!scenario_.training_jobs.empty()) {
+    std::int64_t gpus = 0;
+    for (const auto& n : cluster.api().nodes().list()) gpus += n->status.allocatable.gpu;
+    for (const auto& t : scenario_.training_jobs) {
+      model_->training.push_back(std::make_unique<TrainingJobs>(
+          *sim_, *metrics_, cluster, sampler_.get(), t,
+          scenarios::plan_training_jobs(t, gpus, scenario_.seed, sim_->replication()),
+          model_->pod_groups));
+    }
+  }
+  build_autoscalers();
+  if (model_->hpa && model_->aiservice_operator) {
+    // An HPA whose scaleTargetRef is an AIService reads and writes its /scale subresource.
+    AIServiceOperator* op = model_->aiservice_operator.get();
+    model_->hpa->register_scale_kind(
+        std::string(models::kAIServiceKind),
+        [op](const std::string& ns,
+             const std::string& name) -> std::optional<HpaController::Scale> {
+          auto s = op->get_scale(ns, name);
+          if (!s) return std::nullopt;
+          return HpaController::Scale{s->spec_replicas, s->status_replicas, s->selector};
+        },
+        [op](const std::string& ns, const std::string& name, std::int32_t replicas,
+             std::function<void(const sim::Status&)> done) {
+          op->set_scale(ns, name, replicas, std::move(done));
+        });
+  }
+  if (model_->keda && model_->aiservice_operator) {
+    // A ScaledObject whose scaleTargetRef is an AIService scales it through its /scale.
+    AIServiceOperator* op = model_->aiservice_operator.get();
+    model_->keda->register_scale_kind(
+        std::string(models::kAIServiceKind),
+        [op](const std::string& ns, const std::string& name) -> std::optional<ScaleSubresource> {
+          auto s = op->get_scale(ns, name);
+          if (!s) return std::nullopt;
+          return ScaleSubresource{s->spec_replicas, s->status_replicas, s->selector};
+        },
+        [op](const std::string& ns, const std::string& name, std::int32_t replicas,
+             std::function<void(const sim::Status&)> done) {
+          op->set_scale(ns, name, replicas, std::move(done));
+        });
+  }
+  if (model_->predictive && model_->aiservice_operator) {
+    AIServiceOperator* op = model_->aiservice_operator.get();
+    model_->predictive->register_scale_kind(
+        std::string(models::kAIServiceKind),
+        [op](const std::string& ns, const std::string& name) -> std::optional<ScaleSubresource> {
+          auto s = op->get_scale(ns, name);
+          if (!s) return std::nullopt;
+          return ScaleSubresource{s->spec_replicas, s->status_replicas, s->selector};
+        },
+        [op](const std::string& ns, const std::string& name, std::int32_t replicas,
+             std::function<void(const sim::Status&)> done) {
+          op->set_scale(ns, name, replicas, std::move(done));
+        });
   }
   if (cp.scheduler.tie_break_by_node_rank) cluster.scheduler().set_tie_break_ranks(node_ranks());
   if (!scenario_.pod_traces.empty()) {
@@ -260,6 +399,60 @@ void ScenarioRun::build_cluster() {
       sim::Rng rng = sim_->rng("workloads/" + t.name + "/order");
       model_->replayers.push_back(std::make_unique<PodTraceReplayer>(
           *sim_, cluster, t, plan_pod_trace(t, gpu_milli, rng)));
+    }
+  }
+}
+
+// The metrics pipeline and the pod autoscalers' controllers, when the scenario has an
+// autoscaler object (a HorizontalPodAutoscaler, ScaledObject, PodAutoscaler or
+// PredictiveAutoscaler manifest).
+void ScenarioRun::build_autoscalers() {
+  models::Cluster& cluster = *model_->cluster;
+  const scenarios::Manifests& m = scenario_.manifests;
+  if (m.horizontal_pod_autoscalers.empty() && m.scaled_objects.empty() &&
+      m.pod_autoscalers.empty() && m.predictive_autoscalers.empty()) {
+    return;
+  }
+  std::vector<const ServiceTraffic*> traffic;
+  for (const auto& t : model_->traffic) traffic.push_back(t.get());
+  if (!m.pod_autoscalers.empty()) {
+    // Knative's autoscaler scrapes the pods (queue-proxies) itself: no pipeline needed.
+    std::vector<KpaController::Applied> pas;
+    for (const auto& o : m.pod_autoscalers) pas.push_back({o, apply_time(o.metadata)});
+    model_->kpa = std::make_unique<KpaController>(*sim_, *metrics_, cluster.api(),
+                                                  sampler_.get(), traffic, std::move(pas));
+  }
+  if (m.horizontal_pod_autoscalers.empty() && m.scaled_objects.empty() &&
+      m.predictive_autoscalers.empty()) {
+    return;
+  }
+  const scenarios::AutoscalingSpec& a = scenario_.autoscaling;
+  model_->metrics_pipeline = std::make_unique<MetricsPipeline>(
+      *sim_, cluster.api(), a.metrics_server, a.custom_metrics, traffic);
+  std::vector<std::string> keys;
+  for (const auto& o : m.horizontal_pod_autoscalers) {
+    keys.push_back(models::object_key(o.metadata.namespace_, o.metadata.name));
+    cluster.apply_at(apply_time(o.metadata), o);
+  }
+  model_->hpa = std::make_unique<HpaController>(*sim_, *metrics_, cluster.api(),
+                                                *model_->metrics_pipeline, sampler_.get(),
+                                                a.hpa, keys);
+  if (!m.scaled_objects.empty()) {
+    std::vector<KedaController::Applied> sos;
+    for (const auto& o : m.scaled_objects) sos.push_back({o, apply_time(o.metadata)});
+    model_->keda = std::make_unique<KedaController>(*sim_, *metrics_, cluster.api(),
+                                                    *model_->metrics_pipeline, traffic,
+                                                    std::move(sos));
+    model_->keda->serve_external_metrics(*model_->hpa);
+  }
+  if (!m.predictive_autoscalers.empty()) {
+    model_->predictive = std::make_unique<PredictiveController>(
+        *sim_, *metrics_, cluster.api(), *model_->metrics_pipeline, sampler_.get());
+    for (const auto& o : m.predictive_autoscalers) {
+      // The manifest reader validated the spec; a failure here is a bug.
+      if (auto st = model_->predictive->add(o, apply_time(o.metadata)); !st.ok()) {
+        throw std::invalid_argument(st.message());
+      }
     }
   }
 }
@@ -323,12 +516,28 @@ ScenarioRun::~ScenarioRun() = default;
 
 models::Cluster* ScenarioRun::cluster() { return model_->cluster.get(); }
 const ClusterObserver* ScenarioRun::observer() const { return model_->observer.get(); }
+AIServiceOperator* ScenarioRun::aiservice_operator() { return model_->aiservice_operator.get(); }
+KpaController* ScenarioRun::kpa_controller() { return model_->kpa.get(); }
+KedaController* ScenarioRun::keda_controller() { return model_->keda.get(); }
+const NodeAutoscaling* ScenarioRun::node_autoscaling() const {
+  return model_->node_autoscaling.get();
+}
+std::vector<const TrainingJobs*> ScenarioRun::training_jobs() const {
+  std::vector<const TrainingJobs*> out;
+  for (const auto& t : model_->training) out.push_back(t.get());
+  return out;
+}
 
 std::uint64_t ScenarioRun::run() {
   const auto start = std::chrono::steady_clock::now();
   if (sim_->now() == 0 && sampler_->row_count() == 0) {
     for (auto& q : model_->queues) q->start();
     for (auto& t : model_->traffic) t->start();
+    if (model_->metrics_pipeline) model_->metrics_pipeline->start();
+    if (model_->hpa) model_->hpa->start();
+    if (model_->keda) model_->keda->start();
+    if (model_->kpa) model_->kpa->start();
+    if (model_->predictive) model_->predictive->start();
     sampler_->start();
   }
   const std::uint64_t events = sim_->run_until(scenario_.duration);
@@ -479,6 +688,29 @@ std::string ScenarioRun::summary_json() const {
       o["ttft_s"] = latency(n + ".ttft_s");
       o["e2e_s"] = latency(n + ".e2e_s");
       o["queueing_s"] = latency(n + ".queueing_s");
+      const auto counter = [this](const std::string& name) -> std::uint64_t {
+        const sim::Counter* k = metrics_->find_counter(name);
+        return k ? static_cast<std::uint64_t>(k->value()) : 0;
+      };
+      const std::uint64_t ended = c.succeeded + c.timed_out + c.rejected + c.failed;
+      const scenarios::SloSpec& slo = t->spec().slo;
+      if (slo.e2e || slo.ttft) {
+        nlohmann::ordered_json so;
+        so["e2e_s"] = slo.e2e ? nlohmann::ordered_json(sim::to_seconds(*slo.e2e)) : nullptr;
+        so["ttft_s"] = slo.ttft ? nlohmann::ordered_json(sim::to_seconds(*slo.ttft)) : nullptr;
+        so["met"] = counter(n + ".requests_slo_met");
+        so["attainment"] =
+            ended > 0 ? static_cast<double>(counter(n + ".requests_slo_met")) / ended : 1.0;
+        o["slo"] = so;
+      }
+      const sim::Gauge* serving = metrics_->find_gauge(n + ".serving_pods");
+      o["replica_seconds"] = serving ? serving->time_average() * simulated : 0.0;
+      o["cold_starts"] = counter(n + ".cold_starts");
+      if (model_->observer) {
+        const double cost = model_->observer->summary().cost;
+        o["cost_per_million_requests"] =
+            c.succeeded > 0 ? cost / static_cast<double>(c.succeeded) * 1e6 : 0.0;
+      }
       tj[n] = o;
     }
     j["traffic"] = tj;
@@ -519,6 +751,7 @@ std::string ScenarioRun::write_run_directory(const std::string& dir) const {
     std::ofstream out(dir + "/events.jsonl", std::ios::binary);
     if (!out) return "cannot write " + dir + "/events.jsonl";
     model_->observer->write_events_jsonl(out);
+    if (model_->node_autoscaling) model_->node_autoscaling->write_events_jsonl(out);
   }
   return {};
 }
@@ -613,6 +846,16 @@ std::string ScenarioRun::summary_table() const {
             << seconds_text(hist->quantile(0.95)) << ", p99 " << seconds_text(hist->p99())
             << "\n";
       }
+    }
+    const scenarios::SloSpec& slo = t->spec().slo;
+    if (slo.e2e || slo.ttft) {
+      const sim::Counter* met = metrics_->find_counter(n + ".requests_slo_met");
+      const std::uint64_t ended = c.succeeded + c.timed_out + c.rejected + c.failed;
+      out << "  slo        " << (slo.e2e ? "e2e ≤ " + sim::format_duration(*slo.e2e) : "")
+          << (slo.e2e && slo.ttft ? ", " : "")
+          << (slo.ttft ? "ttft ≤ " + sim::format_duration(*slo.ttft) : "") << ": "
+          << fixed(ended > 0 && met ? 100.0 * met->value() / static_cast<double>(ended) : 100.0, 2)
+          << "% of " << ended << " requests\n";
     }
   }
   for (const auto& q : scenario_.request_queues) {

@@ -26,7 +26,12 @@ class Cluster;
 
 namespace kubesim::experiments {
 
+class AIServiceOperator;
+class KedaController;
+class KpaController;
 class ClusterObserver;
+class NodeAutoscaling;
+class TrainingJobs;
 
 class ScenarioRun {
  public:
@@ -47,6 +52,17 @@ class ScenarioRun {
   // cluster): for tests and front ends that inspect a run.
   models::Cluster* cluster();
   const ClusterObserver* observer() const;
+  // The node autoscaler driver (nullptr without spec.cluster.clusterAutoscaler/karpenter).
+  const NodeAutoscaling* node_autoscaling() const;
+  // The runtimes of the trainingJobs workloads, in scenario order.
+  std::vector<const TrainingJobs*> training_jobs() const;
+  // The AIService operator (nullptr when the scenario has no AIService): tests replace its
+  // RPS source; the lead's traffic wiring may too.
+  AIServiceOperator* aiservice_operator();
+  // Knative's autoscaler and KEDA's operator (nullptr when the scenario has no
+  // PodAutoscaler / ScaledObject): tests read their decisions or set config-autoscaler.
+  KpaController* kpa_controller();
+  KedaController* keda_controller();
 
   // Writes summary.json and timeseries.csv into `dir` (created if needed). Returns an error
   // message, empty on success.
@@ -60,6 +76,7 @@ class ScenarioRun {
   struct Model;
   std::map<std::string, std::int64_t, std::less<>> node_ranks();
   void build_cluster();
+  void build_autoscalers();
   scenarios::Scenario scenario_;
   std::unique_ptr<sim::Simulation> sim_;
   std::unique_ptr<sim::MetricRegistry> metrics_;

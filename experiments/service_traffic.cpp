@@ -1,6 +1,8 @@
 #include "experiments/service_traffic.hpp"
 
+#include <algorithm>
 #include <cassert>
+#include <cmath>
 
 #include "models/api_server.hpp"
 
@@ -28,15 +30,11 @@ ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
       e2e_(metrics.histogram(spec_.name + ".e2e_s")),
       queueing_(metrics.histogram(spec_.name + ".queueing_s")),
       endpoints_g_(metrics.gauge(spec_.name + ".endpoints")),
-      in_flight_g_(metrics.gauge(spec_.name + ".in_flight")) {
-  const std::string ns = spec_.service_namespace;
-  // upstream: a Service selects the pods of its own namespace whose labels hold every
-  // selector pair; an empty selector selects nothing (the EndpointSlice controller skips
-  // Services without a selector: pkg/controller/endpointslice/endpointslice_controller.go).
-  auto filter = [this, ns](const models::Pod& p) {
-    return p.metadata.namespace_ == ns && !selector_.empty() &&
-           p.metadata.labels.contains_all(selector_);
-  };
+      in_flight_g_(metrics.gauge(spec_.name + ".in_flight")),
+      slo_met_(metrics.counter(spec_.name + ".requests_slo_met")),
+      cold_starts_(metrics.counter(spec_.name + ".cold_starts")),
+      serving_g_(metrics.gauge(spec_.name + ".serving_pods")) {
+  auto filter = [this](const models::Pod& p) { return selects(p); };
   auto watched = api_.pods().watch(0, filter, [this](const models::WatchEvent<models::Pod>& e) {
     const models::Pod& p = *e.object;
     // upstream endpointslice/utils.go podToEndpoint: Ready = IsPodReady(pod) && !terminating.
@@ -47,16 +45,36 @@ ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
   watch_ = watched.ok() ? watched.value() : 0;
   if (sampler != nullptr) {
     const double interval_s = sim::to_seconds(sampler->interval());
+    // The first column closes the interval: the latency columns after it read its figures.
     sampler->add_column(spec_.name + ".rps", [this, interval_s] {
       const auto sent = static_cast<std::uint64_t>(sent_.value());
       const double rps = static_cast<double>(sent - last_sent_sample_) / interval_s;
       last_sent_sample_ = sent;
+      close_interval();
       return rps;
     });
     sampler->add_column(spec_.name + ".endpoints",
                         [this] { return static_cast<double>(lb_.endpoints().size()); });
     sampler->add_column(spec_.name + ".in_flight", [this] { return in_flight_g_.value(); });
+    sampler->add_column(spec_.name + ".serving_pods", [this] { return serving_g_.value(); });
+    sampler->add_column(spec_.name + ".e2e_p50_s", [this] { return interval_.e2e_p50; });
+    sampler->add_column(spec_.name + ".e2e_p99_s", [this] { return interval_.e2e_p99; });
+    sampler->add_column(spec_.name + ".ttft_p99_s", [this] { return interval_.ttft_p99; });
+    sampler->add_column(spec_.name + ".slo_attainment",
+                        [this] { return interval_.slo_attainment; });
   }
+}
+
+// upstream: a Service selects the pods of its own namespace whose labels hold every
+// selector pair; an empty selector selects nothing (the EndpointSlice controller skips
+// Services without a selector: pkg/controller/endpointslice/endpointslice_controller.go).
+bool ServiceTraffic::selects(const models::Pod& p) const {
+  return p.metadata.namespace_ == spec_.service_namespace && !selector_.empty() &&
+         p.metadata.labels.contains_all(selector_);
+}
+
+std::string ServiceTraffic::service_key() const {
+  return models::object_key(spec_.service_namespace, spec_.service_name);
 }
 
 ServiceTraffic::~ServiceTraffic() {
@@ -91,16 +109,47 @@ sim::Time ServiceTraffic::first_routed(const std::string& pod_key) const {
   return it == first_routed_.end() ? -1 : it->second;
 }
 
+namespace {
+void accumulate(models::PodCounters& into, const models::PodCounters& c) {
+  into.arrived += c.arrived;
+  into.completed += c.completed;
+  into.timed_out += c.timed_out;
+  into.rejected += c.rejected;
+  into.returned += c.returned;
+  into.output_tokens += c.output_tokens;
+  into.busy_seconds += c.busy_seconds;
+  into.in_flight_seconds += c.in_flight_seconds;
+  into.queue_seconds += c.queue_seconds;
+}
+}  // namespace
+
+std::optional<ServiceTraffic::PodLoad> ServiceTraffic::pod_load(const std::string& pod_key) const {
+  auto retired = retired_.find(pod_key);
+  auto current = current_.find(pod_key);
+  if (retired == retired_.end() && current == current_.end()) return std::nullopt;
+  PodLoad load;
+  if (retired != retired_.end()) load.counters = retired->second;
+  if (current != current_.end()) {
+    const Backend& b = backends_[current->second];
+    accumulate(load.counters, b.server->counters());
+    load.serving = true;
+  }
+  return load;
+}
+
 void ServiceTraffic::on_pod(bool serving, const std::string& key) {
   auto it = current_.find(key);
   if (serving && it == current_.end()) {
     const auto id = static_cast<std::uint32_t>(backends_.size());
     backends_.push_back(Backend{key, nullptr, false, false});
     current_.emplace(key, id);
+    cold_starts_.add();
+    serving_g_.set(static_cast<double>(current_.size()));
     start_serving(id);
   } else if (!serving && it != current_.end()) {
     const std::uint32_t id = it->second;
     current_.erase(it);
+    serving_g_.set(static_cast<double>(current_.size()));
     stop_serving(id);
   }
 }
@@ -109,6 +158,18 @@ void ServiceTraffic::start_serving(std::uint32_t id) {
   Backend& b = backends_[id];
   models::InferenceServerConfig config = spec_.server;
   config.name = spec_.name + "/" + b.key + "#" + std::to_string(id);
+  // An LLM pod serves at the speed of the GPU its node has (the node's
+  // nvidia.com/gpu.product label, as GPU feature discovery sets it), when kubesim knows that
+  // GPU; otherwise at server.gpu's.
+  if (config.model == models::ServiceModel::kLlm) {
+    const auto slash = b.key.find('/');
+    auto pod = api_.pods().get(b.key.substr(0, slash), b.key.substr(slash + 1));
+    auto node = pod == nullptr ? nullptr : api_.nodes().get("", pod->spec.node_name);
+    if (const std::string* product =
+            node == nullptr ? nullptr : node->metadata.labels.find(models::kLabelGpuProduct)) {
+      if (auto profile = models::gpu_profile(*product); profile.ok()) config.gpu = *profile;
+    }
+  }
   b.server = std::make_unique<models::InferenceServer>(
       sim_, std::move(config), [this](const models::RequestResult& r) { on_result(r); });
   // The pod's readiness delay was its cold start: it serves from the moment it is Ready.
@@ -125,6 +186,7 @@ void ServiceTraffic::stop_serving(std::uint32_t id) {
   b.server->terminate(spec_.on_endpoint_gone == scenarios::EndpointGone::kRetry
                           ? models::DrainMode::kReturn
                           : models::DrainMode::kFail);
+  accumulate(retired_[b.key], b.server->counters());
   sim_.schedule_after(spec_.endpoint_delay, [this, id] {
     set_endpoint(id, false);
     backends_[id].server.reset();  // not inside its own result sink: an event of ours
@@ -178,16 +240,29 @@ void ServiceTraffic::endpoint_gone(const models::Request& request, std::uint64_t
 void ServiceTraffic::finish_failed() {
   failed_.add();
   in_flight_g_.add(-1);
+  ++interval_ended_;
 }
 
 void ServiceTraffic::on_result(const models::RequestResult& r) {
   switch (r.outcome) {
-    case models::Outcome::kSuccess:
+    case models::Outcome::kSuccess: {
       succeeded_.add();
-      if (r.first_token >= 0) ttft_.record(r.ttft_s());
-      e2e_.record(r.e2e_s());
+      const double e2e = r.e2e_s();
+      const double ttft = r.first_token >= 0 ? r.ttft_s() : e2e;
+      if (r.first_token >= 0) ttft_.record(ttft);
+      e2e_.record(e2e);
       queueing_.record(r.queueing_s());
+      interval_e2e_.push_back(e2e);
+      interval_ttft_.push_back(ttft);
+      const bool met =
+          (!spec_.slo.e2e || e2e <= sim::to_seconds(*spec_.slo.e2e)) &&
+          (!spec_.slo.ttft || ttft <= sim::to_seconds(*spec_.slo.ttft));
+      if (met) {
+        slo_met_.add();
+        ++interval_met_;
+      }
       break;
+    }
     case models::Outcome::kTimeout:
       timed_out_.add();
       break;
@@ -203,6 +278,26 @@ void ServiceTraffic::on_result(const models::RequestResult& r) {
       return;  // endpoint_gone settles the request (or re-sends it)
   }
   in_flight_g_.add(-1);
+  ++interval_ended_;
+}
+
+void ServiceTraffic::close_interval() {
+  // The quantiles of the requests that ended in the interval (nearest rank), 0 when none.
+  auto quantile = [](std::vector<double>& v, double q) {
+    if (v.empty()) return 0.0;
+    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size()))) - 1;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+  };
+  interval_.e2e_p50 = quantile(interval_e2e_, 0.5);
+  interval_.e2e_p99 = quantile(interval_e2e_, 0.99);
+  interval_.ttft_p99 = quantile(interval_ttft_, 0.99);
+  interval_.slo_attainment =
+      interval_ended_ == 0 ? 1.0 : static_cast<double>(interval_met_) / interval_ended_;
+  interval_e2e_.clear();
+  interval_ttft_.clear();
+  interval_ended_ = 0;
+  interval_met_ = 0;
 }
 
 }  // namespace kubesim::experiments

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,20 @@ class ServiceTraffic {
   const scenarios::TrafficWorkloadSpec& spec() const { return spec_; }
   Counts counts() const;
   std::size_t endpoints() const { return lb_.endpoints().size(); }
+  // The pod's (namespace/name) serving counters, cumulative over every period it served
+  // (time integrals included), and whether it serves now; nullopt for a pod that never
+  // served. What a metrics scraper reads.
+  struct PodLoad {
+    models::PodCounters counters;
+    bool serving = false;
+  };
+  std::optional<PodLoad> pod_load(const std::string& pod_key) const;
+  // Whether the Service selects the pod (its namespace, every selector label).
+  bool selects(const models::Pod& pod) const;
+  // The Service as namespace/name.
+  std::string service_key() const;
+  // Requests sent to the Service so far (the offered load, whatever became of them).
+  std::uint64_t sent_total() const { return static_cast<std::uint64_t>(sent_.value()); }
   // When the load balancer first routed a request to the pod (namespace/name), -1 if never:
   // for tests of endpoint propagation.
   sim::Time first_routed(const std::string& pod_key) const;
@@ -102,6 +117,7 @@ class ServiceTraffic {
   void on_result(const models::RequestResult& r);
   void endpoint_gone(const models::Request& request, std::uint64_t id);
   void finish_failed();
+  void close_interval();
 
   sim::Simulation& sim_;
   models::ApiServer& api_;
@@ -115,6 +131,8 @@ class ServiceTraffic {
   std::vector<Backend> backends_;
   std::map<std::string, std::uint32_t> current_;  // pod key -> its current backend id
   std::map<std::string, sim::Time> first_routed_;
+  // Counters of the pod's servers that stopped (a pod may serve, stop and serve again).
+  std::map<std::string, models::PodCounters> retired_;
   std::uint64_t next_request_ = 0;
 
   sim::Counter& sent_;
@@ -129,6 +147,20 @@ class ServiceTraffic {
   sim::Gauge& endpoints_g_;
   sim::Gauge& in_flight_g_;
   std::uint64_t last_sent_sample_ = 0;
+  sim::Counter& slo_met_;
+  sim::Counter& cold_starts_;
+  sim::Gauge& serving_g_;
+  // The requests that ended since the last sample, and the figures of the last interval.
+  std::vector<double> interval_e2e_;
+  std::vector<double> interval_ttft_;
+  std::uint64_t interval_ended_ = 0;
+  std::uint64_t interval_met_ = 0;
+  struct IntervalFigures {
+    double e2e_p50 = 0;
+    double e2e_p99 = 0;
+    double ttft_p99 = 0;
+    double slo_attainment = 1;
+  } interval_;
 };
 
 }  // namespace kubesim::experiments

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -16,6 +17,8 @@
 #include "models/quantity.hpp"
 #include "models/selectors.hpp"
 #include "models/taints.hpp"
+#include "policies/kpa.hpp"
+#include "policies/predictive.hpp"
 #include "scenarios/yaml_reader.hpp"
 
 namespace kubesim::scenarios {
@@ -49,6 +52,11 @@ constexpr KindInfo kKinds[] = {
     {"EndpointSlice", "discovery.k8s.io/v1", true},
     {"PodGroup", "scheduling.x-k8s.io/v1alpha1", true},
     {"PodMetrics", "metrics.k8s.io/v1beta1", true},
+    {"CustomResourceDefinition", "apiextensions.k8s.io/v1", false},
+    {"AIService", "stable.example.com/v1", true},
+    {"ScaledObject", "keda.sh/v1alpha1", true},
+    {"PodAutoscaler", "autoscaling.internal.knative.dev/v1alpha1", true},
+    {"PredictiveAutoscaler", "autoscaling.kubesim.io/v1alpha1", true},
 };
 
 // Kinds accepted and skipped as a whole: they never change where a pod can run.
@@ -1468,6 +1476,262 @@ class ManifestReader {
     out_.pod_metrics.push_back(std::move(pm));
   }
 
+  // ---- custom resources (docs/aiservice.md) -----------------------------------------------
+
+  // A JSON path under `root` (".spec" / ".status"), as upstream's CRD validation wants the
+  // scale subresource's paths (apiextensions validation.go ValidateCustomResourceDefinition-
+  // Subresources: "should be a json path under .spec" / ".status").
+  static bool path_under(const std::string& path, std::string_view root) {
+    return path.size() > root.size() + 1 && path.compare(0, root.size(), root) == 0 &&
+           path[root.size()] == '.';
+  }
+
+  // apiextensions.k8s.io/v1 CustomResourceDefinition. Validation follows upstream's
+  // (apiextensions-apiserver pkg/apis/apiextensions/validation/validation.go) where it is
+  // cheap: the name is <plural>.<group>; group, plural and kind are required; scope is
+  // Namespaced or Cluster; at least one version and exactly one storage version.
+  void read_crd(FieldReader& top) {
+    models::CustomResourceDefinition crd;
+    object_meta(top, crd.metadata, false, NameRule::kSubdomain);
+    if (auto s = top.map("spec", true)) {
+      crd.group = s->string("group", true).value_or("");
+      if (!crd.group.empty()) {
+        if (auto st = models::validate_dns1123_subdomain(crd.group); !st.ok()) {
+          s->error("group", st.message());
+        } else if (crd.group.find('.') == std::string::npos) {
+          s->error("group", "should be a domain with at least one dot");
+        }
+      }
+      if (auto n = s->map("names", true)) {
+        crd.names.plural = n->string("plural", true).value_or("");
+        crd.names.singular = n->string("singular").value_or("");
+        crd.names.kind = n->string("kind", true).value_or("");
+        crd.names.list_kind = n->string("listKind").value_or(crd.names.kind + "List");
+        crd.names.short_names = n->string_list("shortNames");
+        crd.names.categories = n->string_list("categories");
+        if (!crd.names.plural.empty()) {
+          if (auto st = models::validate_dns1123_label(crd.names.plural); !st.ok()) {
+            n->error("plural", st.message());
+          }
+        }
+        n->finish();
+      }
+      if (auto scope = s->one_of("scope", {"Namespaced", "Cluster"}, true)) {
+        crd.namespaced = *scope == "Namespaced";
+      }
+      if (auto versions = s->list_of_maps("versions", true)) {
+        if (versions->empty()) {
+          s->error("versions", "must have exactly one version marked as storage version");
+        }
+        int storage = 0;
+        for (auto& v : *versions) crd.versions.push_back(crd_version(v, storage));
+        if (!versions->empty() && storage != 1) {
+          s->error("versions", "must have exactly one version marked as storage version");
+        }
+      }
+      ignore(*s, {{"conversion", "a single stored version: no conversion"},
+                  {"preserveUnknownFields", "unknown fields are reported, not pruned"}});
+      s->finish();
+    }
+    ignore(top, {{"status", kStatusReason}});
+    if (!crd.group.empty() && !crd.names.plural.empty() &&
+        crd.metadata.name != crd.names.plural + "." + crd.group) {
+      top.error("metadata", "metadata.name \"" + crd.metadata.name +
+                                "\" must be spec.names.plural+\".\"+spec.group",
+                "write name: " + crd.names.plural + "." + crd.group);
+    }
+    // The AIService CRD must describe the object kubesim's AIService is.
+    if (crd.group == models::kAIServiceGroup && crd.names.kind == models::kAIServiceKind) {
+      if (!crd.namespaced) top.error("spec", "AIService is namespaced: scope must be Namespaced");
+      for (const auto& v : crd.versions) {
+        if (v.name != models::kAIServiceVersion) {
+          top.error("spec", "kubesim's AIService has one version, v1, not \"" + v.name + "\"");
+        }
+        if (v.scale && v.scale->spec_replicas_path != ".spec.replicas") {
+          top.error("spec",
+                    "the AIService scale subresource's specReplicasPath must be .spec.replicas");
+        }
+        if (v.scale && v.scale->status_replicas_path != ".status.replicas") {
+          top.error("spec", "the AIService scale subresource's statusReplicasPath must be "
+                            ".status.replicas");
+        }
+      }
+    }
+    out_.custom_resource_definitions.push_back(std::move(crd));
+  }
+
+  models::CustomResourceDefinitionVersion crd_version(FieldReader& v, int& storage) {
+    models::CustomResourceDefinitionVersion out;
+    out.name = v.string("name", true).value_or("");
+    out.served = v.boolean("served", true).value_or(false);
+    out.storage = v.boolean("storage", true).value_or(false);
+    if (out.storage) ++storage;
+    if (auto schema = v.map("schema")) {
+      // openAPIV3Schema is free-form JSON schema: only the spec's properties and required
+      // list are read; the rest is accepted unchecked.
+      if (auto root = schema->raw("openAPIV3Schema")) {
+        const YAML::Node spec = (*root)["properties"]["spec"];
+        if (spec.IsMap() && spec["properties"].IsMap()) {
+          for (const auto& p : spec["properties"]) out.spec_properties.push_back(p.first.Scalar());
+        }
+        if (spec.IsMap() && spec["required"].IsSequence()) {
+          for (const auto& r : spec["required"]) {
+            if (r.IsScalar()) out.spec_required.push_back(r.Scalar());
+          }
+        }
+      }
+      schema->finish();
+    }
+    if (auto sub = v.map("subresources")) {
+      if (auto st = sub->raw("status")) out.has_status_subresource = st->IsMap();
+      if (auto sc = sub->map("scale")) {
+        models::CustomResourceSubresourceScale scale;
+        scale.spec_replicas_path = sc->string("specReplicasPath", true).value_or("");
+        scale.status_replicas_path = sc->string("statusReplicasPath", true).value_or("");
+        scale.label_selector_path = sc->string("labelSelectorPath").value_or("");
+        if (sc->has("specReplicasPath") && !path_under(scale.spec_replicas_path, ".spec")) {
+          sc->error("specReplicasPath", "should be a json path under .spec");
+        }
+        if (sc->has("statusReplicasPath") && !path_under(scale.status_replicas_path, ".status")) {
+          sc->error("statusReplicasPath", "should be a json path under .status");
+        }
+        if (!scale.label_selector_path.empty() &&
+            !path_under(scale.label_selector_path, ".spec") &&
+            !path_under(scale.label_selector_path, ".status")) {
+          sc->error("labelSelectorPath", "should be a json path under either .spec or .status");
+        }
+        sc->finish();
+        out.scale = std::move(scale);
+      }
+      sub->finish();
+    }
+    ignore(v, {{"additionalPrinterColumns", "kubectl columns are not modelled"},
+               {"deprecated", "deprecation warnings are not modelled"},
+               {"deprecationWarning", "deprecation warnings are not modelled"},
+               {"selectableFields", "field selectors are not modelled"}});
+    v.finish();
+    return out;
+  }
+
+  // The CRD read so far that serves `kind` at `api_version` (group/version), or nullptr.
+  const models::CustomResourceDefinition* crd_serving(std::string_view kind,
+                                                      std::string_view api_version,
+                                                      bool any_version = false) const {
+    const std::size_t slash = api_version.find('/');
+    const std::string_view group =
+        slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+    const std::string_view version =
+        slash == std::string_view::npos ? api_version : api_version.substr(slash + 1);
+    for (const auto& crd : out_.custom_resource_definitions) {
+      if (crd.names.kind != kind || crd.group != group) continue;
+      if (any_version || crd.served_version(version) != nullptr) return &crd;
+    }
+    return nullptr;
+  }
+
+  // An object of a kind no built-in reader knows, or an AIService: served only when a
+  // CustomResourceDefinition read earlier (this file above, or an earlier file) defines it,
+  // as `kubectl apply` fails with "no matches for kind" before the CRD is installed.
+  // Returns false when the kind is neither an AIService nor a CRD's kind (the caller
+  // reports it as unsupported).
+  bool read_custom_object(const YAML::Node& doc, FieldReader& top, const std::string& path,
+                          const std::string& kind, const std::string& api) {
+    const bool is_aiservice = kind == models::kAIServiceKind;
+    const models::CustomResourceDefinition* crd = crd_serving(kind, api);
+    if (!is_aiservice && crd == nullptr) {
+      if (crd_serving(kind, api, true) == nullptr) return false;
+    }
+    if (crd == nullptr) {
+      top.error("kind",
+                "no matches for kind \"" + kind + "\" in version \"" + api + "\"",
+                "ensure CRDs are installed first: a CustomResourceDefinition serving " + kind +
+                    " at " + api + " must come before it (earlier in the file or in an earlier "
+                    "file; kubesim ships scenarios/examples/crds/aiservice-crd.yaml)");
+      return true;
+    }
+    if (!is_aiservice || api != models::kAIServiceApiVersion) {
+      note_ignored(doc, top, path.empty() ? "kind: " + kind : path + " (kind: " + kind + ")",
+                   "custom resource kind " + kind + " (CustomResourceDefinition " +
+                       crd->metadata.name + ") is not modelled");
+      return true;
+    }
+    read_aiservice(top, *crd);
+    top.finish();
+    check_duplicate(kind, top);
+    return true;
+  }
+
+  void read_aiservice(FieldReader& top, const models::CustomResourceDefinition& crd) {
+    models::AIService a;
+    // The operator names its Deployment and Service after the AIService: a Service name
+    // must be a DNS-1035 label.
+    object_meta(top, a.metadata, true, NameRule::kDns1035);
+    if (auto s = top.map("spec", true)) {
+      // The CRD's schema: its required spec properties (upstream's structural schema
+      // validation answers "spec.<name>: Required value").
+      if (const auto* v = crd.served_version(models::kAIServiceVersion)) {
+        for (const auto& r : v->spec_required) {
+          if (r != "modelUri" && !s->has(r)) {
+            s->error_here("spec." + r + ": Required value (the CustomResourceDefinition " +
+                          crd.metadata.name + " requires it)");
+          }
+        }
+      }
+      if (auto uri = s->string("modelUri", true)) {
+        if (uri->empty()) s->error("modelUri", "must not be empty");
+        a.spec.model_uri = *uri;
+      }
+      a.spec.replicas = int32(*s, "replicas", 0);
+      a.spec.image = s->string("image").value_or("");
+      if (auto r = s->map("resources")) {
+        a.spec.requests = resource_list(*r, "requests");
+        a.spec.limits = resource_list(*r, "limits");
+        // API defaulting, as for containers: a limit without a request is the request.
+        a.spec.limits.for_each([&](std::string_view name, std::int64_t value) {
+          if (!a.spec.requests.has(name)) a.spec.requests.set(name, value);
+        });
+        ignore(*r, {{"claims", "dynamic resource claims are not modelled"}});
+        r->finish();
+      }
+      a.spec.node_selector = string_map(*s, "nodeSelector", true);
+      a.spec.tolerations = tolerations(*s);
+      if (auto sc = s->map("scaling")) {
+        models::AIServiceScaling scaling;
+        std::vector<std::string> policies;
+        for (std::string_view p : models::kAIServicePolicies) policies.emplace_back(p);
+        scaling.policy =
+            sc->one_of("policy", policies).value_or(std::string(models::kAIServicePolicyRps));
+        if (auto t = sc->number("targetRPSPerReplica", 0.001, 1e9)) {
+          scaling.target_rps_per_replica_milli =
+              static_cast<std::int64_t>(std::llround(*t * 1000.0));
+        } else if (scaling.policy == models::kAIServicePolicyRps &&
+                   !sc->has("targetRPSPerReplica")) {
+          sc->error_here("scaling.targetRPSPerReplica is required when policy is rps",
+                         "e.g. targetRPSPerReplica: 100");
+        }
+        scaling.min_replicas = int32(*sc, "minReplicas", 0).value_or(1);
+        scaling.max_replicas = int32(*sc, "maxReplicas", 1, true).value_or(0);
+        if (sc->has("maxReplicas") && scaling.max_replicas > 0 &&
+            scaling.min_replicas > scaling.max_replicas) {
+          sc->error("maxReplicas", "must be greater than or equal to `minReplicas`");
+        }
+        scaling.gpus_per_replica = int32(*sc, "gpusPerReplica", 0).value_or(0);
+        scaling.model_size_bytes = sc->quantity("modelSize", "memory").value_or(0);
+        sc->finish();
+        if (scaling.gpus_per_replica > 0 && a.spec.requests.gpu != 0 &&
+            a.spec.requests.gpu != scaling.gpus_per_replica) {
+          s->error("resources", "requests nvidia.com/gpu " + std::to_string(a.spec.requests.gpu) +
+                                    " disagrees with scaling.gpusPerReplica " +
+                                    std::to_string(scaling.gpus_per_replica));
+        }
+        a.spec.scaling = std::move(scaling);
+      }
+      s->finish();
+    }
+    ignore(top, {{"status", kStatusReason}});
+    out_.aiservices.push_back(std::move(a));
+  }
+
   // ---- documents --------------------------------------------------------------------------
 
   // `list_kind`: the item kind of the typed list (PodMetricsList, NodeList) holding `doc`.
@@ -1512,6 +1776,11 @@ class ManifestReader {
         return;
       }
     }
+    // AIService and the kinds of CustomResourceDefinitions: only once their CRD is read.
+    if ((*kind == models::kAIServiceKind || !find_kind(*kind)) &&
+        read_custom_object(doc, top, path, *kind, api.value_or(""))) {
+      return;
+    }
     const KindInfo* info = find_kind(*kind);
     if (!info) {
       const std::string guess = did_you_mean(*kind, kind_names());
@@ -1553,8 +1822,431 @@ class ManifestReader {
       read_pod_group(top);
     else if (*kind == "PodMetrics")
       read_pod_metrics(top);
+    else if (*kind == "ScaledObject")
+      read_scaled_object(top);
+    else if (*kind == "PodAutoscaler")
+      read_pod_autoscaler(top);
+    else if (*kind == "PredictiveAutoscaler")
+      read_predictive_autoscaler(top);
+    else if (*kind == "CustomResourceDefinition")
+      read_crd(top);
     top.finish();
     check_duplicate(*kind, top);
+  }
+
+  // ---- KEDA ScaledObject (keda.sh/v1alpha1, KEDA v2.x) -----------------------------------
+
+  // One trigger's metadata: every value a string; the keys kubesim reads, the keys it keeps
+  // without interpreting (they address a real Prometheus or HTTP endpoint), and typos.
+  void scaled_object_trigger_metadata(FieldReader& t, models::ScaledObjectTrigger& trig) {
+    auto node = t.raw("metadata", true);
+    if (!node) return;
+    if (!node->IsMap()) {
+      t.error("metadata", "expected a mapping of strings",
+              "e.g. {metricName: requests_per_second, threshold: \"100\"}");
+      return;
+    }
+    const bool api = trig.type == "metrics-api";
+    std::vector<std::string> known = {"metricName", "threshold", "activationThreshold"};
+    const std::vector<std::string> kept =
+        api ? std::vector<std::string>{"targetValue", "activationTargetValue",
+                                       "url",         "valueLocation",
+                                       "format",      "authMode",
+                                       "method",      "unsafeSsl"}
+            : std::vector<std::string>{
+                  "serverAddress",    "query",     "namespace",       "customHeaders",
+                  "ignoreNullValues", "unsafeSsl", "queryParameters", "authModes",
+                  "metricType"};
+    known.insert(known.end(), kept.begin(), kept.end());
+    std::optional<std::string> threshold;
+    std::optional<std::string> activation;
+    YAML::Node threshold_node;
+    YAML::Node activation_node;
+    bool has_metric_name = false;
+    for (const auto& entry : *node) {
+      const std::string k = entry.first.Scalar();
+      const std::string path = t.path_of("metadata") + "." + k;
+      if (!entry.second.IsScalar()) {
+        add_at(entry.second, t, path, "expected a string value");
+        continue;
+      }
+      const std::string v = entry.second.Scalar();
+      if (std::find(known.begin(), known.end(), k) == known.end()) {
+        const std::string guess = did_you_mean(k, known);
+        add_at(entry.first, t, path, "unknown " + trig.type + " trigger metadata key \"" + k + "\"",
+               guess.empty() ? "kubesim reads metricName, threshold and activationThreshold"
+                             : "did you mean '" + guess + "'?");
+        continue;
+      }
+      trig.metadata.emplace_back(k, v);
+      if (k == "metricName") {
+        has_metric_name = true;
+        const std::vector<std::string> metrics = {std::string(models::kKedaMetricRequestsPerSecond),
+                                                  std::string(models::kKedaMetricConcurrency),
+                                                  std::string(models::kKedaMetricQueueLength)};
+        if (std::find(metrics.begin(), metrics.end(), v) == metrics.end()) {
+          const std::string guess = did_you_mean(v, metrics);
+          add_at(entry.second, t, path,
+                 "unknown simulator metric \"" + v +
+                     "\" (expected requests_per_second, concurrency or queue_length)",
+                 guess.empty() ? "the metric is measured on the scale target's Service"
+                               : "did you mean '" + guess + "'?");
+        } else {
+          trig.metric_name = v;
+        }
+      } else if (k == "threshold" || (api && k == "targetValue")) {
+        if (threshold) {
+          add_at(entry.first, t, path, "threshold given twice (threshold and targetValue)");
+        }
+        threshold = v;
+        threshold_node = entry.second;
+      } else if (k == "activationThreshold" || (api && k == "activationTargetValue")) {
+        activation = v;
+        activation_node = entry.second;
+      }
+    }
+    std::sort(trig.metadata.begin(), trig.metadata.end());
+    if (!has_metric_name) {
+      t.error("metadata", "metadata.metricName is required",
+              "the simulator metric to feed: requests_per_second, concurrency or queue_length");
+    }
+    if (!threshold) {
+      t.error("metadata",
+              std::string("metadata.") + (api ? "targetValue (or threshold)" : "threshold") +
+                  " is required",
+              "the per-replica target, e.g. threshold: \"100\"");
+    } else {
+      auto q = models::parse_quantity(*threshold);
+      if (!q || q->milli_value() <= 0) {
+        add_at(threshold_node, t, t.path_of("metadata") + ".threshold",
+               q ? "must be greater than 0" : "invalid threshold: " + q.error());
+      } else {
+        trig.threshold_milli = q->milli_value();
+      }
+    }
+    if (activation) {
+      auto q = models::parse_quantity(*activation);
+      if (!q) {
+        add_at(activation_node, t, t.path_of("metadata") + ".activationThreshold",
+               "invalid activationThreshold: " + q.error());
+      } else {
+        trig.activation_threshold_milli = q->milli_value();
+      }
+    }
+  }
+
+  void read_scaled_object(FieldReader& top) {
+    models::ScaledObject so;
+    object_meta(top, so.metadata, true, NameRule::kSubdomain);
+    if (auto s = top.map("spec", true)) {
+      auto& spec = so.spec;
+      if (auto ref = s->map("scaleTargetRef", true)) {
+        spec.scale_target_ref.api_version = ref->string("apiVersion").value_or("apps/v1");
+        spec.scale_target_ref.kind = ref->string("kind").value_or("Deployment");
+        spec.scale_target_ref.name = ref->string("name", true).value_or("");
+        ignore(*ref, {{"envSourceContainerName", "environment variables are not modelled"}});
+        ref->finish();
+      }
+      spec.polling_interval_seconds =
+          int32(*s, "pollingInterval", 1).value_or(models::kKedaDefaultPollingIntervalSeconds);
+      spec.cooldown_period_seconds =
+          int32(*s, "cooldownPeriod", 0).value_or(models::kKedaDefaultCooldownPeriodSeconds);
+      spec.initial_cooldown_period_seconds = int32(*s, "initialCooldownPeriod", 0).value_or(0);
+      spec.idle_replica_count = int32(*s, "idleReplicaCount", 0);
+      spec.min_replica_count =
+          int32(*s, "minReplicaCount", 0).value_or(models::kKedaDefaultMinReplicaCount);
+      spec.max_replica_count =
+          int32(*s, "maxReplicaCount", 1).value_or(models::kKedaDefaultMaxReplicaCount);
+      // KEDA's admission webhook (scaledobject_webhook.go, verifyReplicaCount).
+      if (spec.min_replica_count > spec.max_replica_count) {
+        s->error("maxReplicaCount", "MinReplicaCount=" + std::to_string(spec.min_replica_count) +
+                                        " must be less than MaxReplicaCount=" +
+                                        std::to_string(spec.max_replica_count));
+      }
+      if (spec.idle_replica_count && *spec.idle_replica_count >= spec.min_replica_count) {
+        s->error(
+            "idleReplicaCount",
+            "IdleReplicaCount=" + std::to_string(*spec.idle_replica_count) +
+                " must be less than MinReplicaCount=" + std::to_string(spec.min_replica_count));
+      }
+      if (auto f = s->map("fallback")) {
+        models::ScaledObjectFallback fb;
+        fb.failure_threshold = int32(*f, "failureThreshold", 0, true).value_or(0);
+        fb.replicas = int32(*f, "replicas", 0, true).value_or(0);
+        ignore(*f, {{"behavior", "fallback behaviors other than static are not modelled"}});
+        f->finish();
+        spec.fallback = fb;
+      }
+      if (auto a = s->map("advanced")) {
+        if (auto h = a->map("horizontalPodAutoscalerConfig")) {
+          if (auto n = h->string("name")) {
+            if (auto st = models::validate_dns1123_subdomain(*n); !st.ok()) {
+              h->error("name", st.message());
+            }
+            spec.hpa_name = *n;
+          }
+          if (auto b = h->map("behavior")) {
+            spec.has_behavior = true;
+            spec.scale_up = scaling_rules(*b, "scaleUp");
+            spec.scale_down = scaling_rules(*b, "scaleDown");
+            b->finish();
+          }
+          h->finish();
+        }
+        ignore(*a, {{"restoreToOriginalReplicaCount",
+                     "deleting the ScaledObject during a run is not modelled"}});
+        if (a->has("scalingModifiers")) {
+          a->error("scalingModifiers",
+                   "scalingModifiers (composite metric formulas) are not "
+                   "modelled",
+                   "use one trigger per metric; the HPA takes the maximum");
+          a->raw("scalingModifiers");
+        }
+        a->finish();
+      }
+      if (auto triggers = s->list_of_maps("triggers", true)) {
+        if (triggers->empty()) s->error("triggers", "at least one trigger is required");
+        for (auto& t : *triggers) {
+          models::ScaledObjectTrigger trig;
+          if (auto type = t.string("type", true)) {
+            if (*type != "prometheus" && *type != "metrics-api") {
+              const std::string guess = did_you_mean(*type, {"prometheus", "metrics-api"});
+              t.error("type",
+                      "trigger type \"" + *type +
+                          "\" is not modelled (kubesim reads prometheus and metrics-api "
+                          "triggers as a named simulator metric)",
+                      guess.empty() ? "" : "did you mean '" + guess + "'?");
+            }
+            trig.type = *type;
+          }
+          trig.name = t.string("name").value_or("");
+          if (auto mt = t.one_of("metricType", {"AverageValue", "Value", "Utilization"})) {
+            if (*mt == "Utilization") {
+              t.error("metricType", "Utilization applies to cpu and memory triggers only");
+            }
+            trig.metric_type = *mt == "Value" ? models::KedaMetricType::kValue
+                                              : models::KedaMetricType::kAverageValue;
+          }
+          scaled_object_trigger_metadata(t, trig);
+          ignore(t, {{"authenticationRef", "authentication is not modelled"},
+                     {"useCachedMetrics", "the metrics adapter cache is not modelled"}});
+          t.finish();
+          if (spec.fallback && trig.metric_type != models::KedaMetricType::kAverageValue) {
+            s->error("fallback",
+                     "fallback requires every trigger's metricType to be "
+                     "AverageValue");
+          }
+          spec.triggers.push_back(std::move(trig));
+        }
+      }
+      s->finish();
+    }
+    ignore(top, {{"status", kStatusReason}});
+    out_.scaled_objects.push_back(std::move(so));
+  }
+
+  // ---- Knative PodAutoscaler (autoscaling.internal.knative.dev/v1alpha1) ----------------
+
+  void read_pod_autoscaler(FieldReader& top) {
+    models::PodAutoscaler pa;
+    object_meta(top, pa.metadata, true, NameRule::kSubdomain);
+    // The autoscaling.knative.dev/* annotations, checked where they stand.
+    const YAML::Node meta = top.node()["metadata"];
+    const YAML::Node anns = meta.IsMap() ? meta["annotations"] : YAML::Node();
+    for (const auto& e : policies::validate_kpa_annotations(pa.metadata.annotations)) {
+      const YAML::Node at = anns.IsDefined() && anns.IsMap() ? anns[e.key] : YAML::Node();
+      const std::string path = top.path_of("metadata.annotations") + "." + e.key;
+      if (e.unknown_key) {
+        const std::string guess = did_you_mean(e.key, policies::kpa_annotation_keys());
+        add_at(at.IsDefined() ? at : top.node(), top, path,
+               "unknown Knative autoscaling annotation \"" + e.key + "\"",
+               guess.empty() ? "" : "did you mean '" + guess + "'?");
+      } else {
+        add_at(at.IsDefined() ? at : top.node(), top, path,
+               e.message + " (value \"" + e.value + "\")");
+      }
+    }
+    if (auto s = top.map("spec", true)) {
+      if (auto ref = s->map("scaleTargetRef", true)) {
+        pa.spec.scale_target_ref.api_version = ref->string("apiVersion").value_or("apps/v1");
+        pa.spec.scale_target_ref.kind = ref->string("kind").value_or("Deployment");
+        pa.spec.scale_target_ref.name = ref->string("name", true).value_or("");
+        ref->finish();
+      }
+      // Knative caps containerConcurrency at 1000 (config-defaults max).
+      if (auto cc = s->integer("containerConcurrency", 0, 1000)) {
+        pa.spec.container_concurrency = *cc;
+      }
+      pa.spec.reachability =
+          s->one_of("reachability", {"", "Reachable", "Unreachable"}).value_or("");
+      pa.spec.protocol_type = s->one_of("protocolType", {"http1", "h2c"}).value_or("http1");
+      s->finish();
+    }
+    ignore(top, {{"status", kStatusReason}});
+    out_.pod_autoscalers.push_back(std::move(pa));
+  }
+
+  // ---- kubesim PredictiveAutoscaler (autoscaling.kubesim.io/v1alpha1) --------------------
+
+  // Every field checked where it stands, with the constraints of policies::validate()
+  // (policies/predictive.cpp) spelled in manifest field names; validate() runs last as a
+  // backstop on the assembled config.
+  void read_predictive_autoscaler(FieldReader& top) {
+    models::PredictiveAutoscaler pa;
+    object_meta(top, pa.metadata, true, NameRule::kSubdomain);
+    bool ok = true;
+    if (auto s = top.map("spec", true)) {
+      auto& spec = pa.spec;
+      if (auto ref = s->map("scaleTargetRef", true)) {
+        const auto kind = ref->one_of("kind", {"Deployment", "ReplicaSet", "AIService"}, true);
+        spec.scale_target_ref.kind = kind.value_or("");
+        const bool aiservice = kind && *kind == models::kAIServiceKind;
+        spec.scale_target_ref.api_version =
+            ref->string("apiVersion").value_or(aiservice ? "stable.example.com/v1" : "apps/v1");
+        spec.scale_target_ref.name = ref->string("name", true).value_or("");
+        ref->finish();
+        ok = ok && kind.has_value() && !spec.scale_target_ref.name.empty();
+      } else {
+        ok = false;
+      }
+      if (auto m = s->map("metric", true)) {
+        if (auto service = m->string("service", true)) {
+          if (auto st = validate_dns1035_label(*service); !st.ok()) {
+            m->error("service", st.message(), "the name of a Service in the same namespace");
+            ok = false;
+          }
+          spec.metric.service = *service;
+        } else {
+          ok = false;
+        }
+        const auto name = m->one_of("name",
+                                    {"requests_per_second", "concurrency", "queue_length",
+                                     "utilization", "tokens_per_second"},
+                                    true);
+        spec.metric.name = name.value_or("");
+        ok = ok && name.has_value();
+        m->finish();
+      } else {
+        ok = false;
+      }
+      if (auto t = s->number("targetPerReplica", 0, std::numeric_limits<double>::max(), true)) {
+        if (*t <= 0) {
+          s->error("targetPerReplica", "must be greater than 0",
+                   "the load one replica is sized for, in the metric's unit (e.g. 10 for 10 "
+                   "requests/s per replica)");
+          ok = false;
+        }
+        spec.target_per_replica = *t;
+      } else {
+        ok = false;
+      }
+      spec.min_replicas = int32(*s, "minReplicas", 0).value_or(1);
+      if (auto max = int32(*s, "maxReplicas", 1, true)) {
+        spec.max_replicas = *max;
+        if (spec.max_replicas < spec.min_replicas) {
+          s->error("maxReplicas",
+                   "must be greater than or equal to minReplicas (" +
+                       std::to_string(spec.min_replicas) + "), got " + std::to_string(*max));
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+      spec.lead_time = s->duration("leadTime", 0).value_or(spec.lead_time);
+      if (auto h = s->duration("history", 0)) {
+        if (*h <= 0) {
+          s->error("history", "must be greater than 0", "how much recent load to fit, e.g. 30m");
+          ok = false;
+        }
+        spec.history = *h;
+      }
+      spec.min_samples = int32(*s, "minSamples", 2).value_or(spec.min_samples);
+      spec.model = s->one_of("model", {"least-squares", "holt-winters"}).value_or(spec.model);
+      const bool hw = spec.model == "holt-winters";
+      // The other model's fields are a mistake, not a no-op.
+      auto only_for = [&](std::string_view key, bool applies, const char* model) {
+        if (s->has(key) && !applies) {
+          s->error(key, std::string(key) + " applies to model " + model + " only",
+                   std::string("remove it or set model: ") + model);
+          ok = false;
+        }
+      };
+      only_for("seasonalPeriod", !hw, "least-squares");
+      for (std::string_view k : {"bucketInterval", "seasonLength", "alpha", "beta", "gamma"}) {
+        only_for(k, hw, "holt-winters");
+      }
+      if (auto p = s->duration("seasonalPeriod", 0)) {
+        spec.seasonal_period = *p;
+        if (*p > spec.history) {
+          s->error("seasonalPeriod",
+                   "must be at most history (" + sim::format_duration(spec.history) + "), got " +
+                       sim::format_duration(*p),
+                   "the history must hold one whole period; raise history");
+          ok = false;
+        }
+      }
+      if (auto b = s->duration("bucketInterval", 0)) {
+        if (*b <= 0) {
+          s->error("bucketInterval", "must be greater than 0", "e.g. 15s");
+          ok = false;
+        }
+        spec.bucket_interval = *b;
+      }
+      if (auto m = int32(*s, "seasonLength", 0)) {
+        if (*m == 1) {
+          s->error("seasonLength", "must be 0 (no season) or at least 2",
+                   "the season in buckets: 96 buckets of 15m make a day");
+          ok = false;
+        }
+        spec.season_length = *m;
+      }
+      if (hw && spec.season_length > 1 && spec.bucket_interval > 0 &&
+          spec.history / 2 / spec.season_length < spec.bucket_interval) {
+        s->error("history",
+                 "must be at least 2 x seasonLength x bucketInterval (" +
+                     sim::format_duration(2 * spec.season_length * spec.bucket_interval) +
+                     "), got " + sim::format_duration(spec.history),
+                 "Holt-Winters is initialized from two whole seasons");
+        ok = false;
+      }
+      spec.alpha = s->number("alpha", 0, 1);
+      spec.beta = s->number("beta", 0, 1);
+      spec.gamma = s->number("gamma", 0, 1);
+      spec.scale_down_stabilization =
+          s->duration("scaleDownStabilization", 0).value_or(spec.scale_down_stabilization);
+      if (auto p = s->duration("syncPeriod", 0)) {
+        if (*p <= 0) {
+          s->error("syncPeriod", "must be greater than 0", "the HPA's default is 15s");
+          ok = false;
+        }
+        spec.sync_period = *p;
+      }
+      const std::size_t before = diagnostics_.size();
+      s->finish();
+      ok = ok && diagnostics_.size() == before;
+      if (ok) {
+        // Backstop: the policy's own check of the assembled config.
+        policies::PredictiveConfig c;
+        c.model = hw ? policies::PredictiveModel::kHoltWinters
+                     : policies::PredictiveModel::kLeastSquares;
+        c.target_per_replica = spec.target_per_replica;
+        c.min_replicas = spec.min_replicas;
+        c.max_replicas = spec.max_replicas;
+        c.lead_time = spec.lead_time;
+        c.history = spec.history;
+        c.min_samples = spec.min_samples;
+        c.scale_down_stabilization = spec.scale_down_stabilization;
+        c.seasonal_period = spec.seasonal_period;
+        c.bucket_interval = spec.bucket_interval;
+        c.season_length = spec.season_length;
+        c.alpha = spec.alpha;
+        c.beta = spec.beta;
+        c.gamma = spec.gamma;
+        if (auto st = policies::validate(c); !st.ok()) top.error("spec", st.message());
+      }
+    }
+    ignore(top, {{"status", kStatusReason}});
+    out_.predictive_autoscalers.push_back(std::move(pa));
   }
 
   const ObjectMeta* last_meta(std::string_view kind) const {
@@ -1574,6 +2266,11 @@ class ManifestReader {
     if (kind == "EndpointSlice") return last(out_.endpoint_slices);
     if (kind == "PodGroup") return last(out_.pod_groups);
     if (kind == "PodMetrics") return last(out_.pod_metrics);
+    if (kind == "ScaledObject") return last(out_.scaled_objects);
+    if (kind == "PodAutoscaler") return last(out_.pod_autoscalers);
+    if (kind == "PredictiveAutoscaler") return last(out_.predictive_autoscalers);
+    if (kind == "CustomResourceDefinition") return last(out_.custom_resource_definitions);
+    if (kind == "AIService") return last(out_.aiservices);
     return nullptr;
   }
 
@@ -1637,7 +2334,7 @@ void ManifestReader::read_text(const std::string& text) {
 
 // Sizes of every object vector, to find what one call added.
 struct Counts {
-  std::size_t n[13];
+  std::size_t n[18];
 };
 
 template <typename F>
@@ -1655,6 +2352,11 @@ void for_each_vector(Manifests& m, F&& f) {
   f(10, m.endpoint_slices);
   f(11, m.pod_groups);
   f(12, m.pod_metrics);
+  f(13, m.custom_resource_definitions);
+  f(14, m.aiservices);
+  f(15, m.scaled_objects);
+  f(16, m.pod_autoscalers);
+  f(17, m.predictive_autoscalers);
 }
 
 Counts counts_of(Manifests& m) {
@@ -1719,7 +2421,9 @@ std::size_t Manifests::object_count() const {
   return pods.size() + nodes.size() + namespaces.size() + services.size() + deployments.size() +
          replica_sets.size() + jobs.size() + priority_classes.size() +
          horizontal_pod_autoscalers.size() + leases.size() + endpoint_slices.size() +
-         pod_groups.size() + pod_metrics.size();
+         pod_groups.size() + pod_metrics.size() + custom_resource_definitions.size() +
+         aiservices.size() + scaled_objects.size() + pod_autoscalers.size() +
+         predictive_autoscalers.size();
 }
 
 std::vector<std::string> summarize_ignored(const std::vector<IgnoredField>& ignored) {

@@ -15,6 +15,16 @@
 //   discovery.k8s.io/v1              EndpointSlice
 //   scheduling.x-k8s.io/v1alpha1     PodGroup (kubernetes-sigs/scheduler-plugins)
 //   metrics.k8s.io/v1beta1           PodMetrics (as metrics-server serves them; for the HPA)
+//   keda.sh/v1alpha1                 ScaledObject (KEDA v2.x; prometheus and metrics-api
+//                                    triggers; docs/autoscaling.md, "KEDA")
+//   autoscaling.internal.knative.dev/v1alpha1  PodAutoscaler (Knative KPA; annotations
+//                                    autoscaling.knative.dev/* checked; "Knative KPA")
+//   autoscaling.kubesim.io/v1alpha1  PredictiveAutoscaler (kubesim's own; docs/autoscaling.md,
+//                                    "Predictive autoscaler")
+//   apiextensions.k8s.io/v1          CustomResourceDefinition
+//   stable.example.com/v1            AIService (docs/aiservice.md), accepted only after its
+//                                    CustomResourceDefinition, as kubectl needs the CRD first;
+//                                    objects of other CRDs' kinds are reported as ignored
 // A few kinds that never influence scheduling (ConfigMap, Secret, ServiceAccount, RBAC,
 // NetworkPolicy, Ingress) are accepted and reported as ignored; any other kind is an error
 // that lists the supported kinds.
@@ -59,6 +69,8 @@
 #include <string_view>
 #include <vector>
 
+#include "models/aiservice.hpp"
+#include "models/autoscaling_objects.hpp"
 #include "models/objects.hpp"
 #include "models/workloads.hpp"
 #include "scenarios/diagnostics.hpp"
@@ -88,6 +100,11 @@ struct Manifests {
   std::vector<models::EndpointSlice> endpoint_slices;
   std::vector<models::PodGroup> pod_groups;
   std::vector<models::PodMetrics> pod_metrics;
+  std::vector<models::CustomResourceDefinition> custom_resource_definitions;
+  std::vector<models::AIService> aiservices;
+  std::vector<models::ScaledObject> scaled_objects;   // keda.sh/v1alpha1
+  std::vector<models::PodAutoscaler> pod_autoscalers;  // autoscaling.internal.knative.dev
+  std::vector<models::PredictiveAutoscaler> predictive_autoscalers;  // autoscaling.kubesim.io
 
   std::vector<IgnoredField> ignored;
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/resources.hpp"
 #include "scenarios/distribution_reader.hpp"
 #include "scenarios/scheduler_config.hpp"
 #include "scenarios/yaml_reader.hpp"
@@ -252,6 +253,9 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
         }
       }
     }
+    if (auto autoscaling = spec->map("autoscaling")) {
+      s.autoscaling = read_autoscaling_spec(*autoscaling);
+    }
     if (auto outputs = spec->map("outputs")) {
       s.events_jsonl = outputs->boolean("eventsJsonl").value_or(false);
       outputs->finish();
@@ -263,7 +267,8 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
       std::vector<std::string> names;
       for (auto& w : *workloads) {
         auto name = w.string("name", true);
-        auto type = w.one_of("type", {"requestQueue", "podTrace", "traffic"}, true);
+        auto type =
+            w.one_of("type", {"requestQueue", "podTrace", "traffic", "trainingJobs"}, true);
         if (name && !is_metric_prefix(*name)) {
           w.error("name", "must be non-empty, without spaces, commas or quotes",
                   "the name prefixes the workload's metrics and timeseries.csv columns");
@@ -286,7 +291,14 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
           if (!s.cluster) {
             w.error("type", "a traffic workload needs a cluster", "add spec.cluster");
           }
-          if (auto t = read_traffic_workload(w, *name)) s.traffic.push_back(std::move(*t));
+          if (auto t = read_traffic_workload(w, *name, base_dir)) s.traffic.push_back(std::move(*t));
+        } else if (name && type && *type == "trainingJobs") {
+          if (!s.cluster) {
+            w.error("type", "a trainingJobs workload needs a cluster", "add spec.cluster");
+          }
+          if (auto t = read_training_jobs(w, *name, base_dir)) {
+            s.training_jobs.push_back(std::move(*t));
+          }
         } else {
           mark_traffic_fields(w);
           // Still mark this workload's other fields, so only real typos are reported.
@@ -429,15 +441,17 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     check_single(scenario->manifests.nodes, "Node");
     check_single(scenario->manifests.namespaces, "Namespace");
     check_single(scenario->manifests.priority_classes, "PriorityClass");
-    // A traffic workload's Service must be one of the scenario's manifests.
+    // A traffic workload's Service must be one of the scenario's manifests, or the Service
+    // an AIService's operator creates (named after the AIService).
     for (const auto& t : scenario->traffic) {
       bool found = false;
       std::vector<std::string> names;
-      for (const auto& svc : scenario->manifests.services) {
-        names.push_back(svc.metadata.namespace_ + "/" + svc.metadata.name);
-        found = found || (svc.metadata.namespace_ == t.service_namespace &&
-                          svc.metadata.name == t.service_name);
-      }
+      auto consider = [&](const models::ObjectMeta& meta) {
+        names.push_back(meta.namespace_ + "/" + meta.name);
+        found = found || (meta.namespace_ == t.service_namespace && meta.name == t.service_name);
+      };
+      for (const auto& svc : scenario->manifests.services) consider(svc.metadata);
+      for (const auto& ai : scenario->manifests.aiservices) consider(ai.metadata);
       if (!found) {
         std::string hint = names.empty() ? "the scenario has no Service manifest"
                                          : "Services in the scenario:";
@@ -456,6 +470,18 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
           if (!d.ok() || d.value() < 0) {
             diagnostics.add(Diagnostic{file, 0, 0, where + " annotation " + key,
                                        "\"" + *v + "\" is not a duration", "e.g. 90s, 5m, 1h30m"});
+          }
+        }
+      }
+      // ... and quantities: the constant usage metrics-server reports for the pod.
+      for (const auto& [key, resource] : {std::pair{"kubesim.io/cpu-usage", "cpu"},
+                                          std::pair{"kubesim.io/memory-usage", "memory"}}) {
+        if (const std::string* v = meta.annotations.find(key)) {
+          auto q = models::parse_resource_value(resource, *v);
+          if (!q.ok() || q.value() < 0) {
+            diagnostics.add(Diagnostic{file, 0, 0, where + " annotation " + key,
+                                       "\"" + *v + "\" is not a " + resource + " quantity",
+                                       "e.g. 250m or 1 for cpu, 512Mi for memory"});
           }
         }
       }
@@ -514,6 +540,12 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
   }
   for (const auto& t : scenario->pod_traces) {
     trace_files.insert(trace_files.end(), t.source.paths.begin(), t.source.paths.end());
+  }
+  for (const auto& t : scenario->traffic) {
+    trace_files.insert(trace_files.end(), t.trace_paths.begin(), t.trace_paths.end());
+  }
+  for (const auto& t : scenario->training_jobs) {
+    if (!t.source_path.empty()) trace_files.push_back(t.source_path);
   }
   for (const auto& f : trace_files) {
     std::ifstream in(f, std::ios::binary);

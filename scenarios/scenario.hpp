@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "models/request_queue.hpp"
+#include "scenarios/autoscaling_spec.hpp"
 #include "scenarios/cluster_spec.hpp"
 #include "scenarios/manifests.hpp"
 #include "scenarios/diagnostics.hpp"
 #include "scenarios/traffic_reader.hpp"
+#include "scenarios/training_jobs.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::scenarios {
@@ -41,6 +43,8 @@ struct Scenario {
   std::vector<PodTraceSpec> pod_traces;
   // spec.workloads[] of type traffic: requests sent to a Service's ready pods.
   std::vector<TrafficWorkloadSpec> traffic;
+  // spec.workloads[] of type trainingJobs: gang-scheduled multi-GPU training Jobs.
+  std::vector<TrainingJobsSpec> training_jobs;
 
   // The simulated Kubernetes cluster (spec.cluster); absent: no cluster is modelled.
   std::optional<ClusterSpec> cluster;
@@ -51,6 +55,8 @@ struct Scenario {
   // The Kubernetes objects of the scenario: the other documents of the scenario file and
   // everything under spec.manifests.
   Manifests manifests;
+  // spec.autoscaling: the metrics pipeline and the pod autoscaler controllers' settings.
+  AutoscalingSpec autoscaling;
   bool events_jsonl = false;  // spec.outputs.eventsJsonl
 
   std::string source_file;  // as given by the user

@@ -94,10 +94,12 @@ bool read_node_rank_csv(const std::string& path,
   return diagnostics.size() == before;
 }
 
-std::optional<TraceSource> read_trace_source(FieldReader& r, const std::string& base_dir) {
+std::optional<TraceSource> read_trace_source(FieldReader& r, const std::string& base_dir,
+                                             bool requests) {
   TraceSource src;
   const std::size_t errors = r.diagnostics()->size();
-  std::vector<std::string> known = traces::cluster_trace_formats();
+  std::vector<std::string> known =
+      requests ? traces::request_trace_formats() : traces::cluster_trace_formats();
   auto format = r.one_of("format", known, true);
   auto path = r.string("path");
   std::vector<std::string> paths = r.string_list("paths");

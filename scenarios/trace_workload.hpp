@@ -86,7 +86,10 @@ bool read_node_rank_csv(const std::string& path,
                         Diagnostics& out_diagnostics);
 
 // Readers; problems go to the reader's diagnostics. The trace files are loaded here.
-std::optional<TraceSource> read_trace_source(FieldReader& r, const std::string& base_dir);
+// Reads {format, path | paths, skipBadRows, maxRows, mapping}. `requests`: a request trace
+// (traces::request_trace_formats()), else a cluster trace.
+std::optional<TraceSource> read_trace_source(FieldReader& r, const std::string& base_dir,
+                                             bool requests = false);
 std::optional<TraceNodesSpec> read_trace_nodes(FieldReader& r, const std::string& base_dir);
 std::optional<PodTraceSpec> read_pod_trace(FieldReader& w, const std::string& name,
                                            const std::string& base_dir);

@@ -1,8 +1,11 @@
 #include "scenarios/traffic_reader.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "scenarios/distribution_reader.hpp"
+#include "scenarios/trace_workload.hpp"
+#include "scenarios/traces.hpp"
 #include "scenarios/yaml_reader.hpp"
 
 namespace kubesim::scenarios {
@@ -13,7 +16,91 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 
 // The `traffic:` mapping → TrafficSpec. Kind names are camelCase spellings of
 // models::traffic_kind_name.
-std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::string& name) {
+// traffic.from: a request trace file replayed as records (traceRequests) or as a rate
+// series (traceRates: one named series, or the sum of all of them).
+bool read_traffic_trace(FieldReader& t, const std::string& kind, const std::string& base_dir,
+                        models::TrafficSpec& s, std::vector<std::string>& paths) {
+  auto from = t.map("from");
+  if (!from) return true;
+  if (kind != "traceRequests" && kind != "traceRates") {
+    t.error("from", "a trace file feeds kind traceRequests or traceRates",
+            "set kind: traceRequests (request records) or traceRates (a rate series)");
+    from->finish();
+    return false;
+  }
+  auto series_name = from->string("series");
+  auto src = read_trace_source(*from, base_dir, true);
+  from->finish();
+  if (!src) return false;
+  auto trace = traces::load_request_trace(src->format, src->paths, src->options, *t.diagnostics());
+  if (!trace) return false;
+  paths = src->paths;
+  if (kind == "traceRequests") {
+    if (trace->requests.empty()) {
+      t.error("from", "the " + src->format + " trace has no request records",
+              "a per-interval trace (rates) is replayed with kind: traceRates");
+      return false;
+    }
+    if (!s.records.empty()) {
+      t.error("records", "give records or from, not both");
+      return false;
+    }
+    for (const auto& r : trace->requests) {
+      models::Request q;
+      q.at = r.at;
+      q.input_tokens = static_cast<std::int32_t>(std::min<std::int64_t>(r.input_tokens, 1'000'000'000));
+      q.output_tokens =
+          static_cast<std::int32_t>(std::min<std::int64_t>(r.output_tokens, 1'000'000'000));
+      s.records.push_back(q);
+    }
+    std::stable_sort(s.records.begin(), s.records.end(),
+                     [](const models::Request& a, const models::Request& b) { return a.at < b.at; });
+    return true;
+  }
+  if (trace->series.empty()) {
+    t.error("from", "the " + src->format + " trace has no rate series",
+            "request records are replayed with kind: traceRequests");
+    return false;
+  }
+  if (!s.per_second.empty()) {
+    t.error("perSecond", "give perSecond or from, not both");
+    return false;
+  }
+  // The chosen series, or the sum of every series on a common grid.
+  std::vector<const traces::RateSeries*> chosen;
+  for (const auto& r : trace->series) {
+    if (!series_name || r.name == *series_name) chosen.push_back(&r);
+  }
+  if (chosen.empty()) {
+    std::string names;
+    for (const auto& r : trace->series) names += (names.empty() ? "" : ", ") + r.name;
+    t.error("from", "no series \"" + *series_name + "\" in the trace",
+            "series: " + names.substr(0, 300));
+    return false;
+  }
+  const sim::Duration step = chosen.front()->step;
+  sim::Time start = chosen.front()->start;
+  sim::Time end = start;
+  for (const auto* r : chosen) {
+    if (r->step != step) {
+      t.error("from", "the trace's series have different steps; pick one with series: NAME");
+      return false;
+    }
+    start = std::min(start, r->start);
+    end = std::max(end, r->start + step * static_cast<sim::Duration>(r->per_second.size()));
+  }
+  s.rate_step = step;
+  s.per_second.assign(static_cast<std::size_t>((end - start) / step), 0.0);
+  for (const auto* r : chosen) {
+    const auto first = static_cast<std::size_t>((r->start - start) / step);
+    for (std::size_t i = 0; i < r->per_second.size(); ++i) s.per_second[first + i] += r->per_second[i];
+  }
+  return true;
+}
+
+std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::string& name,
+                                                     const std::string& base_dir,
+                                                     std::vector<std::string>& trace_paths) {
   models::TrafficSpec s;
   s.name = name;
   bool ok = true;
@@ -79,7 +166,8 @@ std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::
     }
   }
   if (auto v = t.boolean("deterministic")) s.deterministic = *v;
-  if (auto records = t.list_of_maps("records", kind && *kind == "traceRequests")) {
+  const bool from_file = t.has("from");
+  if (auto records = t.list_of_maps("records", kind && *kind == "traceRequests" && !from_file)) {
     for (auto& rec : *records) {
       models::Request r;
       if (auto at = rec.duration("at", 0, true))
@@ -95,7 +183,7 @@ std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::
     }
   }
   if (auto v = t.duration("rateStep", 1)) s.rate_step = *v;
-  if (auto node = t.raw("perSecond", kind && *kind == "traceRates")) {
+  if (auto node = t.raw("perSecond", kind && *kind == "traceRates" && !from_file)) {
     if (!node->IsSequence()) {
       t.error("perSecond", "expected a list of rates (requests/s)");
       ok = false;
@@ -112,6 +200,7 @@ std::optional<models::TrafficSpec> read_traffic_spec(FieldReader& t, const std::
       }
     }
   }
+  if (kind && !read_traffic_trace(t, *kind, base_dir, s, trace_paths)) ok = false;
   if (auto v = t.number("timeScale", 1e-9, 1e9)) s.time_scale = *v;
   if (auto v = t.duration("offset", 0)) s.offset = *v;
   if (auto v = t.boolean("loop")) s.loop = *v;
@@ -165,12 +254,14 @@ std::optional<models::InferenceServerConfig> read_server(FieldReader& r, const s
 
 void mark_traffic_fields(FieldReader& w) {
   for (const char* k :
-       {"service", "traffic", "server", "loadBalancing", "endpointDelay", "onEndpointGone"}) {
+       {"service", "traffic", "server", "loadBalancing", "endpointDelay", "onEndpointGone",
+        "podUsage", "slo"}) {
     w.raw(k);
   }
 }
 
-std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const std::string& name) {
+std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const std::string& name,
+                                                         const std::string& base_dir) {
   TrafficWorkloadSpec s;
   s.name = name;
   s.path = w.path();
@@ -191,7 +282,9 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
     }
   }
   if (auto t = w.map("traffic", true)) {
-    if (auto spec = read_traffic_spec(*t, name)) s.traffic = std::move(*spec);
+    if (auto spec = read_traffic_spec(*t, name, base_dir, s.trace_paths)) {
+      s.traffic = std::move(*spec);
+    }
   }
   if (auto r = w.map("server")) {
     if (auto c = read_server(*r, name)) s.server = std::move(*c);
@@ -204,6 +297,24 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
   if (auto d = w.duration("endpointDelay", 0)) s.endpoint_delay = *d;
   if (auto g = w.one_of("onEndpointGone", {"fail", "retry"})) {
     s.on_endpoint_gone = *g == "retry" ? EndpointGone::kRetry : EndpointGone::kFail;
+  }
+  if (auto u = w.map("podUsage")) {
+    if (auto v = u->quantity("idleCpu", "cpu")) s.usage.idle_cpu_milli = *v;
+    if (auto v = u->quantity("busyCpu", "cpu")) s.usage.busy_cpu_milli = *v;
+    if (auto v = u->quantity("memory", "memory")) s.usage.memory_bytes = *v;
+    if (s.usage.busy_cpu_milli && *s.usage.busy_cpu_milli < s.usage.idle_cpu_milli) {
+      u->error("busyCpu", "must be at least idleCpu",
+               "busyCpu is the pod's CPU when its server is busy all the time");
+    }
+    u->finish();
+  }
+  if (auto slo = w.map("slo")) {
+    s.slo.e2e = slo->duration("e2e", 1);
+    s.slo.ttft = slo->duration("ttft", 1);
+    if (!slo->has("e2e") && !slo->has("ttft")) {
+      slo->error_here("an SLO needs a latency target", "set e2e, ttft or both, e.g. e2e: 500ms");
+    }
+    slo->finish();
   }
   if (w.diagnostics()->size() != errors_before) return std::nullopt;
   return s;

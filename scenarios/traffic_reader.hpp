@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/inference_server.hpp"
 #include "models/load_balancer.hpp"
@@ -32,6 +33,25 @@ enum class EndpointGone {
   kRetry,  // the client re-sends it once, through the load balancer again
 };
 
+// The CPU and memory a pod behind the Service uses, as its kubelet reports them to
+// metrics-server (what an HPA on cpu or memory sees). While the pod serves:
+//   cpu cores = idleCpu + busy × (busyCpu − idleCpu)
+// where busy is the serving model's busy fraction (docs/serving.md: the LLM engine's
+// non-empty-batch fraction, or busy workers / concurrency in CPU mode); before it serves
+// (not Ready yet) it uses idleCpu. Memory is constant.
+struct PodUsageSpec {
+  std::int64_t idle_cpu_milli = 0;
+  std::optional<std::int64_t> busy_cpu_milli;  // nullopt: the pod's CPU request
+  std::int64_t memory_bytes = 0;
+};
+
+// Latency objectives of the workload: a request meets the SLO when it succeeds within both
+// targets that are set (ttft applies to LLM requests; for CPU services ttft = e2e).
+struct SloSpec {
+  std::optional<sim::Duration> e2e;
+  std::optional<sim::Duration> ttft;
+};
+
 struct TrafficWorkloadSpec {
   std::string name;               // the workload's name: prefixes its metrics
   std::string path;               // "spec.workloads[i]", for run-time messages
@@ -44,11 +64,16 @@ struct TrafficWorkloadSpec {
   // after it commits.
   sim::Duration endpoint_delay = sim::kSecond;
   EndpointGone on_endpoint_gone = EndpointGone::kFail;
+  PodUsageSpec usage;  // podUsage
+  SloSpec slo;         // slo
+  std::vector<std::string> trace_paths;  // traffic.from's files (they enter the scenario hash)
 };
 
 // Reads the fields of one workload of type traffic (name and type already read by the
 // caller). nullopt after a diagnostic. Does not call w.finish().
-std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const std::string& name);
+// `base_dir` resolves relative trace paths (traffic.from).
+std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const std::string& name,
+                                                         const std::string& base_dir);
 
 // Marks every field a traffic workload may have as known (for a workload whose name or type
 // was invalid, so only real typos are reported).

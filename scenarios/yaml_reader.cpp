@@ -1,5 +1,7 @@
 #include "scenarios/yaml_reader.hpp"
 
+#include "models/resources.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -164,6 +166,18 @@ std::optional<sim::Duration> FieldReader::duration(std::string_view key, sim::Du
     return std::nullopt;
   }
   return *parsed;
+}
+
+std::optional<std::int64_t> FieldReader::quantity(std::string_view key, std::string_view resource,
+                                                  bool required) {
+  auto text = string(key, required);
+  if (!text) return std::nullopt;
+  auto value = models::parse_resource_value(resource, *text);
+  if (!value.ok()) {
+    error(key, value.status().message(), "quantities look like 500m, 2, 1.5, 16Gi, 1e3");
+    return std::nullopt;
+  }
+  return value.value();
 }
 
 std::optional<std::string> FieldReader::one_of(std::string_view key,

@@ -41,6 +41,10 @@ class FieldReader {
   // A Go/Kubernetes duration string ("30s", "1h30m"). REQUIRES min >= 0 for non-negative.
   std::optional<sim::Duration> duration(std::string_view key, sim::Duration min,
                                         bool required = false);
+  // A Kubernetes quantity ("500m", "2", "16Gi", "1e3") in `resource`'s unit: milli-CPU for
+  // cpu, bytes for memory and storage, whole units otherwise (models::parse_resource_value).
+  std::optional<std::int64_t> quantity(std::string_view key, std::string_view resource,
+                                       bool required = false);
   // One of `allowed`, with a did-you-mean for near misses.
   std::optional<std::string> one_of(std::string_view key, const std::vector<std::string>& allowed,
                                     bool required = false);

@@ -12,6 +12,7 @@
 #include "experiments/scenario_run.hpp"
 #include "models/cluster.hpp"
 #include "scenarios/scenario.hpp"
+#include "tests/support/scenario_loading.hpp"
 #include "sim/metrics.hpp"
 
 namespace kubesim::experiments {
@@ -19,20 +20,8 @@ namespace {
 
 using sim::kSecond;
 
-scenarios::Scenario load(const std::string& text) {
-  scenarios::Diagnostics diagnostics;
-  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
-  INFO(diagnostics.format());
-  REQUIRE(s.has_value());
-  return *s;
-}
-
-std::string load_error(const std::string& text) {
-  scenarios::Diagnostics diagnostics;
-  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
-  CHECK_FALSE(s.has_value());
-  return diagnostics.format();
-}
+scenarios::Scenario load(const std::string& text) { return testing::load_scenario_ok(text); }
+std::string load_error(const std::string& text) { return testing::load_scenario_error(text); }
 
 // A cluster of two 8-CPU nodes, a Service web selecting app=web, and `pods` (a Deployment
 // or bare Pods); `workload` is the traffic workload's YAML (indented under workloads:).

@@ -1,0 +1,27 @@
+// Test support: load a scenario from YAML text, requiring success (with the diagnostics in
+// the failure message) or requiring failure (returning the diagnostics to match against).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "scenarios/scenario.hpp"
+
+namespace kubesim::testing {
+
+inline scenarios::Scenario load_scenario_ok(const std::string& text) {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(s.has_value());
+  return *s;
+}
+
+inline std::string load_scenario_error(const std::string& text) {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
+  CHECK_FALSE(s.has_value());
+  return diagnostics.format();
+}
+
+}  // namespace kubesim::testing
