@@ -42,6 +42,12 @@ bench: build
 	@echo "scale-5000 end to end (wall seconds, real-time factor and peak RSS in host):"
 	$(KUBESIM) run scenarios/examples/scale-5000.yaml -q -o $(BUILD_DIR)/bench/scale-5000
 	@python3 -c "import json; h=json.load(open('$(BUILD_DIR)/bench/scale-5000/summary.json'))['host']; print(h)"
+	@echo "AIService for 24 simulated hours, request by request and fluid (docs/performance.md):"
+	$(KUBESIM) run bench/scenarios/aiservice-24h.yaml -q -o $(BUILD_DIR)/bench/aiservice-24h
+	@python3 -c "import json; h=json.load(open('$(BUILD_DIR)/bench/aiservice-24h/summary.json'))['host']; print(h)"
+	$(KUBESIM) run bench/scenarios/aiservice-24h.yaml -q -o $(BUILD_DIR)/bench/aiservice-24h-fluid \
+	  --set spec.workloads[0].mode=fluid
+	@python3 -c "import json; h=json.load(open('$(BUILD_DIR)/bench/aiservice-24h-fluid/summary.json'))['host']; print(h)"
 
 bench-peers: build
 	@scripts/install-deps.sh --peers

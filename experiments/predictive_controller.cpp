@@ -19,26 +19,6 @@ std::string column_prefix(const std::string& key) {
 
 }  // namespace
 
-policies::PredictiveConfig predictive_config_for(const models::PredictiveAutoscalerSpec& spec) {
-  policies::PredictiveConfig c;
-  c.model = spec.model == "holt-winters" ? policies::PredictiveModel::kHoltWinters
-                                         : policies::PredictiveModel::kLeastSquares;
-  c.target_per_replica = spec.target_per_replica;
-  c.min_replicas = spec.min_replicas;
-  c.max_replicas = spec.max_replicas;
-  c.lead_time = spec.lead_time;
-  c.history = spec.history;
-  c.min_samples = spec.min_samples;
-  c.scale_down_stabilization = spec.scale_down_stabilization;
-  c.seasonal_period = spec.seasonal_period;
-  c.bucket_interval = spec.bucket_interval;
-  c.season_length = spec.season_length;
-  c.alpha = spec.alpha;
-  c.beta = spec.beta;
-  c.gamma = spec.gamma;
-  c.load_unit = spec.metric.name;
-  return c;
-}
 
 PredictiveController::PredictiveController(sim::Simulation& sim, sim::MetricRegistry& metrics,
                                            models::ApiServer& api, const MetricsPipeline& pipeline,
@@ -66,7 +46,7 @@ sim::Status PredictiveController::add(const models::PredictiveAutoscaler& object
   if (find(key) != nullptr) {
     return sim::Status::invalid_argument("PredictiveAutoscaler " + key + " added twice");
   }
-  auto autoscaler = policies::PredictiveAutoscaler::create(predictive_config_for(object.spec));
+  auto autoscaler = policies::PredictiveAutoscaler::create(policies::predictive_config_for(object.spec));
   if (!autoscaler.ok()) {
     return sim::Status::invalid_argument("PredictiveAutoscaler " + key + ": " + autoscaler.error());
   }

@@ -57,9 +57,6 @@ namespace kubesim::experiments {
 
 class MetricsPipeline;
 
-// The policy's configuration for an object's spec (the reader, scenarios/manifests.cpp, has
-// already validated it; policies::validate() is checked again by add()).
-policies::PredictiveConfig predictive_config_for(const models::PredictiveAutoscalerSpec& spec);
 
 class PredictiveController {
  public:

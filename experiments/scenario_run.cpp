@@ -344,50 +344,21 @@ void ScenarioRun::build_cluster() {
     }
   }
   build_autoscalers();
-  if (model_->hpa && model_->aiservice_operator) {
-    // An HPA whose scaleTargetRef is an AIService reads and writes its /scale subresource.
-    AIServiceOperator* op = model_->aiservice_operator.get();
-    model_->hpa->register_scale_kind(
-        std::string(models::kAIServiceKind),
-        [op](const std::string& ns,
-             const std::string& name) -> std::optional<HpaController::Scale> {
-          auto s = op->get_scale(ns, name);
-          if (!s) return std::nullopt;
-          return HpaController::Scale{s->spec_replicas, s->status_replicas, s->selector};
-        },
-        [op](const std::string& ns, const std::string& name, std::int32_t replicas,
-             std::function<void(const sim::Status&)> done) {
-          op->set_scale(ns, name, replicas, std::move(done));
-        });
-  }
-  if (model_->keda && model_->aiservice_operator) {
-    // A ScaledObject whose scaleTargetRef is an AIService scales it through its /scale.
-    AIServiceOperator* op = model_->aiservice_operator.get();
-    model_->keda->register_scale_kind(
-        std::string(models::kAIServiceKind),
-        [op](const std::string& ns, const std::string& name) -> std::optional<ScaleSubresource> {
-          auto s = op->get_scale(ns, name);
-          if (!s) return std::nullopt;
-          return ScaleSubresource{s->spec_replicas, s->status_replicas, s->selector};
-        },
-        [op](const std::string& ns, const std::string& name, std::int32_t replicas,
-             std::function<void(const sim::Status&)> done) {
-          op->set_scale(ns, name, replicas, std::move(done));
-        });
-  }
-  if (model_->predictive && model_->aiservice_operator) {
-    AIServiceOperator* op = model_->aiservice_operator.get();
-    model_->predictive->register_scale_kind(
-        std::string(models::kAIServiceKind),
-        [op](const std::string& ns, const std::string& name) -> std::optional<ScaleSubresource> {
-          auto s = op->get_scale(ns, name);
-          if (!s) return std::nullopt;
-          return ScaleSubresource{s->spec_replicas, s->status_replicas, s->selector};
-        },
-        [op](const std::string& ns, const std::string& name, std::int32_t replicas,
-             std::function<void(const sim::Status&)> done) {
-          op->set_scale(ns, name, replicas, std::move(done));
-        });
+  if (AIServiceOperator* op = model_->aiservice_operator.get()) {
+    // Autoscalers whose scaleTargetRef is an AIService read and write its /scale subresource.
+    auto get = [op](const std::string& ns, const std::string& name) -> std::optional<ScaleSubresource> {
+      auto s = op->get_scale(ns, name);
+      if (!s) return std::nullopt;
+      return ScaleSubresource{s->spec_replicas, s->status_replicas, s->selector};
+    };
+    auto set = [op](const std::string& ns, const std::string& name, std::int32_t replicas,
+                    std::function<void(const sim::Status&)> done) {
+      op->set_scale(ns, name, replicas, std::move(done));
+    };
+    const std::string kind(models::kAIServiceKind);
+    if (model_->hpa) model_->hpa->register_scale_kind(kind, get, set);
+    if (model_->keda) model_->keda->register_scale_kind(kind, get, set);
+    if (model_->predictive) model_->predictive->register_scale_kind(kind, get, set);
   }
   if (cp.scheduler.tie_break_by_node_rank) cluster.scheduler().set_tie_break_ranks(node_ranks());
   if (!scenario_.pod_traces.empty()) {
@@ -704,7 +675,10 @@ std::string ScenarioRun::summary_json() const {
         o["slo"] = so;
       }
       const sim::Gauge* serving = metrics_->find_gauge(n + ".serving_pods");
-      o["replica_seconds"] = serving ? serving->time_average() * simulated : 0.0;
+      const double replica_seconds = serving ? serving->time_average() * simulated : 0.0;
+      o["replica_seconds"] = replica_seconds;
+      o["utilization"] = replica_seconds > 0 ? t->busy_seconds_total() / replica_seconds : 0.0;
+      o["mode"] = t->spec().fluid ? "fluid" : "request";
       o["cold_starts"] = counter(n + ".cold_starts");
       if (model_->observer) {
         const double cost = model_->observer->summary().cost;

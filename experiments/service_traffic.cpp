@@ -82,7 +82,12 @@ ServiceTraffic::~ServiceTraffic() {
 }
 
 void ServiceTraffic::start() {
-  assert(source_ == nullptr && "ServiceTraffic::start: call once");
+  assert(source_ == nullptr && !fluid_ && "ServiceTraffic::start: call once");
+  if (spec_.fluid) {
+    fluid_ = std::make_unique<models::FluidService>(spec_.server);
+    sim_.every(spec_.fluid_interval, [this] { fluid_step(); });
+    return;
+  }
   source_ = std::make_unique<models::TrafficSource>(sim_, spec_.traffic,
                                                     [this](const models::Request& r) {
                                                       sent_.add();
@@ -124,6 +129,20 @@ void accumulate(models::PodCounters& into, const models::PodCounters& c) {
 }  // namespace
 
 std::optional<ServiceTraffic::PodLoad> ServiceTraffic::pod_load(const std::string& pod_key) const {
+  if (spec_.fluid) {
+    auto it = fluid_pods_.find(pod_key);
+    if (it == fluid_pods_.end()) return std::nullopt;
+    const FluidPod& f = it->second;
+    PodLoad load;
+    load.counters.arrived = static_cast<std::uint64_t>(f.arrived);
+    load.counters.completed = static_cast<std::uint64_t>(f.completed);
+    load.counters.output_tokens = static_cast<std::uint64_t>(f.output_tokens);
+    load.counters.busy_seconds = f.busy_seconds;
+    load.counters.in_flight_seconds = f.in_flight_seconds;
+    load.counters.queue_seconds = f.queue_seconds;
+    load.serving = current_.contains(pod_key);
+    return load;
+  }
   auto retired = retired_.find(pod_key);
   auto current = current_.find(pod_key);
   if (retired == retired_.end() && current == current_.end()) return std::nullopt;
@@ -135,6 +154,17 @@ std::optional<ServiceTraffic::PodLoad> ServiceTraffic::pod_load(const std::strin
     load.serving = true;
   }
   return load;
+}
+
+double ServiceTraffic::busy_seconds_total() const {
+  double total = 0;
+  if (spec_.fluid) {
+    for (const auto& [key, p] : fluid_pods_) total += p.busy_seconds;
+    return total;
+  }
+  for (const auto& [key, c] : retired_) total += c.busy_seconds;
+  for (const auto& [key, id] : current_) total += backends_[id].server->counters().busy_seconds;
+  return total;
 }
 
 void ServiceTraffic::on_pod(bool serving, const std::string& key) {
@@ -156,6 +186,11 @@ void ServiceTraffic::on_pod(bool serving, const std::string& key) {
 
 void ServiceTraffic::start_serving(std::uint32_t id) {
   Backend& b = backends_[id];
+  if (spec_.fluid) {  // the pods share one fluid model; no per-pod server
+    b.serving = true;
+    sim_.schedule_after(spec_.endpoint_delay, [this, id] { set_endpoint(id, true); });
+    return;
+  }
   models::InferenceServerConfig config = spec_.server;
   config.name = spec_.name + "/" + b.key + "#" + std::to_string(id);
   // An LLM pod serves at the speed of the GPU its node has (the node's
@@ -181,6 +216,10 @@ void ServiceTraffic::start_serving(std::uint32_t id) {
 void ServiceTraffic::stop_serving(std::uint32_t id) {
   Backend& b = backends_[id];
   b.serving = false;
+  if (spec_.fluid) {
+    sim_.schedule_after(spec_.endpoint_delay, [this, id] { set_endpoint(id, false); });
+    return;
+  }
   // The pod stops now (deleted, terminating or not Ready): what it holds fails or comes back
   // for one retry. Results arrive through on_result before terminate() returns.
   b.server->terminate(spec_.on_endpoint_gone == scenarios::EndpointGone::kRetry
@@ -279,6 +318,81 @@ void ServiceTraffic::on_result(const models::RequestResult& r) {
   }
   in_flight_g_.add(-1);
   ++interval_ended_;
+}
+
+// One fluid interval (docs/serving.md §3): the traffic's rate at the interval's midpoint
+// through FluidService over the endpoints the load balancer has, which are serving. Counts
+// are carried as fractions and added to the counters as whole requests; the latency
+// histograms get one sample per interval (its mean), and a pod's share of the interval goes
+// to its counters for the metrics pipeline.
+void ServiceTraffic::fluid_step() {
+  const sim::Duration dt = spec_.fluid_interval;
+  const sim::Time mid = sim_.now() - dt / 2;
+  const models::TrafficSpec& t = spec_.traffic;
+  const bool active = mid >= t.start && (t.end <= 0 || mid < t.end);
+  models::FluidInput in;
+  in.arrival_rate = active ? models::nominal_rate(t, mid) : 0.0;
+  in.mean_input_tokens = t.input_tokens.mean();
+  in.mean_output_tokens = std::max(1.0, t.output_tokens.mean());
+  std::vector<std::uint32_t> ready;
+  for (std::uint32_t e : lb_.endpoints()) {
+    if (backends_[e].serving) ready.push_back(e);
+  }
+  const models::FluidOutput out = fluid_->advance(dt, in, static_cast<int>(ready.size()));
+  FluidTotals& f = fluid_totals_;
+  f.sent += out.offered;
+  f.succeeded += out.completed;
+  // With no ready endpoint everything offered fails (no endpoint); otherwise the pods reject.
+  (ready.empty() ? f.failed : f.rejected) += out.rejected;
+  f.timed_out += out.timed_out;
+  auto flush = [](double total, std::uint64_t& added, sim::Counter& counter) {
+    const auto whole = static_cast<std::uint64_t>(total);
+    if (whole > added) counter.add(static_cast<std::int64_t>(whole - added));
+    added = std::max(added, whole);
+  };
+  const std::uint64_t ended_before = f.ended_added();
+  flush(f.sent, f.sent_added, sent_);
+  flush(f.succeeded, f.succeeded_added, succeeded_);
+  flush(f.rejected, f.rejected_added, rejected_);
+  flush(f.failed, f.failed_added, failed_);
+  flush(f.timed_out, f.timed_out_added, timed_out_);
+  interval_ended_ += f.ended_added() - ended_before;
+  // The model's requests in the pods (running, waiting, and the backlog it carries); the
+  // counters balance only up to these fractions in fluid mode.
+  in_flight_g_.set(out.mean_in_flight + out.mean_queue);
+  if (out.completed > 0) {
+    const double prefill =
+        spec_.server.model == models::ServiceModel::kLlm
+            ? in.mean_input_tokens / spec_.server.gpu.prefill_tokens_per_s
+            : out.mean_latency_s - out.mean_wait_s;
+    const double ttft = out.mean_wait_s + prefill;
+    e2e_.record(out.mean_latency_s);
+    ttft_.record(ttft);
+    queueing_.record(out.mean_wait_s);
+    interval_e2e_.push_back(out.mean_latency_s);
+    interval_ttft_.push_back(ttft);
+    const bool met = (!spec_.slo.e2e || out.mean_latency_s <= sim::to_seconds(*spec_.slo.e2e)) &&
+                     (!spec_.slo.ttft || ttft <= sim::to_seconds(*spec_.slo.ttft));
+    if (met) {
+      const auto before = static_cast<std::uint64_t>(f.slo_met);
+      f.slo_met += out.completed;
+      const auto after = static_cast<std::uint64_t>(f.slo_met);
+      slo_met_.add(static_cast<std::int64_t>(after - before));
+      interval_met_ += after - before;
+    }
+  }
+  if (ready.empty()) return;
+  const double share = 1.0 / static_cast<double>(ready.size());
+  const double seconds = sim::to_seconds(dt);
+  for (std::uint32_t e : ready) {
+    FluidPod& p = fluid_pods_[backends_[e].key];
+    p.arrived += out.offered * share;
+    p.completed += out.completed * share;
+    p.output_tokens += out.completed * share * in.mean_output_tokens;
+    p.busy_seconds += out.busy_fraction * seconds;
+    p.in_flight_seconds += out.mean_in_flight * share * seconds;
+    p.queue_seconds += out.mean_queue * share * seconds;
+  }
 }
 
 void ServiceTraffic::close_interval() {

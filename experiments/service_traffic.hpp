@@ -91,6 +91,9 @@ class ServiceTraffic {
     bool serving = false;
   };
   std::optional<PodLoad> pod_load(const std::string& pod_key) const;
+  // ∫ busy fraction dt summed over every pod that served (seconds of a fully busy pod):
+  // divided by the replica-seconds, the mean utilization of the serving pods.
+  double busy_seconds_total() const;
   // Whether the Service selects the pod (its namespace, every selector label).
   bool selects(const models::Pod& pod) const;
   // The Service as namespace/name.
@@ -118,6 +121,7 @@ class ServiceTraffic {
   void endpoint_gone(const models::Request& request, std::uint64_t id);
   void finish_failed();
   void close_interval();
+  void fluid_step();
 
   sim::Simulation& sim_;
   models::ApiServer& api_;
@@ -161,6 +165,22 @@ class ServiceTraffic {
     double ttft_p99 = 0;
     double slo_attainment = 1;
   } interval_;
+  // Fluid mode (spec.fluid): one model for the Service, fractional totals and what of them
+  // reached the integer counters, and each pod's share for the metrics pipeline.
+  std::unique_ptr<models::FluidService> fluid_;
+  struct FluidTotals {
+    double sent = 0, succeeded = 0, rejected = 0, failed = 0, timed_out = 0, slo_met = 0;
+    std::uint64_t sent_added = 0, succeeded_added = 0, rejected_added = 0, failed_added = 0,
+                  timed_out_added = 0;
+    std::uint64_t ended_added() const {
+      return succeeded_added + rejected_added + failed_added + timed_out_added;
+    }
+  } fluid_totals_;
+  struct FluidPod {
+    double arrived = 0, completed = 0, output_tokens = 0;
+    double busy_seconds = 0, in_flight_seconds = 0, queue_seconds = 0;
+  };
+  std::map<std::string, FluidPod> fluid_pods_;
 };
 
 }  // namespace kubesim::experiments

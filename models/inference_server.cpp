@@ -482,8 +482,11 @@ FluidOutput FluidServer::advance(Duration dt, const FluidInput& in) {
   const std::int64_t k_limit = config_.queue_limit;
   o.offered = lambda * t;
 
-  if (backlog_ > 0 || (k_limit < 0 && lambda >= mu_c)) {
-    // Saturated: the batch is full and the backlog moves as a fluid.
+  if (backlog_ > 0 || lambda >= mu_c) {
+    // Saturated: the batch is full and the backlog moves as a fluid. With a bounded queue
+    // too: a queue fills at λ − μ(c), it is not full from the first instant (the stationary
+    // M/M/c/K answer would be), so a pod that is scaled out of overload has a backlog to
+    // work off, as it does request by request.
     const double total = backlog_ + lambda * t;
     o.completed = std::min(total, mu_c * t);
     double left = total - o.completed;

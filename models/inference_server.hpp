@@ -245,8 +245,8 @@ class InferenceServer {
 //        (m requests share each iteration; each one also waits for the prefill of the m
 //        requests that join during its life: docs/serving.md derives it),
 //   CPU: μ(n) = min(n, c) / E[service time]  (M/M/c/K exactly),
-// truncated at concurrency + queue_limit (arrivals beyond are rejected). When λ ≥ μ(c) and
-// the queue is unbounded, or a backlog is left from earlier intervals, the pod is saturated
+// truncated at concurrency + queue_limit (arrivals beyond are rejected). When λ ≥ μ(c)
+// (bounded queue or not), or a backlog is left from earlier intervals, the pod is saturated
 // and the backlog evolves as a fluid: backlog' = backlog + (λ − μ(c))·dt, bounded below by
 // 0 and above by the queue limit (overflow rejected) and by μ(c)·queue_timeout (excess
 // timed out). No per-request events.

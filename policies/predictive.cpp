@@ -564,4 +564,25 @@ PredictiveDecision PredictiveAutoscaler::decide(sim::Time now, std::int32_t curr
   return d;
 }
 
+PredictiveConfig predictive_config_for(const models::PredictiveAutoscalerSpec& spec) {
+  PredictiveConfig c;
+  c.model = spec.model == "holt-winters" ? PredictiveModel::kHoltWinters
+                                         : PredictiveModel::kLeastSquares;
+  c.target_per_replica = spec.target_per_replica;
+  c.min_replicas = spec.min_replicas;
+  c.max_replicas = spec.max_replicas;
+  c.lead_time = spec.lead_time;
+  c.history = spec.history;
+  c.min_samples = spec.min_samples;
+  c.scale_down_stabilization = spec.scale_down_stabilization;
+  c.seasonal_period = spec.seasonal_period;
+  c.bucket_interval = spec.bucket_interval;
+  c.season_length = spec.season_length;
+  c.alpha = spec.alpha;
+  c.beta = spec.beta;
+  c.gamma = spec.gamma;
+  c.load_unit = spec.metric.name;
+  return c;
+}
+
 }  // namespace kubesim::policies

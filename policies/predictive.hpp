@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/autoscaling_objects.hpp"
 #include "sim/status.hpp"
 #include "sim/time.hpp"
 
@@ -98,6 +99,11 @@ struct PredictiveConfig {
 // Returns InvalidArgument naming the field, the value, what is expected and a hint; ok()
 // when the config is usable.
 sim::Status validate(const PredictiveConfig& config);
+
+// The configuration a PredictiveAutoscaler object (autoscaling.kubesim.io/v1alpha1) asks for:
+// its spec's fields one for one, `model` by name, the metric's name as the load unit. The
+// manifest reader checks the result with validate(); the controller creates from it.
+PredictiveConfig predictive_config_for(const models::PredictiveAutoscalerSpec& spec);
 
 struct LoadSample {
   sim::Time time = 0;

@@ -2226,22 +2226,7 @@ class ManifestReader {
       ok = ok && diagnostics_.size() == before;
       if (ok) {
         // Backstop: the policy's own check of the assembled config.
-        policies::PredictiveConfig c;
-        c.model = hw ? policies::PredictiveModel::kHoltWinters
-                     : policies::PredictiveModel::kLeastSquares;
-        c.target_per_replica = spec.target_per_replica;
-        c.min_replicas = spec.min_replicas;
-        c.max_replicas = spec.max_replicas;
-        c.lead_time = spec.lead_time;
-        c.history = spec.history;
-        c.min_samples = spec.min_samples;
-        c.scale_down_stabilization = spec.scale_down_stabilization;
-        c.seasonal_period = spec.seasonal_period;
-        c.bucket_interval = spec.bucket_interval;
-        c.season_length = spec.season_length;
-        c.alpha = spec.alpha;
-        c.beta = spec.beta;
-        c.gamma = spec.gamma;
+        const policies::PredictiveConfig c = policies::predictive_config_for(spec);
         if (auto st = policies::validate(c); !st.ok()) top.error("spec", st.message());
       }
     }

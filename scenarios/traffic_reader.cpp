@@ -255,7 +255,7 @@ std::optional<models::InferenceServerConfig> read_server(FieldReader& r, const s
 void mark_traffic_fields(FieldReader& w) {
   for (const char* k :
        {"service", "traffic", "server", "loadBalancing", "endpointDelay", "onEndpointGone",
-        "podUsage", "slo"}) {
+        "podUsage", "slo", "mode", "fluidInterval"}) {
     w.raw(k);
   }
 }
@@ -307,6 +307,14 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
                "busyCpu is the pod's CPU when its server is busy all the time");
     }
     u->finish();
+  }
+  if (auto mode = w.one_of("mode", {"request", "fluid"})) s.fluid = *mode == "fluid";
+  if (auto d = w.duration("fluidInterval", sim::kMillisecond)) s.fluid_interval = *d;
+  if (s.fluid && (s.traffic.kind == models::TrafficKind::kOnOff ||
+                  s.traffic.kind == models::TrafficKind::kTraceRequests)) {
+    w.error("mode", "fluid mode needs a traffic kind with a rate (constant, poisson, diurnal, "
+                    "steps, spikes or traceRates)",
+            "replay request records with mode: request, or their rates with kind: traceRates");
   }
   if (auto slo = w.map("slo")) {
     s.slo.e2e = slo->duration("e2e", 1);

@@ -66,6 +66,10 @@ struct TrafficWorkloadSpec {
   EndpointGone on_endpoint_gone = EndpointGone::kFail;
   PodUsageSpec usage;  // podUsage
   SloSpec slo;         // slo
+  // mode: fluid — per-interval rates through the same capacity model, no per-request
+  // events (models::FluidService, docs/serving.md §3); request (default) — every request.
+  bool fluid = false;
+  sim::Duration fluid_interval = sim::kSecond;  // fluidInterval
   std::vector<std::string> trace_paths;  // traffic.from's files (they enter the scenario hash)
 };
 

@@ -21,6 +21,7 @@
 #include "models/cluster.hpp"
 #include "scenarios/scenario.hpp"
 #include "tests/support/cluster_invariants.hpp"
+#include "tests/support/web_manifests.hpp"
 
 namespace kubesim::experiments {
 namespace {
@@ -70,36 +71,8 @@ spec:
       serviceTime: 1s
     loadBalancing: leastConnections
 ---
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: {app: web}
-  ports: [{port: 80}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: )" +
-         std::to_string(replicas) +
-         R"(
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-      annotations: {kubesim.io/ready-after: 2s}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27
-        resources:
-          requests: {cpu: 500m, memory: 256Mi}
----
-)" + autoscaler;
+)" + testing::web_service_yaml() +
+         testing::web_deployment_yaml(replicas, "2s", "{cpu: 500m, memory: 256Mi}") + autoscaler;
 }
 
 std::string pod_autoscaler(const std::string& annotations) {

@@ -28,6 +28,7 @@
 #include "models/cluster.hpp"
 #include "scenarios/scenario.hpp"
 #include "tests/support/cluster_invariants.hpp"
+#include "tests/support/web_manifests.hpp"
 
 namespace kubesim::experiments {
 namespace {
@@ -126,34 +127,8 @@ spec:
     loadBalancing: leastConnections
     podUsage: {idleCpu: "0", busyCpu: "1"}
 ---
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: {app: web}
-  ports: [{port: 80}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-      annotations: {kubesim.io/ready-after: 5s}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27
-        resources:
-          requests: {cpu: "1", memory: 256Mi}
----
-)" + autoscaler;
+)" + testing::web_service_yaml() +
+         testing::web_deployment_yaml(2, "5s", "{cpu: \"1\", memory: 256Mi}") + autoscaler;
 }
 
 // The Deployment's spec.replicas every second of the run.
