@@ -31,6 +31,7 @@ KpaController::KpaController(sim::Simulation& sim, sim::MetricRegistry& metrics,
       cluster_(cluster),
       client_(
           api.make_client("knative-autoscaler", models::kKubeControllerManagerDefaultRateLimit)),
+      targets_(api, client_),
       writes_(metrics.counter("kpa.scale_writes")) {
   // Gauges exist from the start (0), so a run's summary lists them whatever happens.
   for (const Applied& a : objects_) {
@@ -84,18 +85,41 @@ double KpaController::last_recorded(const std::string& key) const {
   return it == tracked_.end() ? 0.0 : it->second.last_recorded;
 }
 
+std::optional<ScaleSubresource> KpaController::scale_of(const models::PodAutoscaler& pa) const {
+  return targets_.get(pa.spec.scale_target_ref.kind, pa.metadata.namespace_,
+                      pa.spec.scale_target_ref.name);
+}
+
+std::vector<std::shared_ptr<const models::Pod>> KpaController::pods_of(
+    const models::PodAutoscaler& pa) const {
+  auto scale = scale_of(pa);
+  if (!scale) return {};
+  auto matcher = models::label_selector_as_matcher(scale->selector);
+  if (!matcher.ok() || matcher->empty()) return {};
+  const std::string& ns = pa.metadata.namespace_;
+  return api_.pods().list([&](const models::Pod& p) {
+    return p.metadata.namespace_ == ns && matcher->matches(p.metadata.labels);
+  });
+}
+
 const ServiceTraffic* KpaController::service_of(const models::PodAutoscaler& pa) const {
-  auto d = api_.deployments().get(pa.metadata.namespace_, pa.spec.scale_target_ref.name);
-  if (d == nullptr) return nullptr;
+  auto scale = scale_of(pa);
+  if (!scale || !scale->selector) return nullptr;
+  // A pod carrying the selector's labels (the target's pod template has them).
   models::Pod probe;
   probe.metadata.namespace_ = pa.metadata.namespace_;
-  probe.metadata.labels = d->spec.template_.metadata.labels;
+  probe.metadata.labels = scale->selector->match_labels;
   const ServiceTraffic* best = nullptr;
   for (const ServiceTraffic* t : traffic_) {
     if (!t->selects(probe)) continue;
     if (best == nullptr || t->spec().service_name < best->spec().service_name) best = t;
   }
   return best;
+}
+
+void KpaController::register_scale_kind(std::string kind, ScaleTargets::Getter get,
+                                        ScaleTargets::Setter set) {
+  targets_.register_kind(std::move(kind), std::move(get), std::move(set));
 }
 
 void KpaController::begin(const std::string& key, const models::PodAutoscaler& pa) {
@@ -112,17 +136,11 @@ void KpaController::begin(const std::string& key, const models::PodAutoscaler& p
 }
 
 std::int32_t KpaController::ready_pods(const Tracked& t) const {
-  const models::PodAutoscaler& pa = *t.pa;
-  auto d = api_.deployments().get(pa.metadata.namespace_, pa.spec.scale_target_ref.name);
-  if (d == nullptr) return 0;
-  auto matcher = models::label_selector_as_matcher(d->spec.selector);
-  if (!matcher.ok() || matcher->empty()) return 0;
-  const std::string& ns = pa.metadata.namespace_;
-  const auto pods = api_.pods().list([&](const models::Pod& p) {
-    return p.metadata.namespace_ == ns && matcher->matches(p.metadata.labels) && p.ready() &&
-           !p.metadata.being_deleted() && !p.terminal();
-  });
-  return static_cast<std::int32_t>(pods.size());
+  std::int32_t ready = 0;
+  for (const auto& p : pods_of(*t.pa)) {
+    if (p->ready() && !p->metadata.being_deleted() && !p->terminal()) ++ready;
+  }
+  return ready;
 }
 
 double KpaController::scrape(Tracked& t) {
@@ -133,15 +151,11 @@ double KpaController::scrape(Tracked& t) {
   if (t.traffic == nullptr) return 0;
   const bool rps = t.kpa->config().metric == policies::KpaMetric::kRps;
   double total = 0;
-  auto d = api_.deployments().get(pa.metadata.namespace_, pa.spec.scale_target_ref.name);
   std::map<std::string, double> now_values;
-  if (d != nullptr) {
-    auto matcher = models::label_selector_as_matcher(d->spec.selector);
-    if (matcher.ok() && !matcher->empty()) {
+  {
+    {
       const std::string& ns = pa.metadata.namespace_;
-      for (const auto& p : api_.pods().list([&](const models::Pod& p) {
-             return p.metadata.namespace_ == ns && matcher->matches(p.metadata.labels);
-           })) {
+      for (const auto& p : pods_of(pa)) {
         const std::string key = models::object_key(ns, p->metadata.name);
         auto load = t.traffic->pod_load(key);
         if (!load) continue;
@@ -192,18 +206,12 @@ void KpaController::tick(Tracked& t) {
   t.activator->set(d.activator_in_path ? 1 : 0);
   if (d.replicas) {
     const models::PodAutoscaler& pa = *t.pa;
-    auto dep = api_.deployments().get(pa.metadata.namespace_, pa.spec.scale_target_ref.name);
+    auto scale = scale_of(pa);
     // scaler.go applyScale: no patch when spec.replicas already matches.
-    if (dep != nullptr && dep->spec.replicas != *d.replicas) {
+    if (scale && scale->spec_replicas != *d.replicas) {
       writes_.add();
-      const std::int32_t replicas = *d.replicas;
-      api_.patch<models::Deployment>(client_, pa.metadata.namespace_, pa.spec.scale_target_ref.name,
-                                     [replicas](models::Deployment& o) {
-                                       if (o.spec.replicas == replicas) return false;
-                                       o.spec.replicas = replicas;
-                                       ++o.metadata.generation;
-                                       return true;
-                                     });
+      targets_.set(pa.spec.scale_target_ref.kind, pa.metadata.namespace_,
+                   pa.spec.scale_target_ref.name, *d.replicas);
     }
   }
   t.last = std::move(d);

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/scale_targets.hpp"
 #include "models/autoscaling_objects.hpp"
 #include "policies/kpa.hpp"
 #include "sim/metrics.hpp"
@@ -81,6 +82,10 @@ class KpaController {
   // Schedules every PodAutoscaler's start at its apply time. Call once.
   void start();
 
+  // Serves scaleTargetRef.kind == `kind` (e.g. "AIService") through these functions;
+  // Deployment and ReplicaSet are built in.
+  void register_scale_kind(std::string kind, ScaleTargets::Getter get, ScaleTargets::Setter set);
+
   // The last tick's decision of the PA (namespace/name), nullptr before the first.
   const policies::KpaDecision* last_decision(const std::string& key) const;
   // The value recorded at the last 1 s scrape, 0 before the first.
@@ -111,6 +116,10 @@ class KpaController {
   void tick(Tracked& t);
   std::int32_t ready_pods(const Tracked& t) const;
   const ServiceTraffic* service_of(const models::PodAutoscaler& pa) const;
+  // The target's scale (its /scale subresource), nullopt when missing.
+  std::optional<ScaleSubresource> scale_of(const models::PodAutoscaler& pa) const;
+  // The target's pods (its scale's selector, the PA's namespace).
+  std::vector<std::shared_ptr<const models::Pod>> pods_of(const models::PodAutoscaler& pa) const;
 
   sim::Simulation& sim_;
   sim::MetricRegistry& metrics_;
@@ -119,6 +128,7 @@ class KpaController {
   std::vector<Applied> objects_;
   policies::KpaClusterConfig cluster_;
   models::ApiClient& client_;
+  ScaleTargets targets_;
   std::map<std::string, Tracked> tracked_;
   bool started_ = false;
   sim::Counter& writes_;

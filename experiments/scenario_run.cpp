@@ -359,6 +359,7 @@ void ScenarioRun::build_cluster() {
     if (model_->hpa) model_->hpa->register_scale_kind(kind, get, set);
     if (model_->keda) model_->keda->register_scale_kind(kind, get, set);
     if (model_->predictive) model_->predictive->register_scale_kind(kind, get, set);
+    if (model_->kpa) model_->kpa->register_scale_kind(kind, get, set);
   }
   if (cp.scheduler.tie_break_by_node_rank) cluster.scheduler().set_tie_break_ranks(node_ranks());
   if (!scenario_.pod_traces.empty()) {
