@@ -11,6 +11,7 @@
 #include "experiments/scenario_run.hpp"
 #include "experiments/sweep.hpp"
 #include "kubesim/version.hpp"
+#include "models/aiservice.hpp"
 #include "scenarios/manifests.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/scheduler_config.hpp"
@@ -156,6 +157,9 @@ int run_explain(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
     }
   }
   scenarios::Manifests state;
+  // The state is a running cluster's: its AIService CRD is installed whether or not the
+  // dump lists it (kubectl get aiservices does not).
+  state.custom_resource_definitions.push_back(models::aiservice_crd());
   scenarios::Diagnostics diagnostics;
   if (!scenarios::read_manifests_path(a.state, state, diagnostics)) {
     err << diagnostics.format();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "experiments/text_format.hpp"
+#include "models/aiservice.hpp"
 #include "models/quantity.hpp"
 #include "models/selectors.hpp"
 
@@ -161,6 +162,16 @@ std::optional<ScaleTarget> builtin_target(const scenarios::Manifests& state, con
       if (d.metadata.namespace_ == ns && d.metadata.name == name) {
         return ScaleTarget{d.spec.replicas, d.status.replicas, d.spec.selector};
       }
+    }
+  } else if (kind == models::kAIServiceKind) {
+    // The AIService's /scale: spec.replicas (its effective count), status.replicas and
+    // the labelSelectorPath .status.selector (app=<name> when the status has none yet).
+    for (const auto& a : state.aiservices) {
+      if (a.metadata.namespace_ != ns || a.metadata.name != name) continue;
+      auto selector = models::parse_to_label_selector(
+          a.status.selector.empty() ? "app=" + a.metadata.name : a.status.selector);
+      return ScaleTarget{a.desired_replicas(), a.status.replicas,
+                         selector.ok() ? std::optional(selector.value()) : std::nullopt};
     }
   } else if (kind == "ReplicaSet") {
     for (const auto& r : state.replica_sets) {

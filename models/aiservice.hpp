@@ -78,6 +78,13 @@ struct CustomResourceDefinition {
   }
 };
 
+// The AIService CRD as kubesim ships it (scenarios/examples/crds/aiservice-crd.yaml): group
+// stable.example.com, Namespaced, names aiservices/aiservice/AIService (short name aisvc),
+// version v1 served and stored with the status and scale subresources, spec.modelUri
+// required. For readers of a cluster's state (kubesim explain), where the CRD is installed
+// even when the state file does not list it.
+CustomResourceDefinition aiservice_crd();
+
 // ---- AIService (stable.example.com/v1) --------------------------------------------------
 
 inline constexpr std::string_view kAIServiceGroup = "stable.example.com";

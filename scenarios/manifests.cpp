@@ -1728,7 +1728,19 @@ class ManifestReader {
       }
       s->finish();
     }
-    ignore(top, {{"status", kStatusReason}});
+    // status: what a running cluster's AIService reports — its /scale reads replicas and
+    // selector (kubesim explain); the operator recomputes all of it in a run.
+    if (auto st = top.map("status")) {
+      if (auto v = st->integer("replicas", 0, kInt32Max)) a.status.replicas = static_cast<std::int32_t>(*v);
+      if (auto v = st->integer("readyReplicas", 0, kInt32Max)) {
+        a.status.ready_replicas = static_cast<std::int32_t>(*v);
+      }
+      if (auto v = st->string("selector")) a.status.selector = *v;
+      ignore(*st, {{"observedRPS", kStatusReason},
+                   {"observedGeneration", kStatusReason},
+                   {"conditions", kStatusReason}});
+      st->finish();
+    }
     out_.aiservices.push_back(std::move(a));
   }
 

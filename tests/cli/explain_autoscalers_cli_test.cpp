@@ -134,4 +134,33 @@ TEST_CASE("kubesim explain reconciles the HPAs of the state", "[cli][explain][hp
   }
 }
 
+TEST_CASE("kubesim explain scales an AIService through its /scale", "[cli][explain][hpa]") {
+  // The same pods and metrics, now owned by an AIService "web" whose HPA targets the
+  // AIService (stable.example.com/v1). The state comes from a cluster where the CRD is
+  // installed: it need not list it. The scale: spec.replicas 2, status.replicas 2, selector
+  // app=web (status.selector): desired 4 as above.
+  std::string ai_state = kState;
+  const auto deployment = ai_state.find("- apiVersion: apps/v1");
+  const auto hpa = ai_state.find("- apiVersion: autoscaling/v2");
+  ai_state.replace(deployment, hpa - deployment, R"(- apiVersion: stable.example.com/v1
+  kind: AIService
+  metadata: {name: web, namespace: shop}
+  spec: {modelUri: "s3://models/web", replicas: 2, scaling: {policy: hpa, maxReplicas: 10}}
+  status: {replicas: 2, readyReplicas: 2, selector: app=web}
+)");
+  const std::string ref = "{apiVersion: apps/v1, kind: Deployment, name: web}";
+  ai_state.replace(ai_state.find(ref), ref.size(),
+                   "{apiVersion: stable.example.com/v1, kind: AIService, name: web}");
+  testing::TempDir dir;
+  const std::string state = dir.str("state.yaml");
+  std::ofstream(state) << ai_state;
+  Outcome o = kubesim({"explain", state, "--now", "2025-09-01T08:00:10Z", "--output", "json"});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  auto j = nlohmann::json::parse(o.out);
+  REQUIRE(j["autoscalers"].size() == 1);
+  CHECK(j["autoscalers"][0]["currentReplicas"] == 2);
+  CHECK(j["autoscalers"][0]["desiredReplicas"] == 4);
+}
+
 }  // namespace kubesim::cli
