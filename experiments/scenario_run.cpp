@@ -490,6 +490,11 @@ models::Cluster* ScenarioRun::cluster() { return model_->cluster.get(); }
 const ClusterObserver* ScenarioRun::observer() const { return model_->observer.get(); }
 AIServiceOperator* ScenarioRun::aiservice_operator() { return model_->aiservice_operator.get(); }
 KpaController* ScenarioRun::kpa_controller() { return model_->kpa.get(); }
+std::vector<const ServiceTraffic*> ScenarioRun::traffic() const {
+  std::vector<const ServiceTraffic*> out;
+  for (const auto& t : model_->traffic) out.push_back(t.get());
+  return out;
+}
 KedaController* ScenarioRun::keda_controller() { return model_->keda.get(); }
 const NodeAutoscaling* ScenarioRun::node_autoscaling() const {
   return model_->node_autoscaling.get();

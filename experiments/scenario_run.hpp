@@ -30,6 +30,7 @@ class AIServiceOperator;
 class KedaController;
 class KpaController;
 class ClusterObserver;
+class ServiceTraffic;
 class NodeAutoscaling;
 class TrainingJobs;
 
@@ -54,6 +55,8 @@ class ScenarioRun {
   const ClusterObserver* observer() const;
   // The node autoscaler driver (nullptr without spec.cluster.clusterAutoscaler/karpenter).
   const NodeAutoscaling* node_autoscaling() const;
+  // The runtimes of the traffic workloads, in scenario order.
+  std::vector<const ServiceTraffic*> traffic() const;
   // The runtimes of the trainingJobs workloads, in scenario order.
   std::vector<const TrainingJobs*> training_jobs() const;
   // The AIService operator (nullptr when the scenario has no AIService): tests replace its

@@ -171,7 +171,7 @@ void ServiceTraffic::on_pod(bool serving, const std::string& key) {
   auto it = current_.find(key);
   if (serving && it == current_.end()) {
     const auto id = static_cast<std::uint32_t>(backends_.size());
-    backends_.push_back(Backend{key, nullptr, false, false});
+    backends_.push_back(Backend{key, nullptr, false, false, false});
     current_.emplace(key, id);
     cold_starts_.add();
     serving_g_.set(static_cast<double>(current_.size()));
@@ -232,8 +232,28 @@ void ServiceTraffic::stop_serving(std::uint32_t id) {
   });
 }
 
+// The EndpointSlice change reached kube-proxy; it is in the rules at the proxy's next sync:
+// at once when the last sync is at least minSyncPeriod ago, else when it will be — every
+// change until then goes into that one sync (upstream BoundedFrequencyRunner.Run).
 void ServiceTraffic::set_endpoint(std::uint32_t id, bool endpoint) {
-  backends_[id].endpoint = endpoint;
+  backends_[id].wanted = endpoint;
+  if (sync_pending_) return;
+  const sim::Time at = last_sync_ < 0 ? sim_.now()
+                                      : std::max(sim_.now(), last_sync_ + spec_.kube_proxy_min_sync_period);
+  if (at == sim_.now()) {
+    sync_endpoints();
+    return;
+  }
+  sync_pending_ = true;
+  sim_.schedule_at(at, [this] {
+    sync_pending_ = false;
+    sync_endpoints();
+  });
+}
+
+void ServiceTraffic::sync_endpoints() {
+  last_sync_ = sim_.now();
+  for (Backend& b : backends_) b.endpoint = b.wanted;
   std::vector<std::uint32_t> list;
   for (std::uint32_t i = 0; i < backends_.size(); ++i) {
     if (backends_[i].endpoint) list.push_back(i);

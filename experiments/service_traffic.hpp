@@ -110,12 +110,14 @@ class ServiceTraffic {
     std::unique_ptr<models::InferenceServer> server;
     bool serving = false;   // as the pod store says now
     bool endpoint = false;  // as the load balancer sees it (endpointDelay later)
+    bool wanted = false;    // as kube-proxy has heard it, not yet synced into its rules
   };
 
   void on_pod(bool serving, const std::string& key);
   void start_serving(std::uint32_t id);
   void stop_serving(std::uint32_t id);
   void set_endpoint(std::uint32_t id, bool endpoint);
+  void sync_endpoints();
   void send(const models::Request& request, std::uint64_t id);
   void on_result(const models::RequestResult& r);
   void endpoint_gone(const models::Request& request, std::uint64_t id);
@@ -135,6 +137,8 @@ class ServiceTraffic {
   std::vector<Backend> backends_;
   std::map<std::string, std::uint32_t> current_;  // pod key -> its current backend id
   std::map<std::string, sim::Time> first_routed_;
+  sim::Time last_sync_ = -1;  // kube-proxy's last sync; -1: none yet
+  bool sync_pending_ = false;
   // Counters of the pod's servers that stopped (a pod may serve, stop and serve again).
   std::map<std::string, models::PodCounters> retired_;
   std::uint64_t next_request_ = 0;

@@ -255,7 +255,7 @@ std::optional<models::InferenceServerConfig> read_server(FieldReader& r, const s
 void mark_traffic_fields(FieldReader& w) {
   for (const char* k :
        {"service", "traffic", "server", "loadBalancing", "endpointDelay", "onEndpointGone",
-        "podUsage", "slo", "mode", "fluidInterval"}) {
+        "podUsage", "slo", "mode", "fluidInterval", "kubeProxy"}) {
     w.raw(k);
   }
 }
@@ -295,6 +295,10 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
                                              : models::LbMode::kLeastConnections;
   }
   if (auto d = w.duration("endpointDelay", 0)) s.endpoint_delay = *d;
+  if (auto kp = w.map("kubeProxy")) {
+    if (auto d = kp->duration("minSyncPeriod", 0)) s.kube_proxy_min_sync_period = *d;
+    kp->finish();
+  }
   if (auto g = w.one_of("onEndpointGone", {"fail", "retry"})) {
     s.on_endpoint_gone = *g == "retry" ? EndpointGone::kRetry : EndpointGone::kFail;
   }

@@ -63,6 +63,10 @@ struct TrafficWorkloadSpec {
   // kube-proxy propagation: a Ready change of a pod reaches the load balancer this long
   // after it commits.
   sim::Duration endpoint_delay = sim::kSecond;
+  // kube-proxy's --iptables-min-sync-period / --ipvs-min-sync-period (v1.34 default 1s): a
+  // change reaches the rules at the proxy's next sync, at most one sync per period
+  // (pkg/util/async BoundedFrequencyRunner); changes within the period are batched.
+  sim::Duration kube_proxy_min_sync_period = sim::kSecond;
   EndpointGone on_endpoint_gone = EndpointGone::kFail;
   PodUsageSpec usage;  // podUsage
   SloSpec slo;         // slo

@@ -6,10 +6,12 @@
 // change endpointDelay later).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "experiments/scenario_run.hpp"
+#include "experiments/service_traffic.hpp"
 #include "models/cluster.hpp"
 #include "scenarios/scenario.hpp"
 #include "tests/support/scenario_loading.hpp"
@@ -230,6 +232,56 @@ TEST_CASE("a pod that turns Ready at t receives no request before t + endpointDe
   CHECK(counter(run, "web.requests_succeeded") + failed +
             run.metrics().find_gauge("web.in_flight")->value() ==
         counter(run, "web.requests_sent"));
+}
+
+TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[traffic]") {
+  // Pods a and b turn Ready at t_a < t_b (b's readiness delay is 500 ms longer; the kubelet
+  // adds its own spread), less than 3 s apart. kube-proxy's first sync is at once, at
+  // t_a + endpointDelay; b's change arrives at t_b + endpointDelay and goes into the next
+  // sync, no earlier than minSyncPeriod after the first: at max(t_b, t_a + minSyncPeriod) +
+  // endpointDelay. With minSyncPeriod 0 it is synced when it arrives. Round robin at 1000
+  // req/s: an endpoint gets a request within 2 ms of entering the rules.
+  struct Gaps {
+    double routed = 0;
+    double ready = 0;
+  };
+  auto gaps = [&](const std::string& min_sync) {
+    const std::string workload = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: constant, rate: 1000}
+    server: {model: cpu, concurrency: 64, serviceTime: 1ms}
+    loadBalancing: roundRobin
+    endpointDelay: 1s
+    kubeProxy: {minSyncPeriod: )" + min_sync + "}\n";
+    std::string pods = bare_pod("a") + bare_pod("b");
+    pods.replace(pods.find("  labels: {app: web}", pods.find("name: b")), 20,
+                 "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 1500ms}");
+    pods.replace(pods.find("  labels: {app: web}"), 20,
+                 "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 1s}");
+    ScenarioRun run(load(scenario("30s", workload, pods)));
+    std::map<std::string, sim::Time> ready;
+    auto w = run.cluster()->api().pods().watch(0, {}, [&](const models::WatchEvent<models::Pod>& e) {
+      if (e.object->ready()) ready.try_emplace(e.object->metadata.name, run.simulation().now());
+    });
+    REQUIRE(w.ok());
+    run.run();
+    REQUIRE(ready.size() == 2);
+    const ServiceTraffic& t = *run.traffic().at(0);
+    const sim::Time a = t.first_routed("default/a");
+    const sim::Time b = t.first_routed("default/b");
+    REQUIRE(a >= 0);
+    REQUIRE(b >= 0);
+    return Gaps{sim::to_seconds(b - a), sim::to_seconds(ready["b"] - ready["a"])};
+  };
+  const Gaps batched = gaps("3s");
+  INFO("Ready " << batched.ready << " s apart");
+  REQUIRE(batched.ready > 0);
+  REQUIRE(batched.ready < 3);
+  CHECK(batched.routed == Approx(3.0).margin(0.002));  // the second sync, 3 s after the first
+  const Gaps immediate = gaps("0s");
+  CHECK(immediate.ready == Approx(batched.ready).margin(1e-9));  // same run up to the proxy
+  CHECK(immediate.routed == Approx(immediate.ready).margin(0.002));
 }
 
 TEST_CASE("every request ends exactly once under overload, timeouts and pod churn", "[traffic]") {
