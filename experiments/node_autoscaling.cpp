@@ -2,10 +2,20 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
 namespace kubesim::experiments {
 namespace {
+
+// An events.jsonl record's common fields: time (seconds), kind and type.
+nlohmann::ordered_json event_json(sim::Time t, std::string_view kind, std::string_view type) {
+  nlohmann::ordered_json j;
+  j["t"] = sim::to_seconds(t);
+  j["kind"] = std::string(kind);
+  j["type"] = std::string(type);
+  return j;
+}
 
 bool unschedulable(const models::Pod& pod) {
   if (pod.bound() || pod.terminal() || pod.metadata.being_deleted()) return false;
@@ -143,10 +153,7 @@ void NodeAutoscaling::on_node_event(const models::NodeEvent& e) {
     }
   }
   if (!record_events_) return;
-  nlohmann::ordered_json j;
-  j["t"] = sim::to_seconds(sim_.now());
-  j["kind"] = "NodeLifecycle";
-  j["type"] = std::string(models::to_string(e.type));
+  nlohmann::ordered_json j = event_json(sim_.now(), "NodeLifecycle", models::to_string(e.type));
   j["node"] = std::string(e.node);
   j["pool"] = std::string(e.pool);
   record(j.dump());
@@ -183,10 +190,7 @@ void NodeAutoscaling::run_cluster_autoscaler() {
     metrics_.counter("ca.failed_scale_ups").add();
     metrics_.counter("ca.nodes_cancelled").add(cancelled);
     if (record_events_) {
-      nlohmann::ordered_json j;
-      j["t"] = sim::to_seconds(now);
-      j["kind"] = "ClusterAutoscaler";
-      j["type"] = "FailedScaleUp";
+      nlohmann::ordered_json j = event_json(now, "ClusterAutoscaler", "FailedScaleUp");
       j["group"] = f.group;
       j["cancelled"] = cancelled;
       j["backoffUntil"] = sim::to_seconds(f.backoff_until);
@@ -202,10 +206,7 @@ void NodeAutoscaling::run_cluster_autoscaler() {
     metrics_.counter("ca.scale_ups").add();
     metrics_.counter("ca.nodes_added").add(up.count);
     if (record_events_) {
-      nlohmann::ordered_json j;
-      j["t"] = sim::to_seconds(now);
-      j["kind"] = "ClusterAutoscaler";
-      j["type"] = "ScaleUp";
+      nlohmann::ordered_json j = event_json(now, "ClusterAutoscaler", "ScaleUp");
       j["group"] = up.group;
       j["count"] = up.count;
       j["newTarget"] = up.new_target;
@@ -223,10 +224,7 @@ void NodeAutoscaling::run_cluster_autoscaler() {
       metrics_.counter("ca.scale_down_failures").add();
     }
     if (record_events_) {
-      nlohmann::ordered_json j;
-      j["t"] = sim::to_seconds(now);
-      j["kind"] = "ClusterAutoscaler";
-      j["type"] = started ? "ScaleDown" : "ScaleDownFailed";
+      nlohmann::ordered_json j = event_json(now, "ClusterAutoscaler", started ? "ScaleDown" : "ScaleDownFailed");
       j["node"] = d.node;
       j["group"] = d.group;
       j["empty"] = d.empty;
@@ -291,10 +289,7 @@ void NodeAutoscaling::run_karpenter() {
         cluster_.provision_node(launch.offering, capacity_label(launch.offering));
     metrics_.counter("karpenter.launches").add();
     if (record_events_) {
-      nlohmann::ordered_json j;
-      j["t"] = sim::to_seconds(now);
-      j["kind"] = "Karpenter";
-      j["type"] = "Launch";
+      nlohmann::ordered_json j = event_json(now, "Karpenter", "Launch");
       j["offering"] = launch.offering;
       j["node"] = name;
       j["pricePerHour"] = launch.price_per_hour;
@@ -328,10 +323,7 @@ void NodeAutoscaling::run_karpenter() {
       }
     }
     if (record_events_) {
-      nlohmann::ordered_json j;
-      j["t"] = sim::to_seconds(now);
-      j["kind"] = "Karpenter";
-      j["type"] = "Consolidation";
+      nlohmann::ordered_json j = event_json(now, "Karpenter", "Consolidation");
       j["method"] = std::string(policies::to_string(c.kind));
       j["nodes"] = key_list(c.nodes);
       j["replacement"] = replacement;

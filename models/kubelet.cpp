@@ -83,7 +83,7 @@ KubeletFleet::~KubeletFleet() {
   }
 }
 
-void KubeletFleet::add_node(const Node& node, const KubeletConfig& config) {
+std::int32_t KubeletFleet::register_node(const Node& node, const KubeletConfig& config) {
   const auto idx = static_cast<std::int32_t>(nodes_.size());
   index_.emplace(node.metadata.name, idx);
   NodeState& n = nodes_.emplace_back();
@@ -94,20 +94,16 @@ void KubeletFleet::add_node(const Node& node, const KubeletConfig& config) {
   for (const auto& image : node.status.images) {
     for (const auto& name : image.names) n.images.emplace(name, 0);
   }
-  start_timers(idx, /*random_phase=*/true);
+  return idx;
+}
+
+void KubeletFleet::add_node(const Node& node, const KubeletConfig& config) {
+  start_timers(register_node(node, config), /*random_phase=*/true);
 }
 
 void KubeletFleet::join_node(const Node& node, const KubeletConfig& config) {
-  const auto idx = static_cast<std::int32_t>(nodes_.size());
-  index_.emplace(node.metadata.name, idx);
-  NodeState& n = nodes_.emplace_back();
-  n.name = node.metadata.name;
-  n.config = config;
-  n.client = &api_.make_client("kubelet-client", config.rate_limit);
-  n.allocatable = node.status.allocatable;
-  for (const auto& image : node.status.images) {
-    for (const auto& name : image.names) n.images.emplace(name, 0);
-  }
+  const std::int32_t idx = register_node(node, config);
+  NodeState& n = nodes_[static_cast<std::size_t>(idx)];
   // upstream kubelet_node_status.go registerWithAPIServer, then the status loop: the node
   // turns Ready once the runtime and network are up.
   const std::uint32_t epoch = n.epoch;

@@ -151,6 +151,8 @@ class KubeletFleet {
   void forget(std::uint32_t slot);
   bool current(std::uint32_t slot, std::uint32_t generation) const;
   void renew_lease(std::int32_t node);
+  // The node's kubelet state (index, client, image cache); returns its index.
+  std::int32_t register_node(const Node& node, const KubeletConfig& config);
   void start_timers(std::int32_t node, bool random_phase);
   void report_status(std::int32_t node, bool ready);
   std::int64_t image_size(const std::string& image) const;
