@@ -156,9 +156,16 @@ struct ControllerManager::NodeHealth {
   // up to date by on_pod()/on_pod_delete(), so owned_pods() needs no cache look-ups (it
   // replaces ControllerManager::pods_by_owner_; lives here to keep the header unchanged).
   // Owner references are set at creation and never change, so each pod has one entry.
-  std::map<std::string, std::map<std::string, std::shared_ptr<const Pod>, std::less<>>,
-           std::less<>>
-      owned_pods;
+  // ReplicaSet owners also keep calculateStatus's counts as running totals
+  // (ReplicaSetPodCounts) against the template labels of the last sync, so a sync needs no
+  // walk over the pods unless it deletes some or the ReplicaSet has minReadySeconds.
+  struct Owned {
+    std::map<std::string, std::shared_ptr<const Pod>, std::less<>> pods;
+    ReplicaSetPodCounts counts;
+    Labels template_labels;
+    bool counted = false;  // counts are valid for template_labels
+  };
+  std::map<std::string, Owned, std::less<>> owned_pods;
   explicit NodeHealth(NodeLifecycleConfig c) : config(c), tracker(c) {}
 };
 
@@ -276,7 +283,15 @@ void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
   const OwnerReference* owner = pod->metadata.controller_ref();
   if (owner == nullptr) return;
   const std::string key = key_of(*pod);
-  node_health_->owned_pods[owner->uid].insert_or_assign(key, pod);
+  {
+    NodeHealth::Owned& o = node_health_->owned_pods[owner->uid];
+    auto [it, inserted] = o.pods.try_emplace(key, pod);
+    if (!inserted) {
+      if (o.counted) o.counts.apply(*it->second, o.template_labels, -1);
+      it->second = pod;
+    }
+    if (o.counted) o.counts.apply(*pod, o.template_labels, +1);
+  }
   const std::string ns = pod->metadata.namespace_;
   if (owner->kind == "ReplicaSet") {
     const std::string owner_key = object_key(ns, owner->name);
@@ -309,8 +324,12 @@ void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
   const std::string key = key_of(*pod);
   auto& by_owner = node_health_->owned_pods;
   if (auto it = by_owner.find(owner->uid); it != by_owner.end()) {
-    it->second.erase(key);
-    if (it->second.empty()) by_owner.erase(it);
+    NodeHealth::Owned& o = it->second;
+    if (auto p = o.pods.find(key); p != o.pods.end()) {
+      if (o.counted) o.counts.apply(*p->second, o.template_labels, -1);
+      o.pods.erase(p);
+    }
+    if (o.pods.empty()) by_owner.erase(it);
   }
   const std::string owner_key = object_key(pod->metadata.namespace_, owner->name);
   // A pod deleted without passing through "terminating" is observed now.
@@ -340,8 +359,8 @@ std::vector<const Pod*> ControllerManager::owned_pods(const std::string& owner_u
   std::vector<const Pod*> out;
   auto it = node_health_->owned_pods.find(owner_uid);
   if (it == node_health_->owned_pods.end()) return out;
-  out.reserve(it->second.size());
-  for (const auto& [key, pod] : it->second) out.push_back(pod.get());
+  out.reserve(it->second.pods.size());
+  for (const auto& [key, pod] : it->second.pods) out.push_back(pod.get());
   return out;
 }
 
@@ -446,13 +465,34 @@ void ControllerManager::sync_replicaset(const std::string& key) {
   auto rs = replicasets_->get(key.substr(0, sep), key.substr(sep + 1));
   if (rs == nullptr) return;
   const std::string exp_key = "rs/" + key;
-  std::vector<const Pod*> owned = owned_pods(rs->metadata.uid);
-  std::vector<const Pod*> active;
-  for (const Pod* p : owned) {
-    if (is_pod_active(*p)) active.push_back(p);
+  // The running counts (ReplicaSetPodCounts), recounted when the template's labels changed.
+  NodeHealth::Owned* owned_entry = nullptr;
+  if (auto it = node_health_->owned_pods.find(rs->metadata.uid);
+      it != node_health_->owned_pods.end()) {
+    owned_entry = &it->second;
+    const Labels& labels = rs->spec.template_.metadata.labels;
+    if (!owned_entry->counted || !(owned_entry->template_labels == labels)) {
+      owned_entry->template_labels = labels;
+      owned_entry->counts = {};
+      for (const auto& [k, p] : owned_entry->pods) owned_entry->counts.apply(*p, labels, +1);
+      owned_entry->counted = true;
+    }
   }
+  const ReplicaSetPodCounts counts = owned_entry != nullptr ? owned_entry->counts
+                                                            : ReplicaSetPodCounts{};
   if (expectations_satisfied(exp_key) && !rs->metadata.being_deleted()) {
-    ReplicaSetDiff diff = replica_set_diff(*rs, active, active, sim_.now());
+    // upstream manageReplicas: creates need only the number of active pods; deletes rank
+    // them (replica_set_diff).
+    ReplicaSetDiff diff;
+    if (counts.active < rs->spec.replicas) {
+      diff.creates = std::min(rs->spec.replicas - counts.active, kBurstReplicas);
+    } else if (counts.active > rs->spec.replicas) {
+      std::vector<const Pod*> active;
+      for (const Pod* p : owned_pods(rs->metadata.uid)) {
+        if (is_pod_active(*p)) active.push_back(p);
+      }
+      diff = replica_set_diff(*rs, active, active, sim_.now());
+    }
     if (diff.creates > 0) {
       expectations_[exp_key] = Expectations{diff.creates, 0, sim_.now()};
       Pod prototype = pod_from_template(rs->spec.template_, rs->metadata, "ReplicaSet", "apps/v1");
@@ -469,7 +509,11 @@ void ControllerManager::sync_replicaset(const std::string& key) {
       }
     }
   }
-  ReplicaSetStatus status = replica_set_status(*rs, owned, sim_.now());
+  std::vector<const Pod*> owned;  // only with minReadySeconds: availability needs the times
+  if (rs->spec.min_ready_seconds != 0) owned = owned_pods(rs->metadata.uid);
+  ReplicaSetStatus status = rs->spec.min_ready_seconds == 0
+                                ? replica_set_status(*rs, counts)
+                                : replica_set_status(*rs, owned, sim_.now());
   status.observed_generation = rs->metadata.generation;
   const ReplicaSetStatus& cur = rs->status;
   if (status.replicas != cur.replicas || status.ready_replicas != cur.ready_replicas ||
@@ -488,6 +532,8 @@ void ControllerManager::sync_replicaset(const std::string& key) {
                              return true;
                            });
   }
+  // With minReadySeconds 0 a Ready pod is available at once: nothing changes by time alone.
+  if (rs->spec.min_ready_seconds == 0) return;
   if (auto next = next_availability_change(*rs, owned, sim_.now())) {
     rs_queue_->add_after(key, *next - sim_.now());
   }

@@ -97,6 +97,14 @@ Labels::Labels(std::initializer_list<value_type> entries) {
 }
 
 const std::string* Labels::find(std::string_view key) const {
+  // Pods and nodes carry a few labels: a scan that compares lengths first (most keys differ
+  // in length, so most comparisons never reach memcmp) beats the ordered search there.
+  if (entries_.size() <= kLinearFind) {
+    for (const auto& e : entries_) {
+      if (e.first.size() == key.size() && std::string_view(e.first) == key) return &e.second;
+    }
+    return nullptr;
+  }
   auto it = std::lower_bound(entries_.begin(), entries_.end(), key, KeyLess{});
   if (it == entries_.end() || it->first != key) return nullptr;
   return &it->second;
@@ -124,6 +132,13 @@ bool Labels::erase(std::string_view key) {
 }
 
 bool Labels::contains_all(const Labels& subset) const {
+  if (entries_.size() <= kLinearFind) {
+    for (const auto& [key, value] : subset.entries_) {
+      const std::string* v = find(key);
+      if (v == nullptr || v->size() != value.size() || *v != value) return false;
+    }
+    return true;
+  }
   // Both sides are sorted by key: one merge pass.
   auto it = entries_.begin();
   for (const auto& [key, value] : subset.entries_) {

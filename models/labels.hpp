@@ -71,6 +71,7 @@ class Labels {
   friend bool operator==(const Labels&, const Labels&) = default;
 
  private:
+  static constexpr std::size_t kLinearFind = 8;  // find() scans sets this small
   std::vector<value_type> entries_;  // sorted by key, keys unique
 };
 

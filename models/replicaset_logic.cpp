@@ -229,6 +229,27 @@ ReplicaSetStatus replica_set_status(const ReplicaSet& rs, std::span<const Pod* c
   return s;
 }
 
+void ReplicaSetPodCounts::apply(const Pod& pod, const Labels& template_labels, int sign) {
+  if (is_pod_terminating(pod)) terminating += sign;
+  if (!is_pod_active(pod)) return;
+  active += sign;
+  if (pod.metadata.labels.contains_all(template_labels)) fully_labeled += sign;
+  if (pod_ready_time(pod)) ready += sign;
+}
+
+ReplicaSetStatus replica_set_status(const ReplicaSet& rs, const ReplicaSetPodCounts& counts,
+                                    bool count_terminating) {
+  assert(rs.spec.min_ready_seconds == 0);
+  ReplicaSetStatus s = rs.status;
+  s.replicas = counts.active;
+  s.fully_labeled_replicas = counts.fully_labeled;
+  s.ready_replicas = counts.ready;
+  s.available_replicas = counts.ready;  // minReadySeconds 0: every Ready pod is available
+  s.terminating_replicas = count_terminating ? counts.terminating : 0;
+  s.observed_generation = rs.metadata.generation;
+  return s;
+}
+
 std::optional<sim::Time> next_availability_change(const ReplicaSet& rs,
                                                   std::span<const Pod* const> owned_pods,
                                                   sim::Time now) {

@@ -278,7 +278,7 @@ void NodeInfo::add_pod(std::shared_ptr<const PodInfo> pod) {
   pod_gpu_masks_.push_back(mask);
   pods_.push_back(std::move(pod));
   ++generation_;
-  if (owner_ != nullptr) owner_->journal(this);
+  if (owner_ != nullptr) owner_->journal(this, pods_.back(), +1);
 }
 
 bool NodeInfo::remove_pod(std::string_view key) {
@@ -306,10 +306,11 @@ bool NodeInfo::remove_pod(std::string_view key) {
     }
     // Order of the remaining pods is kept (upstream swaps with the last; order matters only
     // to preemption's victim listing, which sorts anyway).
+    std::shared_ptr<const PodInfo> removed = std::move(pods_[i]);
     pods_.erase(pods_.begin() + static_cast<std::ptrdiff_t>(i));
     pod_gpu_masks_.erase(pod_gpu_masks_.begin() + static_cast<std::ptrdiff_t>(i));
     ++generation_;
-    if (owner_ != nullptr) owner_->journal(this);
+    if (owner_ != nullptr) owner_->journal(this, std::move(removed), -1);
     return true;
   }
   return false;
@@ -406,16 +407,46 @@ Snapshot& Snapshot::operator=(Snapshot&& other) noexcept {
   return *this;
 }
 
-void Snapshot::journal(const NodeInfo* node) {
-  // Keep the journal to about twice the nodes (and at least 4,096 entries): a reader
-  // further behind re-examines every node, which costs about as much as reading it.
-  const std::size_t keep = std::max<std::size_t>(4096, 2 * storage_.size());
+void Snapshot::journal(const NodeInfo* node, std::shared_ptr<const PodInfo> pod,
+                       std::int32_t delta) {
+  // Keep eight records per node (and at least 4,096): a reader further behind re-examines
+  // every node and recounts the changed ones, which costs more than reading that many
+  // records (a node holds tens of pods). PodTopologySpread's entry for one ReplicaSet's
+  // selector goes unused while another set's burst of pods is scheduled.
+  const std::size_t keep = std::max<std::size_t>(4096, 8 * storage_.size());
   if (journal_.size() >= 2 * keep) {
     const std::size_t drop = journal_.size() - keep;
     journal_.erase(journal_.begin(), journal_.begin() + static_cast<std::ptrdiff_t>(drop));
     journal_base_ += drop;
   }
-  journal_.push_back(node);
+  JournalRecord r{node, nullptr, delta, node != nullptr ? node->generation() : 0};
+  if (pod != nullptr) {
+    r.label_set = label_set_of(*pod->pod);
+    r.terminating = pod->pod->metadata.deletion_timestamp.has_value();
+  }
+  r.pod = std::move(pod);
+  journal_.push_back(std::move(r));
+}
+
+std::uint32_t Snapshot::label_set_of(const Pod& pod) {
+  label_key_.assign(pod.metadata.namespace_);
+  for (const auto& [k, v] : pod.metadata.labels) {
+    label_key_ += '\0';
+    label_key_ += k;
+    label_key_ += '\0';
+    label_key_ += v;
+  }
+  if (auto it = label_sets_.find(std::string_view(label_key_)); it != label_sets_.end()) {
+    return it->second;
+  }
+  if (label_sets_.size() >= kMaxLabelSets) {
+    // Start over; readers holding numbers of the old epoch drop them (label_epoch).
+    label_sets_.clear();
+    ++label_epoch_;
+  }
+  const auto id = static_cast<std::uint32_t>(label_sets_.size());
+  label_sets_.emplace(label_key_, id);
+  return id;
 }
 
 void Snapshot::journal_structure() {
@@ -423,10 +454,10 @@ void Snapshot::journal_structure() {
   structure_end_ = journal_end();
 }
 
-bool Snapshot::changed_since(std::uint64_t pos, std::span<const NodeInfo* const>& out) const {
+bool Snapshot::changed_since(std::uint64_t pos, std::span<const JournalRecord>& out) const {
   if (order_dirty_) rebuild_order();
   if (pos < structure_end_ || pos < journal_base_ || pos > journal_end()) return false;
-  out = std::span<const NodeInfo* const>(journal_).subspan(
+  out = std::span<const JournalRecord>(journal_).subspan(
       static_cast<std::size_t>(pos - journal_base_));
   return true;
 }
@@ -716,9 +747,10 @@ PluginStatus Framework::run_remove_pod(CycleState& state, const PodInfo& pod,
 
 PluginStatus Framework::find_nodes_that_pass_filters(
     const CycleState& state, const PodInfo& pod, std::span<const NodeInfo* const> nodes,
-    std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected) {
+    std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected, bool lazy) {
   // upstream: schedule_one.go, findNodesThatPassFilters.
   feasible_.clear();
+  if (lazy) lazy_rejected_.clear();
   const auto n = static_cast<std::int32_t>(nodes.size());
   if (n == 0) return PluginStatus::success();
   const std::int32_t to_find = num_feasible_nodes_to_find(n, options_.percentage_of_nodes_to_score);
@@ -730,7 +762,9 @@ PluginStatus Framework::find_nodes_that_pass_filters(
     if (slot < state.skip_filter.size() && state.skip_filter[slot]) continue;
     if (ref.plugin->filter_passes_all(state, pod)) continue;
     active_filters_.push_back(ref.plugin);
-    quick_filters_.push_back(ref.plugin->has_quick_filter() ? 1 : 0);
+    quick_filters_.push_back(!ref.plugin->has_quick_filter()    ? 0
+                             : ref.plugin->quick_filter_exact() ? 2
+                                                                : 1);
   }
   const std::size_t num_active = active_filters_.size();
   if (filter_.empty()) {
@@ -743,7 +777,7 @@ PluginStatus Framework::find_nodes_that_pass_filters(
   }
   feasible_.resize(static_cast<std::size_t>(to_find));
   std::int32_t found = 0;
-  const std::size_t rejected_before = rejected.size();
+  const std::size_t rejected_before = rejected.size() + lazy_rejected_.size();
   std::int64_t index = next_start_ % n;
   constexpr std::int64_t kPrefetchAhead = 6;
   for (std::int32_t i = 0; i < n; ++i) {
@@ -763,7 +797,15 @@ PluginStatus Framework::find_nodes_that_pass_filters(
     bool passed = true;
     for (std::size_t f = 0; f < num_active; ++f) {
       Plugin* plugin = active_filters_[f];
-      if (quick_filters_[f] && plugin->filter_passes(state, pod, *node)) continue;
+      if (quick_filters_[f]) {
+        if (plugin->filter_passes(state, pod, *node)) continue;
+        if (lazy && quick_filters_[f] == 2) {
+          // An exact quick filter said no: a rejection, whose status can wait.
+          lazy_rejected_.push_back(LazyRejection{node, plugin, PluginStatus::success()});
+          passed = false;
+          break;
+        }
+      }
       PluginStatus s = plugin->filter(state, pod, *node);
       if (s.ok()) continue;
       if (!s.is_rejected()) {
@@ -771,7 +813,11 @@ PluginStatus Framework::find_nodes_that_pass_filters(
         feasible_.clear();
         return with_plugin(std::move(s), *plugin);
       }
-      rejected.emplace_back(node, with_plugin(std::move(s), *plugin));
+      if (lazy) {
+        lazy_rejected_.push_back(LazyRejection{node, plugin, std::move(s)});
+      } else {
+        rejected.emplace_back(node, with_plugin(std::move(s), *plugin));
+      }
       passed = false;
       break;
     }
@@ -781,10 +827,21 @@ PluginStatus Framework::find_nodes_that_pass_filters(
     }
   }
   feasible_.resize(static_cast<std::size_t>(found));
-  const auto processed =
-      static_cast<std::int64_t>(feasible_.size() + rejected.size() - rejected_before);
+  const auto processed = static_cast<std::int64_t>(feasible_.size() + rejected.size() +
+                                                   lazy_rejected_.size() - rejected_before);
   next_start_ = (next_start_ + processed) % n;
   return PluginStatus::success();
+}
+
+void Framework::materialize_rejections(
+    const CycleState& state, const PodInfo& pod,
+    std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected) {
+  for (LazyRejection& r : lazy_rejected_) {
+    PluginStatus s = r.status.ok() ? r.plugin->filter(state, pod, *r.node) : std::move(r.status);
+    assert(!s.ok() && "filter_passes() said no but filter() passed");
+    rejected.emplace_back(r.node, with_plugin(std::move(s), *r.plugin));
+  }
+  lazy_rejected_.clear();
 }
 
 PluginStatus Framework::run_post_filter(
@@ -889,6 +946,7 @@ ScheduleResult Framework::schedule(CycleState& state, const PodInfo& pod, const 
   }
 
   rejected_.clear();
+  lazy_rejected_.clear();
   std::string pre_filter_msg;
   std::size_t absent_count = 0;
   PluginStatus absent_status;
@@ -937,11 +995,14 @@ ScheduleResult Framework::schedule(CycleState& state, const PodInfo& pod, const 
         msg += "]";
         absent_status = PluginStatus::unschedulable(std::move(msg), true);
       }
-      PluginStatus s = find_nodes_that_pass_filters(state, pod, nodes, rejected_);
+      // Without a diagnosis the reasons are needed only when no node passes.
+      PluginStatus s =
+          find_nodes_that_pass_filters(state, pod, nodes, rejected_, diagnosis == nullptr);
       if (!s.ok()) {
         result.status = std::move(s);
         return result;
       }
+      if (feasible_.empty()) materialize_rejections(state, pod, rejected_);
     }
   }
   if (diagnosis) {
@@ -950,7 +1011,8 @@ ScheduleResult Framework::schedule(CycleState& state, const PodInfo& pod, const 
 
   result.feasible_nodes = static_cast<std::int32_t>(feasible_.size());
   if (pre_filter_status.ok()) {
-    result.evaluated_nodes = static_cast<std::int32_t>(feasible_.size() + rejected_.size());
+    result.evaluated_nodes =
+        static_cast<std::int32_t>(feasible_.size() + rejected_.size() + lazy_rejected_.size());
   }
 
   if (feasible_.empty()) {

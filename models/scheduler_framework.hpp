@@ -256,6 +256,19 @@ class alignas(64) NodeInfo {
   std::int64_t rank_ = kNoRank;
 };
 
+// One change to a Snapshot's NodeInfos, as its journal records it (Snapshot::changed_since).
+struct JournalRecord {
+  const NodeInfo* node = nullptr;       // nullptr: the set or the order of the nodes changed
+  std::shared_ptr<const PodInfo> pod;   // the pod added (delta +1) or removed (-1)
+  std::int32_t delta = 0;               // 0: the Node object was replaced (pod is null)
+  std::uint64_t generation = 0;         // node->generation() right after the change
+  // The pod's (namespace, labels) as a small integer, equal for equal sets within one
+  // Snapshot and label epoch (Snapshot::label_epoch), and whether it is terminating: what a
+  // selector count needs, without reading the pod.
+  std::uint32_t label_set = 0;
+  bool terminating = false;
+};
+
 // The cluster as one scheduling cycle sees it. The scheduler runtime keeps one Snapshot
 // up to date incrementally (upstream keeps a cache and copies changed NodeInfos into the
 // snapshot each cycle; with one thread there is nothing to copy).
@@ -302,16 +315,22 @@ class Snapshot {
   void set_tie_break_ranks(std::map<std::string, std::int64_t, std::less<>> ranks);
 
   // Change journal (kubesim, for plugins that cache per-node data across cycles): every
-  // change to one of the NodeInfos (pod added or removed, Node object replaced) appends
-  // that NodeInfo; positions only grow. A reader remembers id() and journal_end() after
+  // change to one of the NodeInfos (pod added or removed, Node object replaced) appends a
+  // record of it — the NodeInfo, the pod and the generation it left the node at — so a
+  // reader can apply pod deltas instead of re-reading the node; positions only grow. A reader remembers id() and journal_end() after
   // bringing its cache up to date and, next cycle, asks for the nodes changed since.
   // Distinct for every Snapshot object (and after a move-assignment).
   std::uint64_t id() const { return id_; }
   std::uint64_t journal_end() const { return journal_base_ + journal_.size(); }
-  // The nodes changed at positions [pos, journal_end()) (a node may appear several times),
-  // into `out`. False when that is not known — the set or the order of the nodes changed
-  // since pos, or pos is older than the journal kept — and every node must be re-examined.
-  bool changed_since(std::uint64_t pos, std::span<const NodeInfo* const>& out) const;
+  // The changes at positions [pos, journal_end()) in order (a node may appear several
+  // times), into `out`. False when that is not known — the set or the order of the nodes
+  // changed since pos, or pos is older than the journal kept — and every node must be
+  // re-examined.
+  bool changed_since(std::uint64_t pos, std::span<const JournalRecord>& out) const;
+  // JournalRecord::label_set numbers are valid while this is unchanged (the table is
+  // cleared, and the epoch bumped, when it grows past kMaxLabelSets distinct sets).
+  std::uint64_t label_epoch() const { return label_epoch_; }
+  static constexpr std::size_t kMaxLabelSets = std::size_t{1} << 20;
 
  private:
   struct StringHash {
@@ -338,10 +357,15 @@ class Snapshot {
   std::map<std::string, std::int64_t, std::less<>> ranks_;
   // The journal: journal_[i] is position journal_base_ + i; nullptr marks a change of the
   // set or order of nodes, the last one at structure_end_ - 1.
-  void journal(const NodeInfo* node);
+  void journal(const NodeInfo* node, std::shared_ptr<const PodInfo> pod = nullptr,
+               std::int32_t delta = 0);
   void journal_structure();
+  std::uint32_t label_set_of(const Pod& pod);
   std::uint64_t id_ = 0;
-  std::vector<const NodeInfo*> journal_;
+  std::vector<JournalRecord> journal_;
+  StringMap<std::uint32_t> label_sets_;  // "ns\0k\0v\0..." -> id; never iterated
+  std::string label_key_;                // scratch for label_set_of
+  std::uint64_t label_epoch_ = 0;
   std::uint64_t journal_base_ = 0;
   std::uint64_t structure_end_ = 0;
 };
@@ -424,6 +448,10 @@ class Plugin {
   // on this node; false: the framework calls filter() for the full answer. Must agree with
   // filter().
   virtual bool has_quick_filter() const { return false; }
+  // kubesim: true when filter_passes() == false always means filter() rejects (not merely
+  // "ask filter()"), so the framework may put off building the rejection's status until
+  // someone reads it.
+  virtual bool quick_filter_exact() const { return false; }
   // kubesim: true when Filter passes every node for this pod (NodeName for a pod without
   // spec.nodeName), so the framework leaves the plugin out of this cycle's node loop.
   virtual bool filter_passes_all(const CycleState&, const PodInfo&) { return false; }
@@ -586,9 +614,14 @@ class Framework {
   std::int64_t next_start_ = 0;
   // Filter phase over `nodes` (upstream findNodesThatPassFilters): fills feasible_,
   // appends rejections to `rejected`, advances next_start_. Error status on a plugin error.
+  // `lazy`: rejections go to lazy_rejected_ instead, and a quick filter's rejection is
+  // recorded without calling filter() for its status (most cycles find a node and never
+  // read the reasons); materialize_rejections() turns them into `rejected` entries later.
   PluginStatus find_nodes_that_pass_filters(
       const CycleState& state, const PodInfo& pod, std::span<const NodeInfo* const> nodes,
-      std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected);
+      std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected, bool lazy = false);
+  void materialize_rejections(const CycleState& state, const PodInfo& pod,
+                              std::vector<std::pair<const NodeInfo*, PluginStatus>>& rejected);
   PluginStatus run_post_filter(
       CycleState& state, const PodInfo& pod, const Snapshot& snapshot,
       const std::vector<std::pair<const NodeInfo*, PluginStatus>>& failures,
@@ -598,10 +631,19 @@ class Framework {
   std::vector<const NodeInfo*> feasible_;
   std::vector<const NodeInfo*> candidates_;  // the PreFilterResult's nodes
   std::vector<Plugin*> active_filters_;
-  std::vector<char> quick_filters_;  // parallel to active_filters_: has_quick_filter()
+  // Parallel to active_filters_: 1 has_quick_filter(), 2 also quick_filter_exact().
+  std::vector<char> quick_filters_;
   std::vector<std::int64_t> scores_;
   std::vector<std::int64_t> totals_;
   std::vector<std::pair<const NodeInfo*, PluginStatus>> rejected_;
+  // Rejections of a lazy filter pass, in visiting order: the rejecting plugin and its
+  // status, or an ok() status when the quick filter rejected and filter() was not called.
+  struct LazyRejection {
+    const NodeInfo* node;
+    Plugin* plugin;
+    PluginStatus status;
+  };
+  std::vector<LazyRejection> lazy_rejected_;
 };
 
 }  // namespace kubesim::models::sched

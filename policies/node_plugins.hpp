@@ -134,6 +134,7 @@ class TaintToleration : public sched::Plugin {
   sched::PluginStatus filter(const sched::CycleState&, const sched::PodInfo& pod,
                              const sched::NodeInfo& node) override;
   bool has_quick_filter() const override { return true; }
+  bool quick_filter_exact() const override { return true; }
   bool filter_passes(const sched::CycleState&, const sched::PodInfo& pod,
                      const sched::NodeInfo& node) override;
   std::int64_t score(const sched::CycleState&, const sched::PodInfo& pod,

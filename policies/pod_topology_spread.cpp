@@ -51,6 +51,14 @@ namespace {
 
 using DomainSums = MatchingPodCounts::DomainSums;
 
+// upstream common.go, countPodsMatchSelector's test for one pod: terminating pods and other
+// namespaces are not counted.
+bool counts_toward(const MatchingPodCounts::Entry& entry, const PodInfo& info) {
+  const Pod& p = *info.pod;
+  return !entry.selector.matches_nothing() && !p.metadata.deletion_timestamp.has_value() &&
+         p.metadata.namespace_ == entry.namespace_ && entry.selector.matches(p.metadata.labels);
+}
+
 void set_contribution(DomainSums& d, std::size_t index, const NodeInfo* node, std::int32_t count) {
   if (index >= d.per_node.size()) d.per_node.resize(index + 1);
   DomainSums::Contribution& c = d.per_node[index];
@@ -91,16 +99,7 @@ std::int32_t MatchingPodCounts::count(Entry& entry, const NodeInfo& node) {
   if (node.index() < 0) {
     // A NodeInfo outside any Snapshot: counted, not cached.
     std::int32_t n = 0;
-    if (!entry.selector.matches_nothing()) {
-      for (const auto& info : node.pods()) {
-        const Pod& p = *info->pod;
-        if (!p.metadata.deletion_timestamp.has_value() &&
-            p.metadata.namespace_ == entry.namespace_ &&
-            entry.selector.matches(p.metadata.labels)) {
-          ++n;
-        }
-      }
-    }
+    for (const auto& info : node.pods()) n += counts_toward(entry, *info) ? 1 : 0;
     return n;
   }
   const auto index = static_cast<std::size_t>(node.index());
@@ -110,16 +109,9 @@ std::int32_t MatchingPodCounts::count(Entry& entry, const NodeInfo& node) {
       slot.node_object == node.node_ptr()) {
     return slot.count;
   }
-  // upstream: common.go, countPodsMatchSelector (terminating pods and other namespaces are
-  // not counted).
   std::int32_t n = 0;
   if (!entry.selector.matches_nothing()) {
-    for (const auto& info : node.pods()) {
-      const Pod& p = *info->pod;
-      if (p.metadata.deletion_timestamp.has_value()) continue;
-      if (p.metadata.namespace_ != entry.namespace_) continue;
-      if (entry.selector.matches(p.metadata.labels)) ++n;
-    }
+    for (const auto& info : node.pods()) n += counts_toward(entry, *info) ? 1 : 0;
   }
   slot.node = &node;
   slot.generation = node.generation();
@@ -131,13 +123,39 @@ std::int32_t MatchingPodCounts::count(Entry& entry, const NodeInfo& node) {
 
 void MatchingPodCounts::refresh(Entry& entry, const Snapshot& snapshot) {
   const auto nodes = snapshot.nodes();
-  // Only the nodes the Snapshot's journal names as changed since the last refresh of this
-  // entry (count() re-validates each, so repeats cost one comparison).
-  std::span<const NodeInfo* const> changed;
+  // Only the changes the Snapshot's journal records since the last refresh of this entry.
+  // Every slot was exact at that position, or later (count() brings a slot to the node's
+  // current generation): a record the slot already covers is skipped, the next one for the
+  // node is applied as a ±1 on the count when its pod matches, and anything else (a Node
+  // object replaced, a slot never filled) recounts the node.
+  std::span<const models::sched::JournalRecord> changed;
   if (entry.snapshot_id == snapshot.id() && entry.slots.size() == nodes.size() &&
       snapshot.changed_since(entry.journal_pos, changed)) {
-    for (const NodeInfo* n : changed) {
-      if (n != nullptr) count(entry, *n);
+    if (entry.memo_snapshot != snapshot.id() || entry.memo_epoch != snapshot.label_epoch()) {
+      entry.label_match.clear();
+      entry.memo_snapshot = snapshot.id();
+      entry.memo_epoch = snapshot.label_epoch();
+    }
+    for (const models::sched::JournalRecord& r : changed) {
+      if (r.node == nullptr) continue;
+      const NodeInfo& n = *r.node;
+      const auto index = static_cast<std::size_t>(n.index());
+      Slot& slot = entry.slots[index];
+      if (slot.node == &n && r.generation <= slot.generation) continue;
+      if (slot.node != &n || r.pod == nullptr || r.generation != slot.generation + 1) {
+        count(entry, n);
+        continue;
+      }
+      slot.generation = r.generation;
+      // counts_toward(entry, *r.pod), answered from the record and the label-set memo so
+      // that most records are applied without reading the pod.
+      if (r.terminating) continue;
+      if (r.label_set >= entry.label_match.size()) entry.label_match.resize(r.label_set + 1, -1);
+      std::int8_t& match = entry.label_match[r.label_set];
+      if (match < 0) match = counts_toward(entry, *r.pod) ? 1 : 0;
+      if (match == 0) continue;
+      slot.count += r.delta;
+      for (auto& d : entry.domains) set_contribution(*d, index, &n, slot.count);
     }
     entry.journal_pos = snapshot.journal_end();
     return;
@@ -212,10 +230,11 @@ const TopologyKeyIndex::NodeSlot& TopologyKeyIndex::slot(const NodeInfo& node) {
   const auto index = static_cast<std::size_t>(node.index());
   if (index >= nodes.size()) nodes.resize(index + 1);
   NodeSlot& s = nodes[index];
-  if (s.info == &node && s.generation == node.generation() && s.node == node.node_ptr()) return s;
+  // The value depends on the Node object alone (pods do not change it): the slot holds the
+  // object, so an equal pointer is the same object, whatever the node's generation.
+  if (s.info == &node && s.node == node.node_ptr()) return s;
   const std::string* v = node.node().metadata.labels.find(key);
   s.info = &node;
-  s.generation = node.generation();
   s.node = node.node_ptr();
   s.has_key = v != nullptr;
   // A node without the key maps to the "" domain, as upstream's node.Labels[key] does.

@@ -89,6 +89,11 @@ class MatchingPodCounts {
     // The Snapshot (id) and its journal position the slots were last brought up to date at.
     std::uint64_t snapshot_id = 0;
     std::uint64_t journal_pos = 0;
+    // Whether the selector matches a journal label set (JournalRecord::label_set): -1 not
+    // known yet, 0 no, 1 yes; valid for memo_snapshot and memo_epoch.
+    std::vector<std::int8_t> label_match;
+    std::uint64_t memo_snapshot = 0;
+    std::uint64_t memo_epoch = 0;
   };
 
   // The entry for (namespace, selector); `key` must identify the pair (namespace_ + '\n' +
@@ -123,10 +128,9 @@ struct TopologyKeyIndex {
   };
   std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> ids;  // never iterated
   std::vector<std::string> values;
-  // Valid while the NodeInfo, its generation and its Node object are the same.
+  // Valid while the NodeInfo and its Node object are the same (pod changes do not matter).
   struct NodeSlot {
     const models::sched::NodeInfo* info = nullptr;
-    std::uint64_t generation = 0;
     std::shared_ptr<const models::Node> node;
     std::int32_t value_id = -1;  // the id of the node's value ("" when it lacks the key)
     bool has_key = false;

@@ -283,3 +283,61 @@ TEST_CASE("status counts equal the per-pod ready and available definitions", "[r
   CHECK(next_availability_change(rs, ptrs(pods), seconds(30) + 1) == seconds(35) + 1);
   CHECK_FALSE(next_availability_change(rs, ptrs(pods), seconds(35) + 1).has_value());
 }
+
+#include "sim/random.hpp"
+
+TEST_CASE("running ReplicaSet pod counts agree with calculateStatus's scan", "[replicaset]") {
+  // The controller keeps calculateStatus's counts as running totals (ReplicaSetPodCounts:
+  // +1 per pod added, -1 for the object it replaces or deletes). Reference: the scan over
+  // every owned pod (replica_set_status over the pods), after each of 2,000 random pod
+  // creations, updates (phase, readiness, labels, deletion) and deletions, with
+  // minReadySeconds 0 and both settings of count_terminating.
+  ReplicaSet rs;
+  rs.metadata.generation = 3;
+  rs.spec.template_.metadata.labels = Labels{{"app", "web"}, {"tier", "fe"}};
+  kubesim::sim::Rng rng(11);
+  std::vector<std::shared_ptr<const Pod>> pods;
+  ReplicaSetPodCounts counts;
+  const Labels& tpl = rs.spec.template_.metadata.labels;
+  auto random_pod = [&](int i) {
+    static constexpr PodPhase kPhases[] = {PodPhase::kPending, PodPhase::kRunning,
+                                           PodPhase::kSucceeded, PodPhase::kFailed,
+                                           PodPhase::kUnknown};
+    const bool ready = rng.below(2) == 0;
+    Pod p = make_pod("p" + std::to_string(i), "n1", kPhases[rng.below(5)],
+                     ready ? std::optional<Time>(seconds(1)) : std::nullopt);
+    p.metadata.labels = rng.below(4) == 0 ? Labels{{"app", "web"}} : tpl;
+    if (rng.below(5) == 0) p.metadata.deletion_timestamp = seconds(2);
+    return std::make_shared<const Pod>(std::move(p));
+  };
+  int next = 0;
+  for (int step = 0; step < 2000; ++step) {
+    const auto action = rng.below(3);
+    if (action == 0 || pods.empty()) {
+      pods.push_back(random_pod(next++));
+      counts.apply(*pods.back(), tpl, +1);
+    } else if (action == 1) {
+      const auto k = rng.below(pods.size());
+      counts.apply(*pods[k], tpl, -1);
+      pods[k] = random_pod(static_cast<int>(k));
+      counts.apply(*pods[k], tpl, +1);
+    } else {
+      const auto k = rng.below(pods.size());
+      counts.apply(*pods[k], tpl, -1);
+      pods.erase(pods.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    std::vector<const Pod*> view;
+    for (const auto& p : pods) view.push_back(p.get());
+    for (const bool terminating : {false, true}) {
+      const ReplicaSetStatus scan = replica_set_status(rs, view, seconds(100), terminating);
+      const ReplicaSetStatus run = replica_set_status(rs, counts, terminating);
+      REQUIRE(run.replicas == scan.replicas);
+      REQUIRE(run.fully_labeled_replicas == scan.fully_labeled_replicas);
+      REQUIRE(run.ready_replicas == scan.ready_replicas);
+      REQUIRE(run.available_replicas == scan.available_replicas);
+      REQUIRE(run.terminating_replicas == scan.terminating_replicas);
+      REQUIRE(run.observed_generation == 3);
+    }
+  }
+  CHECK(counts.active > 0);  // the walk kept a mix of pods
+}

@@ -327,6 +327,46 @@ TEST_CASE("BalancedAllocation scores as upstream's TestNodeResourcesBalancedAllo
 
 // ---- TaintToleration ---------------------------------------------------------------------
 
+TEST_CASE("TaintToleration's quick filter is exact", "[node_plugins]") {
+  // The framework skips building a rejection's status when an exact quick filter
+  // (quick_filter_exact) says no, so filter_passes must equal filter().ok() on every node:
+  // checked over every combination of up to two taints (three effects, two keys) and zero
+  // to two tolerations drawn from a list that tolerates some of them.
+  kp::TaintToleration tt;
+  REQUIRE(tt.quick_filter_exact());
+  const TaintEffect effects[] = {TaintEffect::kNoSchedule, TaintEffect::kPreferNoSchedule,
+                                 TaintEffect::kNoExecute};
+  const Toleration tolerations[] = {
+      toleration("a", TolerationOperator::kEqual, "x", TaintEffect::kNoSchedule),
+      toleration("b", TolerationOperator::kExists, "", TaintEffect::kNoExecute),
+      toleration("a", TolerationOperator::kEqual, "y", TaintEffect::kNoExecute)};
+  int checked = 0, rejected = 0;
+  for (int t1 = -1; t1 < 6; ++t1) {
+    for (int t2 = -1; t2 < 6; ++t2) {
+      NodeBuilder nb("n");
+      if (t1 >= 0) nb.taint(t1 < 3 ? "a" : "b", "x", effects[t1 % 3]);
+      if (t2 >= 0) nb.taint(t2 < 3 ? "b" : "a", "y", effects[t2 % 3]);
+      Snapshot s = snapshot_of({nb.build()});
+      for (int mask = 0; mask < 8; ++mask) {
+        PodBuilder pb("p");
+        for (int i = 0; i < 3; ++i) {
+          if (mask >> i & 1) pb.toleration(tolerations[i]);
+        }
+        auto pod = pb.info();
+        CycleState state(1);
+        const bool quick = tt.filter_passes(state, *pod, *s.find("n"));
+        const bool full = tt.filter(state, *pod, *s.find("n")).ok();
+        REQUIRE(quick == full);
+        ++checked;
+        rejected += full ? 0 : 1;
+      }
+    }
+  }
+  CHECK(checked == 7 * 7 * 8);
+  CHECK(rejected > 0);  // the cases include rejections and passes
+  CHECK(rejected < checked);
+}
+
 TEST_CASE("TaintToleration filter and score follow upstream's tests", "[node_plugins]") {
   kp::TaintToleration tt;
   SECTION("a pod having no tolerations can't be scheduled onto a node with nonempty taints") {

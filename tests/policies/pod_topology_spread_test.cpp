@@ -632,7 +632,8 @@ TEST_CASE("PodTopologySpread with warm caches agrees with a fresh plugin",
           "[policies][podtopologyspread]") {
   // Reference check: a long-lived plugin (cached counts and domain sums) against a plugin
   // built afresh at every step (everything counted from scratch), over random pod additions,
-  // removals, node relabelling and node removal.
+  // removals, updates (the scheduler cache's remove + add: relabelled, or terminating),
+  // node relabelling and node removal.
   PluginContext ctx;
   ctx.owner_selectors = [](const Pod& pod) {
     LabelSelector s;
@@ -663,10 +664,21 @@ TEST_CASE("PodTopologySpread with warm caches agrees with a fresh plugin",
                                  rng.below(5) == 0 ? "other" : "default"});
       placed.emplace_back(n->name(), info->key());
       snapshot.find(n->name())->add_pod(info);
-    } else if (action < 9) {
+    } else if (action < 8) {
       const auto k = rng.below(placed.size());
       if (NodeInfo* n = snapshot.find(placed[k].first)) n->remove_pod(placed[k].second);
       placed.erase(placed.begin() + static_cast<std::ptrdiff_t>(k));
+    } else if (action < 9) {
+      // An update of a placed pod: same key, new labels or now terminating.
+      const auto k = rng.below(placed.size());
+      if (NodeInfo* n = snapshot.find(placed[k].first); n != nullptr && n->remove_pod(placed[k].second)) {
+        const std::string key = placed[k].second;
+        const auto slash = key.find('/');
+        PodSpec updated{key.substr(slash + 1), n->name(),
+                        {{"app", "a" + std::to_string(rng.below(3))}}, key.substr(0, slash)};
+        updated.terminating = rng.below(2) == 0;
+        n->add_pod(make_pod_info(updated));
+      }
     } else {
       const int i = static_cast<int>(rng.below(14));
       if (rng.below(3) == 0 && snapshot.size() > 4) {
@@ -708,15 +720,16 @@ TEST_CASE("PodTopologySpread with warm caches agrees with a fresh plugin",
   }
 }
 
-TEST_CASE("Snapshot change journal names the nodes changed since a position",
+TEST_CASE("Snapshot change journal records the changes since a position",
           "[policies][podtopologyspread][snapshot]") {
   // The journal PodTopologySpread's count cache reads (Snapshot::changed_since): pod
-  // additions and removals and Node replacements are listed in order; adding or removing a
-  // node, a move, or falling behind the kept journal makes the answer unknown.
+  // additions and removals (with the pod, +1/-1 and the node's generation after the change)
+  // and Node replacements (no pod, 0) are listed in order; adding or removing a node, a
+  // move, or falling behind the kept journal makes the answer unknown.
   Snapshot snap;
   for (int i = 0; i < 3; ++i) snap.upsert_node(make_node({"n" + std::to_string(i), {}}));
   (void)snap.nodes();
-  std::span<const NodeInfo* const> changed;
+  std::span<const kubesim::models::sched::JournalRecord> changed;
   const std::uint64_t pos = snap.journal_end();
   REQUIRE(snap.changed_since(pos, changed));
   CHECK(changed.empty());
@@ -728,10 +741,44 @@ TEST_CASE("Snapshot change journal names the nodes changed since a position",
   CHECK_FALSE(snap.find("n1")->remove_pod("default/a"));  // no change, no entry
   REQUIRE(snap.changed_since(pos, changed));
   REQUIRE(changed.size() == 4);
-  CHECK(changed[0] == snap.find("n1"));
-  CHECK(changed[1] == snap.find("n2"));
-  CHECK(changed[2] == snap.find("n0"));
-  CHECK(changed[3] == snap.find("n1"));
+  CHECK(changed[0].node == snap.find("n1"));
+  CHECK(changed[1].node == snap.find("n2"));
+  CHECK(changed[2].node == snap.find("n0"));
+  CHECK(changed[3].node == snap.find("n1"));
+  REQUIRE(changed[0].pod != nullptr);
+  CHECK(changed[0].pod->key() == "default/a");
+  CHECK(changed[0].delta == 1);
+  CHECK(changed[2].pod == nullptr);
+  CHECK(changed[2].delta == 0);
+  REQUIRE(changed[3].pod != nullptr);  // the removed pod, kept alive by the journal
+  CHECK(changed[3].pod->key() == "default/a");
+  CHECK(changed[3].delta == -1);
+  // Each change bumps its node's generation by one; the record holds the value after it.
+  CHECK(changed[3].generation == changed[0].generation + 1);
+  CHECK(changed[3].generation == snap.find("n1")->generation());
+  CHECK(changed[1].generation == snap.find("n2")->generation());
+  // Equal (namespace, labels) sets get equal numbers, different ones different numbers.
+  CHECK(changed[0].label_set == changed[1].label_set);  // both default/{}
+  CHECK(changed[3].label_set == changed[0].label_set);
+  CHECK_FALSE(changed[0].terminating);
+  {
+    const std::uint64_t at = snap.journal_end();
+    snap.find("n0")->add_pod(make_pod_info({"e", "n0", {{"app", "x"}}}));
+    snap.find("n0")->add_pod(make_pod_info({"f", "n0", {{"app", "x"}}, "other"}));
+    snap.find("n0")->add_pod(make_pod_info({"g", "n0", {{"app", "x"}}, "default", true}));
+    snap.find("n0")->add_pod(make_pod_info({"h", "n0", {{"app", "y"}}}));
+    std::span<const kubesim::models::sched::JournalRecord> more;
+    REQUIRE(snap.changed_since(at, more));
+    REQUIRE(more.size() == 4);
+    CHECK(more[0].label_set != changed[0].label_set);
+    CHECK(more[1].label_set != more[0].label_set);  // another namespace
+    CHECK(more[2].label_set == more[0].label_set);  // same set, terminating
+    CHECK(more[2].terminating);
+    CHECK(more[3].label_set != more[0].label_set);
+    for (const char* key : {"default/e", "other/f", "default/g", "default/h"}) {
+      CHECK(snap.find("n0")->remove_pod(key));
+    }
+  }
   const std::uint64_t before_add = snap.journal_end();
   snap.upsert_node(make_node({"n3", {}}));
   CHECK_FALSE(snap.changed_since(before_add, changed));
@@ -754,7 +801,7 @@ TEST_CASE("Snapshot change journal names the nodes changed since a position",
   moved.find("n3")->add_pod(make_pod_info({"d", "n3", {}}));
   REQUIRE(moved.changed_since(mpos, changed));
   REQUIRE(changed.size() == 1);
-  CHECK(changed[0] == moved.find("n3"));
+  CHECK(changed[0].node == moved.find("n3"));
   CHECK(moved.find("n3")->index() >= 0);
 }
 
