@@ -128,12 +128,12 @@ class Simulation {
   }
   [[noreturn]] static void throw_bad_delay(Time now, Duration d);
   void run_one() {
-    const auto [t, sequence] = queue_.top_time_and_sequence();
-    now_ = t;
-    fingerprint_ = (fingerprint_ ^ static_cast<std::uint64_t>(t)) * kFingerprintPrime;
-    fingerprint_ = (fingerprint_ ^ sequence) * kFingerprintPrime;
-    ++events_processed_;
-    queue_.run_top();
+    queue_.run_next([this](Time t, std::uint64_t sequence) {
+      now_ = t;
+      fingerprint_ = (fingerprint_ ^ static_cast<std::uint64_t>(t)) * kFingerprintPrime;
+      fingerprint_ = (fingerprint_ ^ sequence) * kFingerprintPrime;
+      ++events_processed_;
+    });
   }
   void fire_timer(std::uint32_t index, std::uint32_t generation);
   void arm_timer(std::uint32_t index, Duration delay);

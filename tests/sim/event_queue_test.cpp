@@ -307,6 +307,48 @@ TEST_CASE("pushing before the last event run throws; peeking does not count as r
   CHECK(ran == std::vector<int>{10, 11, 20, 30});
 }
 
+// A peek brings the lowest bucket down at once and moves the radix base to its earliest
+// time; pushes between the last event run and that base must still run first, and ties
+// with the brought-down events after them. Both large-bucket paths: a level-1 bucket
+// (times 64..127 from base 0 differ first at bit 6; 100 entries, more than the 64 a
+// small bucket may hold) is split by its low 6 bits in one pass, and a level-2 bucket
+// (times 4096..4159 differ first at bit 12) is scanned for its minimum and redistributed.
+// Expected order: a stable sort of the push order by time, worked out independently.
+TEST_CASE("pushes earlier than a peeked bucket's base run first, ties after it", "[event_queue]") {
+  for (const Time lo : {Time{64}, Time{4096}}) {
+    INFO("bucket starting at " << lo);
+    EventQueue q;
+    std::vector<std::pair<Time, int>> pushed;  // (time, id) in push order
+    std::vector<int> ran;
+    auto push = [&](Time t) {
+      const int id = static_cast<int>(pushed.size());
+      pushed.emplace_back(t, id);
+      q.push(t, [&ran, id] { ran.push_back(id); });
+    };
+    // 100 events over 64 distinct times from lo + 3, in a scrambled order with ties; a
+    // cancelled one in the middle.
+    for (int i = 0; i < 100; ++i) push(lo + 3 + (i * 37) % 61);
+    const EventHandle gone = q.push(lo + 3, [] { FAIL("a cancelled event ran"); });
+    push(lo + 40);
+    CHECK(q.cancel(gone));
+    CHECK(q.top_time() == lo + 3);  // the peek brings the bucket down: base lo + 3
+    push(1);                        // before the base, after the last run (0)
+    push(lo + 3);                   // ties with the earliest brought-down events
+    push(lo + 2);                   // between
+    push(lo + 50);                  // inside the bucket's span, now a lower level
+    CHECK(q.top_time() == 1);
+    push(lo + 200);  // another bucket
+    CHECK(q.size() == pushed.size());
+    drain_times(q);
+    std::vector<std::pair<Time, int>> expected = pushed;
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<int> expected_ids;
+    for (const auto& [t, id] : expected) expected_ids.push_back(id);
+    CHECK(ran == expected_ids);
+  }
+}
+
 TEST_CASE("mass cancellation compacts the queue without losing or reordering events",
           "[event_queue]") {
   // Cancelled entries are dropped lazily; when they outnumber live ones the queue compacts.
@@ -657,8 +699,8 @@ TEST_CASE("sparse times: pushes between run-list entries keep (time, push) order
   q.push(1020, note("d@1020"));
   q.push(5000, note("e@5000"));  // another bucket
   drain_times(q);
-  const std::vector<std::string> expected = {"a@1000", "a1@1000", "c@1003", "a2@1005", "b@1010",
-                                             "a3@1010", "b2@1010", "b1@1011", "d@1020", "e@5000"};
+  const std::vector<std::string> expected = {"a@1000",  "a1@1000", "c@1003",  "a2@1005", "b@1010",
+                                             "a3@1010", "b2@1010", "b1@1011", "d@1020",  "e@5000"};
   CHECK(ran == expected);
 }
 
