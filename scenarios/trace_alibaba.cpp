@@ -36,16 +36,14 @@ int matches(const Header& h, std::initializer_list<std::string_view> names) {
 
 // ---- openb ------------------------------------------------------------------------------
 
-void read_openb_nodes(CsvFile& f, const TraceOptions& options, Diagnostics& out,
-                      TraceReport& report, ClusterTrace& trace) {
-  const int c_sn = f.header.require("sn", f.path, f.header_line, out);
-  const int c_cpu = f.header.require("cpu_milli", f.path, f.header_line, out);
-  const int c_mem = f.header.require("memory_mib", f.path, f.header_line, out);
-  const int c_gpu = f.header.require("gpu", f.path, f.header_line, out);
-  const int c_model = f.header.require("model", f.path, f.header_line, out);
+void read_openb_nodes(CsvSource& src, ClusterTrace& trace) {
+  const int c_sn = src.require("sn");
+  const int c_cpu = src.require("cpu_milli");
+  const int c_mem = src.require("memory_mib");
+  const int c_gpu = src.require("gpu");
+  const int c_model = src.require("model");
   if (c_sn < 0 || c_cpu < 0 || c_mem < 0 || c_gpu < 0 || c_model < 0) return;
-  RowErrors errors(f.path, options, out, report);
-  for_each_row(*f.reader, f.header, errors, options, report, [&](Row& row) {
+  src.rows([&](Row& row) {
     TraceNode node;
     node.line = row.line();
     node.name = row.text(c_sn, true);
@@ -61,14 +59,13 @@ void read_openb_nodes(CsvFile& f, const TraceOptions& options, Diagnostics& out,
   });
 }
 
-void read_openb_pods(CsvFile& f, const TraceOptions& options, Diagnostics& out, TraceReport& report,
-                     ClusterTrace& trace) {
-  const auto& h = f.header;
-  const int c_name = h.require("name", f.path, f.header_line, out);
-  const int c_cpu = h.require("cpu_milli", f.path, f.header_line, out);
-  const int c_mem = h.require("memory_mib", f.path, f.header_line, out);
-  const int c_num_gpu = h.require("num_gpu", f.path, f.header_line, out);
-  const int c_gpu_milli = h.require("gpu_milli", f.path, f.header_line, out);
+void read_openb_pods(CsvSource& src, ClusterTrace& trace) {
+  const auto& h = src.header();
+  const int c_name = src.require("name");
+  const int c_cpu = src.require("cpu_milli");
+  const int c_mem = src.require("memory_mib");
+  const int c_num_gpu = src.require("num_gpu");
+  const int c_gpu_milli = src.require("gpu_milli");
   // Optional columns. The multigpu*.csv variants have no times at all: every pod is then
   // created at 0, as the FGD simulator treats a pod list without arrivals.
   const int c_creation = h.index("creation_time");
@@ -78,9 +75,8 @@ void read_openb_pods(CsvFile& f, const TraceOptions& options, Diagnostics& out, 
   const int c_deletion = h.index("deletion_time");
   const int c_scheduled = h.index("scheduled_time");
   if (c_name < 0 || c_cpu < 0 || c_mem < 0 || c_num_gpu < 0 || c_gpu_milli < 0) return;
-  RowErrors errors(f.path, options, out, report);
-  trace.pods.reserve(trace.pods.size() + f.text.size() / 64);
-  for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
+  trace.pods.reserve(trace.pods.size() + src.file.text.size() / 64);
+  src.rows([&](Row& row) {
     TracePod pod;
     pod.line = row.line();
     pod.name = row.text(c_name, true);
@@ -212,29 +208,31 @@ void read_openb_node_yaml(const std::string& path, const TraceOptions& options, 
 
 bool load_openb(const std::vector<std::string>& paths, const TraceOptions& options,
                 Diagnostics& out, ClusterTrace& trace) {
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    if (ends_with(path, ".yaml") || ends_with(path, ".yml")) {
-      read_openb_node_yaml(path, options, out, report, trace);
-    } else {
-      CsvFile f;
-      if (open_csv(path, ',', true, f, out)) {
-        const int node_score = matches(f.header, {"sn", "gpu", "model"});
-        const int pod_score = matches(f.header, {"name", "num_gpu", "gpu_milli", "gpu_spec", "qos",
-                                                 "pod_phase", "creation_time"});
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
+    if (!ends_with(path, ".yaml") && !ends_with(path, ".yml")) {
+      for_each_csv_file({path}, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+        src.index = i;
+        const int node_score = matches(src.header(), {"sn", "gpu", "model"});
+        const int pod_score = matches(src.header(), {"name", "num_gpu", "gpu_milli", "gpu_spec",
+                                                     "qos", "pod_phase", "creation_time"});
         if (node_score == 0 && pod_score == 0) {
-          out.add({path, f.header_line, 0, "", "not an openb node or pod list: unrecognized header",
+          out.add({path, src.file.header_line, 0, "",
+                   "not an openb node or pod list: unrecognized header",
                    "node lists have sn,cpu_milli,memory_mib,gpu,model; pod lists have "
                    "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,"
                    "creation_time,deletion_time,scheduled_time"});
         } else if (node_score >= pod_score) {
-          read_openb_nodes(f, options, out, report, trace);
+          read_openb_nodes(src, trace);
         } else {
-          read_openb_pods(f, options, out, report, trace);
+          read_openb_pods(src, trace);
         }
-      }
+      });
+      continue;
     }
+    TraceReport report;
+    report.file = path;
+    read_openb_node_yaml(path, options, out, report, trace);
     trace.reports.push_back(std::move(report));
   }
   return true;
@@ -319,14 +317,10 @@ bool load_pai_2020(const std::vector<std::string>& paths, const TraceOptions& op
   std::vector<std::pair<std::string, PaiTask>> tasks;  // file order
   std::map<std::string, std::size_t> task_index;
   std::vector<PaiInstance> instances;
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (!open_csv(path, ',', false, f, out)) {
-      trace.reports.push_back(std::move(report));
-      continue;
-    }
+  for_each_csv_file(paths, ',', false, options, out, trace.reports, [&](CsvSource& src) {
+    const std::string& path = src.path();
+    CsvFile& f = src.file;
+    TraceReport& report = src.report;
     // Peek at the first record to recognize the table and a header row, if any.
     CsvReader peek(f.text);
     peek.next();
@@ -358,10 +352,7 @@ bool load_pai_2020(const std::vector<std::string>& paths, const TraceOptions& op
                  "(pai_task_table.csv, ...)"});
         break;
     }
-    if (names == nullptr) {
-      trace.reports.push_back(std::move(report));
-      continue;
-    }
+    if (names == nullptr) return;
     f.header = Header(*names);
     // A header row written by the user (the dataset ships headers separately) is skipped.
     if (peek.size() > 0 && trim(peek[0]) == (*names)[0]) f.reader->next();
@@ -444,8 +435,7 @@ bool load_pai_2020(const std::vector<std::string>& paths, const TraceOptions& op
         row.finish();
       });
     }
-    trace.reports.push_back(std::move(report));
-  }
+  });
   if (tasks.empty() && !instances.empty()) {
     out.add({instances.front().file, 0, 0, "", "instance table given without a task table",
              "instances take their resources from pai_task_table"});
@@ -511,69 +501,62 @@ bool load_pai_2020(const std::vector<std::string>& paths, const TraceOptions& op
 
 bool load_dlrm_2025(const std::vector<std::string>& paths, const TraceOptions& options,
                     Diagnostics& out, ClusterTrace& trace) {
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (open_csv(path, ',', true, f, out)) {
-      const auto& h = f.header;
-      const int c_name = h.require("instance_sn", path, f.header_line, out);
-      const int c_role = h.require("role", path, f.header_line, out);
-      const int c_app = h.require("app_name", path, f.header_line, out);
-      const int c_cpu = h.require("cpu_request", path, f.header_line, out);
-      const int c_gpu = h.require("gpu_request", path, f.header_line, out);
-      const int c_mem = h.require("memory_request", path, f.header_line, out);
-      const int c_creation = h.require("creation_time", path, f.header_line, out);
-      const int c_scheduled = h.require("scheduled_time", path, f.header_line, out);
-      const int c_deletion = h.require("deletion_time", path, f.header_line, out);
-      const int c_max = h.index("max_instance_per_node");
-      const int c_rdma = h.index("rdma_request");
-      if (c_name >= 0 && c_role >= 0 && c_app >= 0 && c_cpu >= 0 && c_gpu >= 0 && c_mem >= 0 &&
-          c_creation >= 0 && c_scheduled >= 0 && c_deletion >= 0) {
-        RowErrors errors(path, options, out, report);
-        trace.pods.reserve(trace.pods.size() + f.text.size() / 80);
-        for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-          TracePod pod;
-          pod.line = row.line();
-          pod.name = row.text(c_name, true);
-          const std::string role = row.text(c_role);
-          pod.group = row.text(c_app);
-          pod.cpu_milli = static_cast<std::int64_t>(std::llround(row.number(c_cpu, 0, 1e9) * 1000));
-          const double gpus = row.number(c_gpu, 0, static_cast<double>(kMaxGpus));
-          if (gpus > 0 && gpus < 1) {
-            pod.num_gpu = 1;
-            pod.gpu_milli = static_cast<std::int32_t>(std::lround(gpus * 1000));
-          } else if (gpus >= 1) {
-            if (row.ok() && gpus != std::floor(gpus)) {
-              row.fail_at(c_gpu, "a request above one GPU must be whole GPUs");
-            }
-            pod.num_gpu = static_cast<std::int32_t>(gpus);
-            pod.gpu_milli = 1000;
+  for_each_csv_file(paths, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+    const auto& h = src.header();
+    const int c_name = src.require("instance_sn");
+    const int c_role = src.require("role");
+    const int c_app = src.require("app_name");
+    const int c_cpu = src.require("cpu_request");
+    const int c_gpu = src.require("gpu_request");
+    const int c_mem = src.require("memory_request");
+    const int c_creation = src.require("creation_time");
+    const int c_scheduled = src.require("scheduled_time");
+    const int c_deletion = src.require("deletion_time");
+    const int c_max = h.index("max_instance_per_node");
+    const int c_rdma = h.index("rdma_request");
+    if (c_name >= 0 && c_role >= 0 && c_app >= 0 && c_cpu >= 0 && c_gpu >= 0 && c_mem >= 0 &&
+        c_creation >= 0 && c_scheduled >= 0 && c_deletion >= 0) {
+      trace.pods.reserve(trace.pods.size() + src.file.text.size() / 80);
+      src.rows([&](Row& row) {
+        TracePod pod;
+        pod.line = row.line();
+        pod.name = row.text(c_name, true);
+        const std::string role = row.text(c_role);
+        pod.group = row.text(c_app);
+        pod.cpu_milli = static_cast<std::int64_t>(std::llround(row.number(c_cpu, 0, 1e9) * 1000));
+        const double gpus = row.number(c_gpu, 0, static_cast<double>(kMaxGpus));
+        if (gpus > 0 && gpus < 1) {
+          pod.num_gpu = 1;
+          pod.gpu_milli = static_cast<std::int32_t>(std::lround(gpus * 1000));
+        } else if (gpus >= 1) {
+          if (row.ok() && gpus != std::floor(gpus)) {
+            row.fail_at(c_gpu, "a request above one GPU must be whole GPUs");
           }
-          pod.memory_bytes =
-              static_cast<std::int64_t>(std::llround(row.number(c_mem, 0, kMaxGiB) * kGiB));
-          // Instances without a creation time were running when the trace began.
-          pod.creation = row.optional_seconds(c_creation).value_or(0);
-          pod.scheduled = row.optional_seconds(c_scheduled);
-          pod.deletion = row.optional_seconds(c_deletion);
-          if (row.ok() && pod.deletion && *pod.deletion < pod.creation) {
-            row.fail_at(c_deletion, "deletion_time is before creation_time");
-          }
-          if (!role.empty()) pod.labels.emplace_back("alibaba.com/role", role);
-          if (c_max >= 0 && !row.empty(c_max)) {
-            pod.labels.emplace_back("alibaba.com/max-instance-per-node",
-                                    std::to_string(row.integer(c_max, -1, 1'000'000)));
-          }
-          if (c_rdma >= 0 && !row.empty(c_rdma)) {
-            pod.labels.emplace_back("alibaba.com/rdma-request",
-                                    std::to_string(row.integer(c_rdma, 0, 1'000'000)));
-          }
-          if (row.finish()) trace.pods.push_back(std::move(pod));
-        });
-      }
+          pod.num_gpu = static_cast<std::int32_t>(gpus);
+          pod.gpu_milli = 1000;
+        }
+        pod.memory_bytes =
+            static_cast<std::int64_t>(std::llround(row.number(c_mem, 0, kMaxGiB) * kGiB));
+        // Instances without a creation time were running when the trace began.
+        pod.creation = row.optional_seconds(c_creation).value_or(0);
+        pod.scheduled = row.optional_seconds(c_scheduled);
+        pod.deletion = row.optional_seconds(c_deletion);
+        if (row.ok() && pod.deletion && *pod.deletion < pod.creation) {
+          row.fail_at(c_deletion, "deletion_time is before creation_time");
+        }
+        if (!role.empty()) pod.labels.emplace_back("alibaba.com/role", role);
+        if (c_max >= 0 && !row.empty(c_max)) {
+          pod.labels.emplace_back("alibaba.com/max-instance-per-node",
+                                  std::to_string(row.integer(c_max, -1, 1'000'000)));
+        }
+        if (c_rdma >= 0 && !row.empty(c_rdma)) {
+          pod.labels.emplace_back("alibaba.com/rdma-request",
+                                  std::to_string(row.integer(c_rdma, 0, 1'000'000)));
+        }
+        if (row.finish()) trace.pods.push_back(std::move(pod));
+      });
     }
-    trace.reports.push_back(std::move(report));
-  }
+  });
   return true;
 }
 
@@ -581,32 +564,24 @@ bool load_dlrm_2025(const std::vector<std::string>& paths, const TraceOptions& o
 
 bool load_spot_2026(const std::vector<std::string>& paths, const TraceOptions& options,
                     Diagnostics& out, ClusterTrace& trace) {
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (open_csv(path, ',', true, f, out)) {
-      const auto& h = f.header;
-      const int c_model = h.require("gpu_model", path, f.header_line, out);
-      const int c_gpu = h.require("gpu_capacity_num", path, f.header_line, out);
-      const int c_cpu = h.require("cpu_num", path, f.header_line, out);
-      const int c_name = h.require("node_name", path, f.header_line, out);
-      if (c_model >= 0 && c_gpu >= 0 && c_cpu >= 0 && c_name >= 0) {
-        RowErrors errors(path, options, out, report);
-        for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-          TraceNode node;
-          node.line = row.line();
-          node.name = "spot-node-" + row.text(c_name, true);
-          node.gpu_model = row.text(c_model);
-          node.gpu_count = static_cast<std::int32_t>(row.integer(c_gpu, 0, kMaxGpus));
-          node.cpu_milli = row.integer(c_cpu, 0, kMaxMilli / 1000) * 1000;
-          if (!node.gpu_model.empty()) node.labels.emplace_back(kGpuModelLabel, node.gpu_model);
-          if (row.finish()) trace.nodes.push_back(std::move(node));
-        });
-      }
+  for_each_csv_file(paths, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+    const int c_model = src.require("gpu_model");
+    const int c_gpu = src.require("gpu_capacity_num");
+    const int c_cpu = src.require("cpu_num");
+    const int c_name = src.require("node_name");
+    if (c_model >= 0 && c_gpu >= 0 && c_cpu >= 0 && c_name >= 0) {
+      src.rows([&](Row& row) {
+        TraceNode node;
+        node.line = row.line();
+        node.name = "spot-node-" + row.text(c_name, true);
+        node.gpu_model = row.text(c_model);
+        node.gpu_count = static_cast<std::int32_t>(row.integer(c_gpu, 0, kMaxGpus));
+        node.cpu_milli = row.integer(c_cpu, 0, kMaxMilli / 1000) * 1000;
+        if (!node.gpu_model.empty()) node.labels.emplace_back(kGpuModelLabel, node.gpu_model);
+        if (row.finish()) trace.nodes.push_back(std::move(node));
+      });
     }
-    trace.reports.push_back(std::move(report));
-  }
+  });
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "scenarios/diagnostics.hpp"
@@ -200,6 +201,50 @@ struct CsvFile {
 // Reads `path` and, when `has_header`, its header record. false after a diagnostic.
 bool open_csv(const std::string& path, char delimiter, bool has_header, CsvFile& file,
               Diagnostics& out);
+
+// One opened CSV file of a multi-file trace load (see for_each_csv_file): its text, header
+// and report, and the load's options and diagnostics.
+struct CsvSource {
+  CsvFile& file;
+  std::size_t index;  // the file's position in the load's paths
+  const TraceOptions& options;
+  Diagnostics& out;
+  TraceReport& report;
+
+  const Header& header() const { return file.header; }
+  const std::string& path() const { return file.path; }
+  // The column's index, or -1 after a diagnostic at the header line.
+  int require(std::string_view column) const {
+    return file.header.require(column, file.path, file.header_line, out);
+  }
+  // fn(Row&) for each data record, under the load's bad-row policy (for_each_row).
+  template <typename Fn>
+  void rows(Fn&& fn) {
+    RowErrors errors(file.path, options, out, report);
+    for_each_row(*file.reader, file.header, errors, options, report, std::forward<Fn>(fn));
+  }
+};
+
+// The per-file loop every CSV trace loader shares: for each path, in order, a TraceReport
+// named after it; the file is read whole (open_csv, with `delimiter` and, when
+// `has_header`, its header record) and per_file(CsvSource&) runs if that worked; the report
+// is appended to `reports` in every case. (No library among our dependencies reads CSV:
+// yaml-cpp, nlohmann_json, CLI11, OpenSSL, Eigen.)
+template <typename Fn>
+void for_each_csv_file(const std::vector<std::string>& paths, char delimiter, bool has_header,
+                       const TraceOptions& options, Diagnostics& out,
+                       std::vector<TraceReport>& reports, Fn&& per_file) {
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    TraceReport report;
+    report.file = paths[i];
+    CsvFile f;
+    if (open_csv(paths[i], delimiter, has_header, f, out)) {
+      CsvSource source{f, i, options, out, report};
+      per_file(source);
+    }
+    reports.push_back(std::move(report));
+  }
+}
 
 // Splits "a|b|c" on `sep`, dropping empty pieces.
 std::vector<std::string> split(std::string_view s, char sep);

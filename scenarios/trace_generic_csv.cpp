@@ -394,17 +394,12 @@ bool load_generic(const std::vector<std::string>& paths, const TraceOptions& opt
              want == "cluster" ? "use kind pods or nodes" : "use kind requests"});
     return false;
   }
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
+  for_each_csv_file(paths, m.delimiter, true, options, out, reports, [&](CsvSource& src) {
     std::vector<BoundColumn> bound;
-    if (open_csv(path, m.delimiter, true, f, out) && bind(m, f, out, bound)) {
-      RowErrors errors(path, options, out, report);
-      per_file(f, bound, errors, report);
-    }
-    reports.push_back(std::move(report));
-  }
+    if (!bind(m, src.file, out, bound)) return;
+    RowErrors errors(src.path(), options, out, src.report);
+    per_file(src.file, bound, errors, src.report);
+  });
   return true;
 }
 

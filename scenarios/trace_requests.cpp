@@ -32,31 +32,22 @@ void rebase(std::vector<TraceRequest>& requests, std::size_t first) {
 bool load_azure_llm(const std::vector<std::string>& paths, const TraceOptions& options,
                     Diagnostics& out, RequestTrace& trace) {
   const std::size_t first = trace.requests.size();
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (open_csv(path, ',', true, f, out)) {
-      const auto& h = f.header;
-      const int c_time = h.require("TIMESTAMP", path, f.header_line, out);
-      const int c_in = h.require("ContextTokens", path, f.header_line, out);
-      const int c_out = h.require("GeneratedTokens", path, f.header_line, out);
-      if (c_time >= 0 && c_in >= 0 && c_out >= 0) {
-        const std::string key = stem(path);
-        trace.requests.reserve(trace.requests.size() + f.text.size() / 36);
-        RowErrors errors(path, options, out, report);
-        for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-          TraceRequest r;
-          r.at = row.datetime(c_time);
-          r.input_tokens = row.integer(c_in, 0, kMaxTokens);
-          r.output_tokens = row.integer(c_out, 0, kMaxTokens);
-          r.key = key;
-          if (row.finish()) trace.requests.push_back(std::move(r));
-        });
-      }
-    }
-    trace.reports.push_back(std::move(report));
-  }
+  for_each_csv_file(paths, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+    const int c_time = src.require("TIMESTAMP");
+    const int c_in = src.require("ContextTokens");
+    const int c_out = src.require("GeneratedTokens");
+    if (c_time < 0 || c_in < 0 || c_out < 0) return;
+    const std::string key = stem(src.path());
+    trace.requests.reserve(trace.requests.size() + src.file.text.size() / 36);
+    src.rows([&](Row& row) {
+      TraceRequest r;
+      r.at = row.datetime(c_time);
+      r.input_tokens = row.integer(c_in, 0, kMaxTokens);
+      r.output_tokens = row.integer(c_out, 0, kMaxTokens);
+      r.key = key;
+      if (row.finish()) trace.requests.push_back(std::move(r));
+    });
+  });
   // All files share one origin (the earliest timestamp), so code and conv stay aligned.
   rebase(trace.requests, first);
   return true;
@@ -156,102 +147,95 @@ bool load_azure_functions(const std::vector<std::string>& paths, const TraceOpti
                           Diagnostics& out, RequestTrace& trace) {
   std::vector<std::array<std::string, 3>> series_keys;  // owner, app, function per series
   std::vector<FunctionExtra> extras;
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (open_csv(path, ',', true, f, out)) {
-      const auto& h = f.header;
-      RowErrors errors(path, options, out, report);
-      if (h.index("end_timestamp") >= 0 || h.index("func") >= 0) {
-        // 2021 layout: one invocation per row; seconds from the trace start.
-        const int c_app = h.require("app", path, f.header_line, out);
-        const int c_func = h.require("func", path, f.header_line, out);
-        const int c_end = h.require("end_timestamp", path, f.header_line, out);
-        const int c_duration = h.require("duration", path, f.header_line, out);
-        if (c_app >= 0 && c_func >= 0 && c_end >= 0 && c_duration >= 0) {
-          for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-            TraceRequest r;
-            row.text(c_app, true);
-            r.key = row.text(c_func, true);
-            const double end = row.number(c_end, 0, 9.2e9);
-            const double duration = row.number(c_duration, 0, 9.2e9);
-            if (row.ok() && duration > end + 1e-9) {
-              row.fail_at(c_duration, "duration is longer than end_timestamp",
-                          "the invocation would start before the trace");
-            }
-            r.at = seconds_to_ns(std::max(0.0, end - duration)).value_or(0);
-            r.duration = seconds_to_ns(duration);
-            if (row.finish()) trace.requests.push_back(std::move(r));
-          });
-        }
-      } else if (h.index("Trigger") >= 0 || h.index("1") >= 0) {
-        // 2019 invocations: HashOwner,HashApp,HashFunction,Trigger,1..1440 per-minute counts.
-        const int c_owner = h.require("HashOwner", path, f.header_line, out);
-        const int c_app = h.require("HashApp", path, f.header_line, out);
-        const int c_func = h.require("HashFunction", path, f.header_line, out);
-        const int c_first = h.require("1", path, f.header_line, out);
-        if (c_owner >= 0 && c_app >= 0 && c_func >= 0 && c_first >= 0) {
-          const std::size_t minutes = h.size() - static_cast<std::size_t>(c_first);
-          for (std::size_t k = 0; k < minutes; ++k) {
-            if (h.names()[static_cast<std::size_t>(c_first) + k] != std::to_string(k + 1)) {
-              out.add({path, f.header_line, 0, h.names()[static_cast<std::size_t>(c_first) + k],
-                       "minute columns must be 1, 2, ... in order", ""});
-              break;
-            }
+  for_each_csv_file(paths, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+    const std::string& path = src.path();
+    const int header_line = src.file.header_line;
+    const auto& h = src.header();
+    if (h.index("end_timestamp") >= 0 || h.index("func") >= 0) {
+      // 2021 layout: one invocation per row; seconds from the trace start.
+      const int c_app = src.require("app");
+      const int c_func = src.require("func");
+      const int c_end = src.require("end_timestamp");
+      const int c_duration = src.require("duration");
+      if (c_app >= 0 && c_func >= 0 && c_end >= 0 && c_duration >= 0) {
+        src.rows([&](Row& row) {
+          TraceRequest r;
+          row.text(c_app, true);
+          r.key = row.text(c_func, true);
+          const double end = row.number(c_end, 0, 9.2e9);
+          const double duration = row.number(c_duration, 0, 9.2e9);
+          if (row.ok() && duration > end + 1e-9) {
+            row.fail_at(c_duration, "duration is longer than end_timestamp",
+                        "the invocation would start before the trace");
           }
-          for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-            RateSeries s;
-            std::array<std::string, 3> key{row.text(c_owner, true), row.text(c_app, true),
-                                           row.text(c_func, true)};
-            s.name = key[2];
-            s.step = sim::kMinute;
-            s.per_second.reserve(minutes);
-            for (std::size_t k = 0; k < minutes && row.ok(); ++k) {
-              const int c = c_first + static_cast<int>(k);
-              s.per_second.push_back(static_cast<double>(row.integer(c, 0, kMaxTokens)) / 60.0);
-            }
-            if (row.finish()) {
-              series_keys.push_back(std::move(key));
-              trace.series.push_back(std::move(s));
-            }
-          });
-        }
-      } else if (h.index("AverageAllocatedMb") >= 0 || h.index("Average") >= 0) {
-        // 2019 durations (ms, per function) or memory (MB, per app; invitro adds HashFunction).
-        const bool memory = h.index("AverageAllocatedMb") >= 0;
-        const int c_owner = h.require("HashOwner", path, f.header_line, out);
-        const int c_app = h.require("HashApp", path, f.header_line, out);
-        const int c_func =
-            memory ? h.index("HashFunction") : h.require("HashFunction", path, f.header_line, out);
-        const int c_value = h.index(memory ? "AverageAllocatedMb" : "Average");
-        if (c_owner >= 0 && c_app >= 0 && (memory || c_func >= 0)) {
-          for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-            FunctionExtra e;
-            e.owner = row.text(c_owner, true);
-            e.app = row.text(c_app, true);
-            if (c_func >= 0) e.function = row.text(c_func, true);
-            const double v = row.number(c_value, 0, 1e12);
-            if (memory) {
-              e.memory = static_cast<std::int64_t>(std::llround(v * (1 << 20)));
-            } else {
-              e.duration = seconds_to_ns(v / 1000.0);
-            }
-            e.file = path;
-            e.line = row.line();
-            e.report = trace.reports.size();
-            if (row.finish()) extras.push_back(std::move(e));
-          });
-        }
-      } else {
-        out.add(
-            {path, f.header_line, 0, "", "not an Azure Functions file: unrecognized header",
-             "expected the 2019 invocations (HashOwner,HashApp,HashFunction,Trigger,1..1440), "
-             "durations or memory layout, or the 2021 layout (app,func,end_timestamp,duration)"});
+          r.at = seconds_to_ns(std::max(0.0, end - duration)).value_or(0);
+          r.duration = seconds_to_ns(duration);
+          if (row.finish()) trace.requests.push_back(std::move(r));
+        });
       }
+    } else if (h.index("Trigger") >= 0 || h.index("1") >= 0) {
+      // 2019 invocations: HashOwner,HashApp,HashFunction,Trigger,1..1440 per-minute counts.
+      const int c_owner = src.require("HashOwner");
+      const int c_app = src.require("HashApp");
+      const int c_func = src.require("HashFunction");
+      const int c_first = src.require("1");
+      if (c_owner >= 0 && c_app >= 0 && c_func >= 0 && c_first >= 0) {
+        const std::size_t minutes = h.size() - static_cast<std::size_t>(c_first);
+        for (std::size_t k = 0; k < minutes; ++k) {
+          if (h.names()[static_cast<std::size_t>(c_first) + k] != std::to_string(k + 1)) {
+            out.add({path, header_line, 0, h.names()[static_cast<std::size_t>(c_first) + k],
+                     "minute columns must be 1, 2, ... in order", ""});
+            break;
+          }
+        }
+        src.rows([&](Row& row) {
+          RateSeries s;
+          std::array<std::string, 3> key{row.text(c_owner, true), row.text(c_app, true),
+                                         row.text(c_func, true)};
+          s.name = key[2];
+          s.step = sim::kMinute;
+          s.per_second.reserve(minutes);
+          for (std::size_t k = 0; k < minutes && row.ok(); ++k) {
+            const int c = c_first + static_cast<int>(k);
+            s.per_second.push_back(static_cast<double>(row.integer(c, 0, kMaxTokens)) / 60.0);
+          }
+          if (row.finish()) {
+            series_keys.push_back(std::move(key));
+            trace.series.push_back(std::move(s));
+          }
+        });
+      }
+    } else if (h.index("AverageAllocatedMb") >= 0 || h.index("Average") >= 0) {
+      // 2019 durations (ms, per function) or memory (MB, per app; invitro adds HashFunction).
+      const bool memory = h.index("AverageAllocatedMb") >= 0;
+      const int c_owner = src.require("HashOwner");
+      const int c_app = src.require("HashApp");
+      const int c_func = memory ? h.index("HashFunction") : src.require("HashFunction");
+      const int c_value = h.index(memory ? "AverageAllocatedMb" : "Average");
+      if (c_owner >= 0 && c_app >= 0 && (memory || c_func >= 0)) {
+        src.rows([&](Row& row) {
+          FunctionExtra e;
+          e.owner = row.text(c_owner, true);
+          e.app = row.text(c_app, true);
+          if (c_func >= 0) e.function = row.text(c_func, true);
+          const double v = row.number(c_value, 0, 1e12);
+          if (memory) {
+            e.memory = static_cast<std::int64_t>(std::llround(v * (1 << 20)));
+          } else {
+            e.duration = seconds_to_ns(v / 1000.0);
+          }
+          e.file = path;
+          e.line = row.line();
+          e.report = trace.reports.size();
+          if (row.finish()) extras.push_back(std::move(e));
+        });
+      }
+    } else {
+      out.add({path, header_line, 0, "", "not an Azure Functions file: unrecognized header",
+               "expected the 2019 invocations (HashOwner,HashApp,HashFunction,Trigger,1..1440), "
+               "durations or memory layout, or the 2021 layout (app,func,end_timestamp,duration)"});
     }
-    trace.reports.push_back(std::move(report));
-  }
+  });
   // Attach durations and memory to the invocation series they describe.
   for (auto& e : extras) {
     bool matched = false;
@@ -294,32 +278,21 @@ bool load_genai_qps(const std::vector<std::string>& paths, const TraceOptions& o
     std::size_t file;
   };
   std::vector<Sample> samples;
-  std::vector<std::string> files;
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (open_csv(path, ',', true, f, out)) {
-      const auto& h = f.header;
-      const int c_time = h.require("timestamp_anon", path, f.header_line, out);
-      const int c_value = h.require("value", path, f.header_line, out);
-      const int c_type = h.require("request_type", path, f.header_line, out);
-      if (c_time >= 0 && c_value >= 0 && c_type >= 0) {
-        RowErrors errors(path, options, out, report);
-        for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-          Sample s;
-          s.t = row.number(c_time, 0, 9.2e9);
-          s.qps = row.number(c_value, 0, 1e15);
-          s.type = row.text(c_type, true);
-          s.line = row.line();
-          s.file = files.size();
-          if (row.finish()) samples.push_back(std::move(s));
-        });
-      }
-    }
-    files.push_back(path);
-    trace.reports.push_back(std::move(report));
-  }
+  for_each_csv_file(paths, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+    const int c_time = src.require("timestamp_anon");
+    const int c_value = src.require("value");
+    const int c_type = src.require("request_type");
+    if (c_time < 0 || c_value < 0 || c_type < 0) return;
+    src.rows([&](Row& row) {
+      Sample s;
+      s.t = row.number(c_time, 0, 9.2e9);
+      s.qps = row.number(c_value, 0, 1e15);
+      s.type = row.text(c_type, true);
+      s.line = row.line();
+      s.file = src.index;
+      if (row.finish()) samples.push_back(std::move(s));
+    });
+  });
   if (samples.empty()) return true;
   // The sampling step: the smallest gap between distinct timestamps (57 s in the shipped file).
   std::vector<double> times;
@@ -336,7 +309,7 @@ bool load_genai_qps(const std::vector<std::string>& paths, const TraceOptions& o
   const double t0 = times.front();
   const double steps = std::round((times.back() - t0) / step) + 1;
   if (steps > 10'000'000) {
-    out.add({files.front(), 0, 0, "timestamp_anon",
+    out.add({paths.front(), 0, 0, "timestamp_anon",
              "the samples span " + std::to_string(steps) + " steps of " + std::to_string(step) +
                  " s, more than 10 million",
              "timestamps are expected on a regular grid (57 s in the shipped qps.csv)"});
@@ -358,14 +331,14 @@ bool load_genai_qps(const std::vector<std::string>& paths, const TraceOptions& o
     const double k = (s.t - t0) / step;
     const double rounded = std::round(k);
     if (std::fabs(k - rounded) > 1e-6) {
-      Diagnostic d{files[s.file],
+      Diagnostic d{paths[s.file],
                    s.line,
                    0,
                    "timestamp_anon",
                    "timestamp is not on the sampling grid of " + std::to_string(step) + " s",
                    "samples are expected every step seconds from the first"};
       if (options.skip_bad_rows) {
-        auto& report = trace.reports[trace.reports.size() - files.size() + s.file];
+        auto& report = trace.reports[trace.reports.size() - paths.size() + s.file];
         ++report.skipped;
         if (report.skipped_rows.size() < 20) report.skipped_rows.push_back(std::move(d));
       } else {
@@ -382,32 +355,23 @@ bool load_genai_qps(const std::vector<std::string>& paths, const TraceOptions& o
 bool load_genai_lora(const std::vector<std::string>& paths, const TraceOptions& options,
                      Diagnostics& out, RequestTrace& trace) {
   const std::size_t first = trace.requests.size();
-  for (const auto& path : paths) {
-    TraceReport report;
-    report.file = path;
-    CsvFile f;
-    if (open_csv(path, ',', true, f, out)) {
-      const auto& h = f.header;
-      const int c_time = h.require("gmt_create", path, f.header_line, out);
-      const int c_exec = h.require("exec_time_seconds", path, f.header_line, out);
-      const int c_prompt = h.require("prompt_length", path, f.header_line, out);
-      const int c_images = h.require("num_images_per_prompt", path, f.header_line, out);
-      const int c_model = h.require("checkpoint_model_version_id", path, f.header_line, out);
-      if (c_time >= 0 && c_exec >= 0 && c_prompt >= 0 && c_images >= 0 && c_model >= 0) {
-        RowErrors errors(path, options, out, report);
-        for_each_row(*f.reader, h, errors, options, report, [&](Row& row) {
-          TraceRequest r;
-          r.at = row.datetime(c_time);
-          if (const auto d = row.optional_number(c_exec, 0, 9.2e9)) r.duration = seconds_to_ns(*d);
-          r.input_tokens = std::llround(row.optional_number(c_prompt, 0, 1e12).value_or(0));
-          r.output_tokens = std::llround(row.optional_number(c_images, 0, 1e12).value_or(1));
-          r.key = row.text(c_model);
-          if (row.finish()) trace.requests.push_back(std::move(r));
-        });
-      }
-    }
-    trace.reports.push_back(std::move(report));
-  }
+  for_each_csv_file(paths, ',', true, options, out, trace.reports, [&](CsvSource& src) {
+    const int c_time = src.require("gmt_create");
+    const int c_exec = src.require("exec_time_seconds");
+    const int c_prompt = src.require("prompt_length");
+    const int c_images = src.require("num_images_per_prompt");
+    const int c_model = src.require("checkpoint_model_version_id");
+    if (c_time < 0 || c_exec < 0 || c_prompt < 0 || c_images < 0 || c_model < 0) return;
+    src.rows([&](Row& row) {
+      TraceRequest r;
+      r.at = row.datetime(c_time);
+      if (const auto d = row.optional_number(c_exec, 0, 9.2e9)) r.duration = seconds_to_ns(*d);
+      r.input_tokens = std::llround(row.optional_number(c_prompt, 0, 1e12).value_or(0));
+      r.output_tokens = std::llround(row.optional_number(c_images, 0, 1e12).value_or(1));
+      r.key = row.text(c_model);
+      if (row.finish()) trace.requests.push_back(std::move(r));
+    });
+  });
   rebase(trace.requests, first);
   return true;
 }
