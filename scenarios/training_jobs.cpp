@@ -138,6 +138,19 @@ std::optional<sim::Distribution> gpu_mix_distribution(double mean, double single
   return *d;
 }
 
+sim::Distribution philly_gpus_per_job() {
+  // upstream: Gavel scheduler/utils.py _generate_scale_factor: r ~ U(0, 1); 2 GPUs for
+  // r in [0.7, 0.8], 4 for [0.8, 0.95], 8 above, else 1.
+  return *sim::Distribution::empirical({1, 2, 4, 8}, {0.70, 0.10, 0.15, 0.05});
+}
+
+double sample_philly_run_time(sim::Rng& rng) {
+  // upstream: Gavel scheduler/utils.py _generate_duration (minutes, times 60).
+  const bool long_job = rng.uniform01() >= 0.8;
+  const double exponent = long_job ? 3.0 + rng.uniform01() : 1.5 + 1.5 * rng.uniform01();
+  return 60.0 * std::pow(10.0, exponent);
+}
+
 sim::Distribution lognormal_median_mean(double median, double mean) {
   // median = e^mu, mean = e^(mu + sigma^2 / 2).
   const double sigma = std::sqrt(2 * std::log(mean / median));
@@ -233,16 +246,18 @@ std::optional<TrainingJobsSpec> read_training_jobs(FieldReader& w, const std::st
           for (const auto& n : trace->nodes) {
             spec.philly_max_gpus_per_machine =
                 std::max(spec.philly_max_gpus_per_machine, n.gpu_count);
+            spec.philly_gpus += n.gpu_count;
           }
           if (!w.has("maxGpusPerWorker") && spec.philly_max_gpus_per_machine > 0) {
             spec.max_gpus_per_worker = spec.philly_max_gpus_per_machine;
           }
         }
-        if (!explicit_size || !run_time) {
-          w.error("from",
-                  "the Philly job log is not shipped (a Git LFS pointer): give the job sizes "
-                  "(gpusPerJob, or workers and gpusPerWorker) and runTime",
-                  "e.g. from Jeon et al., USENIX ATC'19; docs/traces.md");
+        // upstream: Gavel scheduler/utils.py, the Philly job-size and duration samplers.
+        if (!explicit_size) spec.gpus_per_job = philly_gpus_per_job();
+        if (!run_time) spec.philly_run_time = true;
+        if (spec.philly_gpus > 0) {
+          spec.rate_per_gpu = kPhillyTraceJobs / (kPhillyTraceDays * 86400.0) /
+                              static_cast<double>(spec.philly_gpus) * spec.load;
         }
       }
     }
@@ -256,9 +271,9 @@ std::optional<TrainingJobsSpec> read_training_jobs(FieldReader& w, const std::st
     if (!run_time) w.error("runTime", "runTime is required without from:", "e.g. runTime: 1h");
   }
   if (run_time) spec.run_time = *run_time;
-  if (!spec.rate && spec.source != TrainingJobsSpec::Source::kHelios) {
+  if (!spec.rate && spec.source == TrainingJobsSpec::Source::kExplicit) {
     w.error("arrivals", "arrivals: {rate: ...} is required",
-            "only from: helios derives a rate (the trace's GPU jobs per GPU per second)");
+            "from: helios and from: philly derive a rate (the trace's jobs per GPU per second)");
   }
   if (spec.jobs > 0 && w.diagnostics()->size() == errors) return spec;
   return std::nullopt;
@@ -295,7 +310,9 @@ std::vector<PlannedTrainingJob> plan_training_jobs(const TrainingJobsSpec& spec,
       job.workers = spec.workers ? positive(spec.workers->sample(size)) : 1;
       job.gpus_per_worker = spec.gpus_per_worker ? positive(spec.gpus_per_worker->sample(size)) : 1;
     }
-    double seconds = std::max(0.0, spec.run_time.sample(run)) / spec.time_compression;
+    const double drawn =
+        spec.philly_run_time ? sample_philly_run_time(run) : spec.run_time.sample(run);
+    double seconds = std::max(0.0, drawn) / spec.time_compression;
     sim::Duration d =
         static_cast<sim::Duration>(std::llround(std::min(seconds, 1e9) * 1e3)) * sim::kMillisecond;
     if (spec.max_run_time) d = std::min(d, *spec.max_run_time);

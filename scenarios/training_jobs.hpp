@@ -31,10 +31,15 @@
 //                 simulated cluster's GPUs, times load.
 //   from: philly  the machine list (cluster_machine_list): maxGpusPerWorker defaults to the
 //                 largest machine's GPU count. The Philly job log is not shipped (a Git LFS
-//                 pointer), so the job-size and run-time distributions must be given
-//                 (gpusPerJob or workers/gpusPerWorker, and runTime), e.g. from Jeon et al.,
-//                 "Analysis of Large-Scale Multi-Tenant GPU Clusters for DNN Training
-//                 Workloads", USENIX ATC'19.
+//                 pointer), so unless given (gpusPerJob or workers/gpusPerWorker, runTime,
+//                 arrivals) the jobs follow the Philly-derived distributions that Gavel
+//                 (Narayanan et al., OSDI'20) samples its Philly workloads from
+//                 (stanford-futuredata/gavel scheduler/utils.py, _generate_scale_factor and
+//                 _generate_duration): GPUs per job 1, 2, 4, 8 with P = 0.70, 0.10, 0.15,
+//                 0.05; run time 60 × 10^U(1.5, 3) s with probability 0.8, else
+//                 60 × 10^U(3, 4) s; and Poisson arrivals at the trace's 117,325 jobs over
+//                 137 days (msr-fiddle/philly-traces README: submitted 2017-08-07 to
+//                 2017-12-22) per GPU of the machine list, times the cluster's GPUs and load.
 //   explicit      gpusPerJob, or workers and gpusPerWorker, and runTime, as number/duration
 //                 distributions (scenarios/distribution_reader.hpp); they also override the
 //                 synthesized Helios ones.
@@ -97,6 +102,20 @@ std::optional<sim::Distribution> gpu_mix_distribution(double mean, double single
 // REQUIRES 0 < median <= mean.
 sim::Distribution lognormal_median_mean(double median, double mean);
 
+// The Philly trace: 117,325 jobs submitted between 2017-08-07 and 2017-12-22
+// (msr-fiddle/philly-traces README, "Trace Details").
+inline constexpr double kPhillyTraceJobs = 117325;
+inline constexpr double kPhillyTraceDays = 137;
+
+// Philly GPUs per job (Gavel's _generate_scale_factor): 1, 2, 4, 8 GPUs with probabilities
+// 0.70, 0.10, 0.15, 0.05.
+sim::Distribution philly_gpus_per_job();
+
+// One Philly run time in seconds (Gavel's _generate_duration): with probability 0.8,
+// 60 × 10^U(1.5, 3) (31.6 min to 16.7 h), else 60 × 10^U(3, 4) (16.7 h to 6.9 days).
+// Two draws from `rng`: the band, then the exponent. Median 60 × 10^2.4375 ≈ 16,429 s.
+double sample_philly_run_time(sim::Rng& rng);
+
 struct TrainingJobsSpec {
   enum class Source : std::uint8_t { kExplicit, kHelios, kPhilly };
   std::string name;
@@ -105,13 +124,17 @@ struct TrainingJobsSpec {
   std::optional<HeliosClusterFigures> helios;    // kHelios
   std::int32_t philly_machines = 0;              // kPhilly: machines in the list
   std::int32_t philly_max_gpus_per_machine = 0;  // kPhilly
+  std::int64_t philly_gpus = 0;                  // kPhilly: GPUs of the machine list
+  bool philly_run_time = false;                  // kPhilly without runTime: sample_philly_run_time
   std::string namespace_ = "default";
   std::string scheduler_name;  // empty: default-scheduler
   std::int32_t jobs = 0;
   sim::Time start = 0;
-  // Poisson arrivals: jobs per second. Unset (kHelios only): rate_per_gpu × cluster GPUs.
+  // Poisson arrivals: jobs per second. Unset (kHelios, kPhilly): rate_per_gpu × cluster GPUs.
   std::optional<double> rate;
-  double rate_per_gpu = 0;  // kHelios: gpu_job_num / (183 d) / gpu_num, times load
+  // kHelios: gpu_job_num / (183 d) / gpu_num; kPhilly: 117,325 / (137 d) / the machine
+  // list's GPUs; times load.
+  double rate_per_gpu = 0;
   double load = 1;
   double time_compression = 1;  // arrival gaps and run times are divided by it (load kept)
   std::optional<sim::Duration> max_run_time;  // cap after compression

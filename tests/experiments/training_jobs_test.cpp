@@ -172,4 +172,44 @@ TEST_CASE("the Philly training example runs its gangs whole", "[training_jobs]")
   check_invariants(run);
 }
 
+TEST_CASE("from: philly alone runs the built-in Philly job mix on the Philly machine list",
+          "[training_jobs]") {
+  // No sizes, run times or rate: the built-in Philly distributions (docs/traces.md). 60 jobs
+  // at 100× compression arrive at ~0.99 jobs/s (2,490 GPUs × 3.98e-6 × 100) and run a
+  // median 164 s, so most finish within 30 simulated minutes.
+  const std::string machines =
+      std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/traces/philly/cluster_machine_list";
+  const std::string text =
+      "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: philly}\nspec:\n"
+      "  seed: 5\n  duration: 30m\n  sampleInterval: 30s\n"
+      "  cluster:\n    nodesFrom:\n    - {format: philly, path: " +
+      machines + "}\n" + kCoscheduling +
+      "  workloads:\n  - name: train\n    type: trainingJobs\n"
+      "    from: {format: philly, path: " +
+      machines +
+      "}\n    jobs: 60\n    timeCompression: 100\n"
+      // The machine list gives GPUs only (no CPU or memory), as in philly-training.yaml.
+      "    cpuPerGpu: \"0\"\n    memoryPerGpu: \"0\"\n";
+  scenarios::Diagnostics d;
+  auto s = scenarios::load_scenario_text(text, "philly.yaml", {}, d);
+  INFO(d.format());
+  REQUIRE(s);
+  ScenarioRun run(*s);
+  run.run();
+  const TrainingJobs& t = training(run);
+  CHECK(t.submitted() == 60);
+  for (std::size_t i = 0; i < t.jobs().size(); ++i) {
+    const auto& p = t.plan()[i];
+    const std::int32_t gpus = p.workers * p.gpus_per_worker;
+    CHECK((gpus == 1 || gpus == 2 || gpus == 4 || gpus == 8));
+    CHECK(p.workers == 1);  // at most 8 GPUs: one worker on one machine
+    const auto& j = t.jobs()[i];
+    CHECK(j.longest_partial < sim::kSecond);
+    if (j.started) CHECK(j.max_bound == p.workers);
+  }
+  CHECK(t.completed() > 30);
+  CHECK(t.completed() <= t.started());
+  check_invariants(run);
+}
+
 }  // namespace kubesim::experiments

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -228,7 +229,7 @@ TEST_CASE("explicit job sizes and run times", "[training_jobs]") {
   }
 }
 
-TEST_CASE("from: philly takes the machine list's shape and needs the job distributions",
+TEST_CASE("from: philly takes the machine list's shape; explicit distributions override",
           "[training_jobs]") {
   kubesim::testing::TempDir dir("kubesim-training");
   fs::copy_file(kTraces / "philly" / "cluster_machine_list", dir.path() / "machines");
@@ -245,11 +246,98 @@ TEST_CASE("from: philly takes the machine list's shape and needs the job distrib
   CHECK(plan.at(0).workers == 2);
   CHECK(plan.at(0).gpus_per_worker == 8);
 
-  auto bad = load(dir.str(),
-                  "    from: {format: philly, path: machines}\n    jobs: 5\n"
-                  "    arrivals: {rate: 0.01}\n");
-  CHECK_FALSE(bad.scenario);
-  CHECK_THAT(bad.diagnostics.format(), Catch::Contains("Philly job log is not shipped"));
+  // Without sizes, run times or a rate, the built-in Philly distributions fill them in.
+  auto builtin = load(dir.str(), "    from: {format: philly, path: machines}\n    jobs: 5\n");
+  INFO(builtin.diagnostics.format());
+  REQUIRE(builtin.scenario);
+  CHECK(builtin.scenario->training_jobs.at(0).philly_run_time);
+  CHECK(builtin.scenario->training_jobs.at(0).gpus_per_job.has_value());
+}
+
+// Expected values by hand from Gavel's Philly samplers (stanford-futuredata/gavel
+// scheduler/utils.py, _generate_scale_factor and _generate_duration) and the philly-traces
+// README (117,325 jobs, 2017-08-07 to 2017-12-22 = 137 days):
+//   rate per GPU = 117325 / (137 × 86400) / 2490 = 3.98068e-6 jobs/s (2,490 GPUs: 231 × 8 +
+//   321 × 2, awk above);
+//   run time: F(t) = 0.8 (log10(t/60) - 1.5) / 1.5 below 60,000 s, so the median is
+//   60 × 10^(1.5 + 1.5 × 0.5 / 0.8) = 60 × 10^2.4375 = 16,430 s, and P(t > 60,000 s) = 0.2.
+// Bounds for n = 20,000 jobs at 4.5 standard deviations (two-sided miss ≈ 7e-6 each):
+//   share p: ± 4.5 √(p(1-p)/n): 1 GPU 0.70 ± 0.0146, 2: 0.10 ± 0.0096, 4: 0.15 ± 0.0114,
+//   8: 0.05 ± 0.0070; long jobs 0.20 ± 0.0128.
+//   sample median (order statistic): F(median) within 0.5 ± 4.5 × 0.5 / √n = 0.5 ± 0.0159,
+//   i.e. 60 × 10^(1.5 + 1.5 × 0.4841 / 0.8) = 15,339 s to 60 × 10^(1.5 + 1.5 × 0.5159 / 0.8)
+//   = 17,600 s.
+TEST_CASE("from: philly alone synthesizes the Philly job sizes, run times and rate",
+          "[training_jobs]") {
+  kubesim::testing::TempDir dir("kubesim-training");
+  fs::copy_file(kTraces / "philly" / "cluster_machine_list", dir.path() / "machines");
+  auto l = load(dir.str(), "    from: {format: philly, path: machines}\n    jobs: 20000\n");
+  INFO(l.diagnostics.format());
+  REQUIRE(l.scenario);
+  const auto& spec = l.scenario->training_jobs.at(0);
+  CHECK(spec.philly_gpus == 2490);
+  CHECK(spec.rate_per_gpu == Approx(3.98068e-6).epsilon(1e-5));
+  CHECK_FALSE(spec.rate.has_value());
+
+  const auto plan = plan_training_jobs(spec, 2490, 11, 0);
+  REQUIRE(plan.size() == 20000);
+  const double n = 20000;
+  std::map<int, int> by_gpus;
+  std::vector<double> run_times;
+  int long_jobs = 0;
+  for (const auto& job : plan) {
+    ++by_gpus[job.workers * job.gpus_per_worker];
+    CHECK(job.workers == 1);  // at most 8 GPUs: one worker on one 8-GPU machine
+    const double t = sim::to_seconds(job.run_time);
+    run_times.push_back(t);
+    if (t > 60000) ++long_jobs;
+    CHECK(t >= 60 * std::pow(10.0, 1.5) - 0.001);
+    CHECK(t <= 60 * 1e4 + 0.001);
+  }
+  CHECK(by_gpus.size() == 4);
+  CHECK(by_gpus[1] / n == Approx(0.70).margin(0.0146));
+  CHECK(by_gpus[2] / n == Approx(0.10).margin(0.0096));
+  CHECK(by_gpus[4] / n == Approx(0.15).margin(0.0114));
+  CHECK(by_gpus[8] / n == Approx(0.05).margin(0.0070));
+  CHECK(long_jobs / n == Approx(0.20).margin(0.0128));
+  const double m = median(run_times);
+  CHECK(m > 15339);
+  CHECK(m < 17600);
+  // Poisson arrivals at 2490 × 3.98068e-6 = 9.9119e-3 jobs/s: the last of n arrivals is
+  // near n / rate = 2.0178e6 s (relative sd 1/√n = 0.71 %; 4.5 sd = 3.2 %).
+  CHECK(sim::to_seconds(plan.back().arrival) == Approx(20000 / 9.9119e-3).epsilon(0.032));
+
+  // Seeded and deterministic: the same seed gives the same plan, another seed another one.
+  const auto again = plan_training_jobs(spec, 2490, 11, 0);
+  const auto other = plan_training_jobs(spec, 2490, 12, 0);
+  bool same = true;
+  bool differs = false;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    same = same && plan[i].arrival == again[i].arrival && plan[i].run_time == again[i].run_time &&
+           plan[i].gpus_per_worker == again[i].gpus_per_worker;
+    differs = differs || plan[i].run_time != other[i].run_time;
+  }
+  CHECK(same);
+  CHECK(differs);
+}
+
+TEST_CASE("the Philly run time has the hand-computed quantiles", "[training_jobs]") {
+  // The empirical CDF of 200,000 draws at the band edges and the median; Kolmogorov-style
+  // bound 4.5 × 0.5 / √200000 = 0.0050 on each.
+  sim::Rng rng(5, 0, "philly-run-time");
+  std::vector<double> v;
+  for (int i = 0; i < 200000; ++i) v.push_back(sample_philly_run_time(rng));
+  auto cdf = [&v](double t) {
+    return static_cast<double>(
+               std::count_if(v.begin(), v.end(), [t](double x) { return x <= t; })) /
+           static_cast<double>(v.size());
+  };
+  CHECK(cdf(60000) == Approx(0.8).margin(0.005));                      // band edge, 10^3 min
+  CHECK(cdf(16430) == Approx(0.5).margin(0.005));                      // the median
+  CHECK(cdf(60 * std::pow(10.0, 2.25)) == Approx(0.4).margin(0.005));  // mid short band
+  CHECK(cdf(60 * std::pow(10.0, 3.5)) == Approx(0.9).margin(0.005));   // mid long band
+  CHECK(*std::min_element(v.begin(), v.end()) >= 60 * std::pow(10.0, 1.5));
+  CHECK(*std::max_element(v.begin(), v.end()) <= 60 * 1e4);
 }
 
 TEST_CASE("bad trainingJobs input is reported with file and line", "[training_jobs]") {
