@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <set>
 
 #include "experiments/service_traffic.hpp"
 #include "models/api_server.hpp"
@@ -56,9 +55,35 @@ MetricsPipeline::MetricsPipeline(sim::Simulation& sim, models::ApiServer& api,
       custom_(custom_metrics),
       traffic_(std::move(traffic)) {
   for (const ServiceTraffic* t : traffic_) traffic_keys_.push_back(t->service_key());
+  // A watch from resourceVersion 0 lists the current pods, then follows every change at
+  // once (store callbacks are synchronous), so running_ is always what a list of the
+  // Running, bound pods would return.
+  auto id = api_.pods().watch(
+      0,
+      [](const models::Pod& p) {
+        return p.status.phase == models::PodPhase::kRunning && p.bound();
+      },
+      [this](const models::WatchEvent<models::Pod>& e) { on_pod_event(e); });
+  watch_ = id.ok() ? id.value() : 0;
 }
 
-MetricsPipeline::~MetricsPipeline() = default;
+MetricsPipeline::~MetricsPipeline() {
+  if (watch_ != 0) api_.pods().cancel_watch(watch_);
+}
+
+void MetricsPipeline::on_pod_event(const models::WatchEvent<models::Pod>& e) {
+  const models::ObjectKeyRef ref{e.object->metadata.namespace_, e.object->metadata.name};
+  auto it = running_.lower_bound(ref);
+  const bool found = it != running_.end() && !(ref < it->first);
+  if (e.type == models::WatchEventType::kDeleted) {
+    if (found) running_.erase(it);
+    return;
+  }
+  if (!found) it = running_.emplace_hint(it, models::object_key(ref.namespace_, ref.name), RunningPod{});
+  std::size_t index = 0;
+  it->second.pod = e.object;
+  it->second.traffic = traffic_of(*e.object, &index) != nullptr ? static_cast<int>(index) : -1;
+}
 
 void MetricsPipeline::start() {
   assert(!started_ && "MetricsPipeline::start: call once");
@@ -78,19 +103,32 @@ const ServiceTraffic* MetricsPipeline::traffic_of(const models::Pod& pod,
   return nullptr;
 }
 
+namespace {
+
+// Positions `it` on `key` in a map sorted by pod key, erasing the entries before it (pods
+// not in this scrape) and inserting a default value when absent.
+template <typename Map>
+typename Map::iterator merge_to(Map& map, typename Map::iterator it, const std::string& key) {
+  while (it != map.end() && it->first < key) it = map.erase(it);
+  if (it == map.end() || it->first != key) it = map.emplace_hint(it, key, typename Map::mapped_type{});
+  return it;
+}
+
+}  // namespace
+
 void MetricsPipeline::scrape_resources() {
   const sim::Time now = sim_.now();
-  std::map<std::string, std::shared_ptr<const models::PodMetrics>> fresh;
-  std::set<std::string> seen;
-  for (const auto& pod : api_.pods().list()) {
-    if (pod->status.phase != models::PodPhase::kRunning || !pod->bound()) continue;
-    const std::string key = models::object_key(pod->metadata.namespace_, pod->metadata.name);
-    seen.insert(key);
+  std::vector<PodSample> fresh;
+  fresh.reserve(running_.size());
+  auto cpu_it = cpu_.begin();
+  for (const auto& [key, running] : running_) {
+    const models::Pod* pod = running.pod.get();
     double idle = 0;
     double busy = 0;
     double busy_seconds = 0;
     std::int64_t memory = 0;
-    if (const ServiceTraffic* t = traffic_of(*pod, nullptr)) {
+    if (running.traffic >= 0) {
+      const ServiceTraffic* t = traffic_[static_cast<std::size_t>(running.traffic)];
       const scenarios::PodUsageSpec& u = t->spec().usage;
       idle = static_cast<double>(u.idle_cpu_milli) / 1000;
       busy = static_cast<double>(u.busy_cpu_milli.value_or(pod->requests().cpu_milli)) / 1000;
@@ -100,7 +138,9 @@ void MetricsPipeline::scrape_resources() {
       idle = busy = static_cast<double>(annotation_quantity(*pod, kCpuUsageAnnotation, "cpu")) / 1000;
       memory = annotation_quantity(*pod, kMemoryUsageAnnotation, "memory");
     }
-    PodCpu& c = cpu_[key];
+    cpu_it = merge_to(cpu_, cpu_it, key);
+    PodCpu& c = cpu_it->second;
+    ++cpu_it;
     const sim::Time started = pod->status.start_time.value_or(now);
     if (c.time < 0) {
       // First sight: the CPU time used since the container started.
@@ -116,31 +156,20 @@ void MetricsPipeline::scrape_resources() {
     c.previous = c.last;
     c.last = CpuSample{now, c.core_seconds};
     if (!c.previous) continue;
-    auto m = std::make_shared<models::PodMetrics>();
-    m->metadata.namespace_ = pod->metadata.namespace_;
-    m->metadata.name = pod->metadata.name;
-    m->metadata.labels = pod->metadata.labels;
-    m->timestamp = now;
-    m->window = now - c.previous->time;
-    models::ContainerMetrics container;
-    container.name = pod->spec.containers.empty() ? "main" : pod->spec.containers.front().name;
-    const double cores =
-        (c.last->core_seconds - c.previous->core_seconds) / sim::to_seconds(m->window);
-    // set(): the resource is present even at 0 (an idle pod has a CPU metric of 0, not
-    // a missing one).
-    container.usage.set("cpu", to_milli(cores));
-    container.usage.set("memory", memory);
-    m->containers.push_back(std::move(container));
-    fresh.emplace(key, std::move(m));
+    PodSample& m = fresh.emplace_back();
+    m.pod = running.pod;
+    m.timestamp = now;
+    m.window = now - c.previous->time;
+    m.cpu_milli = to_milli((c.last->core_seconds - c.previous->core_seconds) / sim::to_seconds(m.window));
+    m.memory = memory;
   }
-  std::erase_if(cpu_, [&](const auto& e) { return !seen.contains(e.first); });
+  cpu_.erase(cpu_it, cpu_.end());  // pods no longer Running
   publish(sim_, metrics_server_.delay, pod_metrics_, std::move(fresh));
 }
 
-MetricsPipeline::Values MetricsPipeline::window_values(const std::deque<LoadSample>& window,
-                                                       bool service) {
-  Values v;
-  if (window.size() < 2) return v;
+std::optional<MetricsPipeline::Values> MetricsPipeline::window_values(
+    const std::deque<LoadSample>& window, bool service) {
+  if (window.size() < 2) return std::nullopt;
   const LoadSample& a = window.front();
   const LoadSample& b = window.back();
   const double dt = sim::to_seconds(b.time - a.time);
@@ -148,13 +177,15 @@ MetricsPipeline::Values MetricsPipeline::window_values(const std::deque<LoadSamp
   const models::PodCounters& cb = b.counters;
   const double arrived = service ? static_cast<double>(b.sent - a.sent)
                                  : static_cast<double>(cb.arrived - ca.arrived);
-  v["requests_per_second"] = to_milli(arrived / dt);
-  v["concurrency"] = to_milli((cb.in_flight_seconds + cb.queue_seconds - ca.in_flight_seconds -
-                               ca.queue_seconds) / dt);
-  v["queue_length"] = to_milli((cb.queue_seconds - ca.queue_seconds) / dt);
-  v["utilization"] = to_milli((cb.busy_seconds - ca.busy_seconds) / dt);
-  v["tokens_per_second"] = to_milli(static_cast<double>(cb.output_tokens - ca.output_tokens) / dt);
-  return v;
+  // metric_names() order.
+  return Values{
+      to_milli(arrived / dt),
+      to_milli((cb.in_flight_seconds + cb.queue_seconds - ca.in_flight_seconds -
+                ca.queue_seconds) / dt),
+      to_milli((cb.queue_seconds - ca.queue_seconds) / dt),
+      to_milli((cb.busy_seconds - ca.busy_seconds) / dt),
+      to_milli(static_cast<double>(cb.output_tokens - ca.output_tokens) / dt),
+  };
 }
 
 void MetricsPipeline::scrape_custom() {
@@ -163,31 +194,30 @@ void MetricsPipeline::scrape_custom() {
     // Keep the samples of the last `window` (both ends included, as a range selector).
     while (!w.empty() && w.front().time < now - custom_.window) w.pop_front();
   };
-  std::map<std::string, Values> pod_values;
-  std::vector<Values> sums(traffic_.size());
-  std::set<std::string> seen;
-  for (const auto& pod : api_.pods().list()) {
-    if (pod->status.phase != models::PodPhase::kRunning || !pod->bound()) continue;
-    std::size_t index = 0;
-    const ServiceTraffic* t = traffic_of(*pod, &index);
-    if (t == nullptr) continue;
-    const std::string key = models::object_key(pod->metadata.namespace_, pod->metadata.name);
-    seen.insert(key);
+  std::vector<PodValues> pod_values;
+  std::vector<Values> sums(traffic_.size(), Values{});
+  auto window_it = pod_windows_.begin();
+  for (const auto& [key, running] : running_) {
+    if (running.traffic < 0) continue;
+    const auto index = static_cast<std::size_t>(running.traffic);
+    const ServiceTraffic* t = traffic_[index];
     LoadSample sample;
     sample.time = now;
     if (auto load = t->pod_load(key)) sample.counters = load->counters;
-    auto& w = pod_windows_[key];
+    window_it = merge_to(pod_windows_, window_it, key);
+    auto& w = window_it->second;
+    ++window_it;
     w.push_back(sample);
     trim(w);
-    Values v = window_values(w, false);
-    if (v.empty()) continue;
-    for (const auto& [metric, value] : v) sums[index][metric] += value;
-    pod_values.emplace(key, std::move(v));
+    std::optional<Values> v = window_values(w, false);
+    if (!v) continue;
+    for (std::size_t m = 0; m < kMetricCount; ++m) sums[index][m] += (*v)[m];
+    pod_values.push_back(PodValues{running.pod, *v});
   }
-  std::erase_if(pod_windows_, [&](const auto& e) { return !seen.contains(e.first); });
+  pod_windows_.erase(window_it, pod_windows_.end());  // pods no longer Running
   // A Service's requests_per_second is the load offered to it (requests sent); its other
-  // metrics are the sums of its pods' values.
-  std::map<std::string, Values> service_values;
+  // metrics are the sums of its pods' values (0 without pods, not missing).
+  std::map<std::string, Values, std::less<>> service_values;
   for (std::size_t i = 0; i < traffic_.size(); ++i) {
     auto& w = service_windows_[traffic_keys_[i]];
     LoadSample sample;
@@ -195,15 +225,22 @@ void MetricsPipeline::scrape_custom() {
     sample.sent = traffic_[i]->sent_total();
     w.push_back(sample);
     trim(w);
+    std::optional<Values> offered = window_values(w, true);
+    if (!offered) continue;
     Values v = sums[i];
-    Values offered = window_values(w, true);
-    if (offered.empty()) continue;
-    v["requests_per_second"] = offered["requests_per_second"];
-    for (const std::string& m : metric_names()) v.try_emplace(m, 0);  // no pod: 0, not missing
-    service_values.emplace(traffic_keys_[i], std::move(v));
+    v[0] = (*offered)[0];  // requests_per_second
+    service_values.emplace(traffic_keys_[i], v);
   }
   publish(sim_, custom_.delay, pod_values_, std::move(pod_values));
   publish(sim_, custom_.delay, service_values_, std::move(service_values));
+}
+
+std::optional<std::size_t> MetricsPipeline::metric_index(const std::string& metric) {
+  const std::vector<std::string>& names = metric_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == metric) return i;
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> MetricsPipeline::services(const std::string& namespace_) const {
@@ -215,30 +252,70 @@ std::vector<std::string> MetricsPipeline::services(const std::string& namespace_
   return out;
 }
 
+namespace {
+
+// The entry of `pod` in a vector sorted by pod key, or nullptr.
+template <typename Entry>
+const Entry* find_pod(const std::vector<Entry>& entries, const std::string& namespace_,
+                      const std::string& pod) {
+  const std::string key = models::object_key(namespace_, pod);
+  auto it = std::lower_bound(entries.begin(), entries.end(), key,
+                             [](const Entry& e, const std::string& k) {
+                               const models::ObjectKeyRef ref{e.pod->metadata.namespace_,
+                                                              e.pod->metadata.name};
+                               return models::compare_object_key(k, ref) > 0;
+                             });
+  if (it == entries.end() || it->pod->metadata.namespace_ != namespace_ ||
+      it->pod->metadata.name != pod) {
+    return nullptr;
+  }
+  return &*it;
+}
+
+}  // namespace
+
 const models::PodMetrics* MetricsPipeline::pod_metrics(const std::string& namespace_,
                                                        const std::string& pod) const {
-  auto it = pod_metrics_.find(models::object_key(namespace_, pod));
-  return it == pod_metrics_.end() ? nullptr : it->second.get();
+  const PodSample* s = find_pod(pod_metrics_, namespace_, pod);
+  if (s == nullptr) return nullptr;
+  if (!s->built) {
+    const models::Pod& p = *s->pod;
+    auto m = std::make_shared<models::PodMetrics>();
+    m->metadata.namespace_ = p.metadata.namespace_;
+    m->metadata.name = p.metadata.name;
+    m->metadata.labels = p.metadata.labels;
+    m->timestamp = s->timestamp;
+    m->window = s->window;
+    models::ContainerMetrics container;
+    container.name = p.spec.containers.empty() ? "main" : p.spec.containers.front().name;
+    // set(): the resource is present even at 0 (an idle pod has a CPU metric of 0, not
+    // a missing one).
+    container.usage.set("cpu", s->cpu_milli);
+    container.usage.set("memory", s->memory);
+    m->containers.push_back(std::move(container));
+    s->built = std::move(m);
+  }
+  return s->built.get();
 }
 
 std::optional<std::int64_t> MetricsPipeline::pod_metric(const std::string& namespace_,
                                                         const std::string& pod,
                                                         const std::string& metric) const {
-  auto it = pod_values_.find(models::object_key(namespace_, pod));
-  if (it == pod_values_.end()) return std::nullopt;
-  auto v = it->second.find(metric);
-  if (v == it->second.end()) return std::nullopt;
-  return v->second;
+  const PodValues* v = find_pod(pod_values_, namespace_, pod);
+  if (v == nullptr) return std::nullopt;
+  const std::optional<std::size_t> m = metric_index(metric);
+  if (!m) return std::nullopt;
+  return v->values[*m];
 }
 
 std::optional<std::int64_t> MetricsPipeline::service_metric(const std::string& namespace_,
                                                             const std::string& service,
                                                             const std::string& metric) const {
-  auto it = service_values_.find(models::object_key(namespace_, service));
+  auto it = service_values_.find(models::ObjectKeyRef{namespace_, service});
   if (it == service_values_.end()) return std::nullopt;
-  auto v = it->second.find(metric);
-  if (v == it->second.end()) return std::nullopt;
-  return v->second;
+  const std::optional<std::size_t> m = metric_index(metric);
+  if (!m) return std::nullopt;
+  return it->second[*m];
 }
 
 }  // namespace kubesim::experiments

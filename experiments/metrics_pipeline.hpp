@@ -31,6 +31,7 @@
 // visible values. Deterministic: pods in name order; no randomness. Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "models/inference_server.hpp"
+#include "models/object_store.hpp"
 #include "models/workloads.hpp"
 #include "scenarios/autoscaling_spec.hpp"
 #include "sim/simulation.hpp"
@@ -103,13 +105,26 @@ class MetricsPipeline {
     models::PodCounters counters;
     std::uint64_t sent = 0;  // Service samples: requests sent
   };
-  using Values = std::map<std::string, std::int64_t>;  // metric -> milli
+  // Every metric's value (milli), in metric_names() order. A pod or Service has either all
+  // of them or none (no entry).
+  static constexpr std::size_t kMetricCount = 5;
+  using Values = std::array<std::int64_t, kMetricCount>;
+  // A Running, bound pod (what a scrape lists), kept up to date by a watch on the pod
+  // store, with the traffic workload whose Service selects it (-1: none) worked out once
+  // per pod change instead of at every scrape.
+  struct RunningPod {
+    std::shared_ptr<const models::Pod> pod;
+    int traffic = -1;
+  };
 
+  void on_pod_event(const models::WatchEvent<models::Pod>& e);
   void scrape_resources();
   void scrape_custom();
-  // The rate/average of every metric between the oldest and newest sample of `window`.
-  static Values window_values(const std::deque<LoadSample>& window, bool service);
+  // The rate/average of every metric between the oldest and newest sample of `window`;
+  // nullopt with fewer than two samples.
+  static std::optional<Values> window_values(const std::deque<LoadSample>& window, bool service);
   const ServiceTraffic* traffic_of(const models::Pod& pod, std::size_t* index) const;
+  static std::optional<std::size_t> metric_index(const std::string& metric);
 
   sim::Simulation& sim_;
   models::ApiServer& api_;
@@ -119,12 +134,34 @@ class MetricsPipeline {
   std::vector<std::string> traffic_keys_;  // the Services, namespace/name
   bool started_ = false;
 
-  std::map<std::string, PodCpu> cpu_;  // pod key -> samples
-  std::map<std::string, std::shared_ptr<const models::PodMetrics>> pod_metrics_;  // visible
-  std::map<std::string, std::deque<LoadSample>> pod_windows_;
+  // The Running, bound pods by namespace/name (the order a list returns them in).
+  std::map<std::string, RunningPod, std::less<>> running_;
+  std::uint64_t watch_ = 0;
+
+  // Per-pod state is kept for the pods of the last scrape only; both scrapes pair these
+  // maps with running_ in one merge walk (all sorted by pod key).
+  std::map<std::string, PodCpu, std::less<>> cpu_;  // pod key -> samples
+  std::map<std::string, std::deque<LoadSample>, std::less<>> pod_windows_;
   std::map<std::string, std::deque<LoadSample>> service_windows_;
-  std::map<std::string, Values> pod_values_;      // visible
-  std::map<std::string, Values> service_values_;  // visible
+  // What a resource scrape found for one pod. The PodMetrics object is built from it when
+  // first asked for (most runs never read metrics.k8s.io), from the pod object the scrape
+  // saw, so it is the same object an eager build would have made.
+  struct PodSample {
+    std::shared_ptr<const models::Pod> pod;
+    sim::Time timestamp = 0;
+    sim::Duration window = 0;
+    std::int64_t cpu_milli = 0;
+    std::int64_t memory = 0;
+    mutable std::shared_ptr<const models::PodMetrics> built;
+  };
+  struct PodValues {
+    std::shared_ptr<const models::Pod> pod;
+    Values values{};
+  };
+  // Visible results, in pod key order (running_'s), searched by key.
+  std::vector<PodSample> pod_metrics_;
+  std::vector<PodValues> pod_values_;
+  std::map<std::string, Values, std::less<>> service_values_;  // visible
 };
 
 }  // namespace kubesim::experiments

@@ -37,6 +37,9 @@ ApiServer::ApiServer(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
       priority_classes_(clock_, "priorityclasses", config_.watch_history),
       hpas_(clock_, "horizontalpodautoscalers", config_.watch_history),
       aiservices_(clock_, "aiservices", config_.watch_history),
+      scaled_objects_(clock_, "scaledobjects", config_.watch_history),
+      pod_autoscalers_(clock_, "podautoscalers", config_.watch_history),
+      predictive_autoscalers_(clock_, "predictiveautoscalers", config_.watch_history),
       limits_(sim, metrics, config_.limits),
       etcd_(sim, metrics, config_.etcd),
       watch_rng_(sim.rng("apiserver/watch")),
@@ -66,26 +69,61 @@ sim::Duration ApiServer::draw_watch_delay() {
 
 void ApiServer::submit(ApiClient& client, ApiVerb verb, std::int64_t bytes, Apply apply,
                        Done done) {
+  send(client, open(verb, std::move(apply), std::move(done)), bytes);
+}
+
+std::uint32_t ApiServer::open(ApiVerb verb, Apply apply, Done done) {
   const std::uint32_t slot = pending_.acquire();
   Pending& p = pending_[slot];
   p.apply = std::move(apply);
   p.done = std::move(done);
   p.sent = sim_.now();
   p.verb = verb;
+  p.op = PendingOp::kApply;
   p.live = true;
   ++pending_count_;
+  return slot;
+}
+
+void ApiServer::send(ApiClient& client, std::uint32_t slot, std::int64_t bytes) {
   ApiRequest request;
-  request.verb = verb;
+  request.verb = pending_[slot].verb;
   request.bytes = bytes;
-  request.tag = make_tag(slot, p.generation);
+  request.tag = make_tag(slot, pending_[slot].generation);
   client.send(request, [this, slot](const ApiResponse& response) { finish(slot, response); });
+}
+
+void ApiServer::renew_lease(ApiClient& client, std::string_view node, sim::Time renew_time,
+                            Done done) {
+  const std::uint32_t slot = open(ApiVerb::kPatch, Apply(), std::move(done));
+  Pending& p = pending_[slot];
+  p.op = PendingOp::kRenewLease;
+  p.name.assign(node);
+  p.time = renew_time;
+  send(client, slot, kLeaseBytes);
+}
+
+// The write's effect on the store, at commit.
+sim::Status ApiServer::apply(Pending& p) {
+  switch (p.op) {
+    case PendingOp::kRenewLease: {
+      const sim::Time t = p.time;
+      return leases_.patch(kNodeLeaseNamespace, p.name, [t](Lease& lease) {
+        lease.spec.renew_time = t;
+        return true;
+      });
+    }
+    case PendingOp::kApply:
+      break;
+  }
+  return p.apply();
 }
 
 // The request holds a seat on `replica`: propose the write to etcd; apply it to the store
 // when it commits, then answer.
 void ApiServer::handle(ApiTicket ticket, const ApiRequest& request, int /*replica*/) {
   const auto slot = static_cast<std::uint32_t>(request.tag & 0xffffffffu);
-  const auto generation = static_cast<std::uint32_t>(request.tag >> 32);
+  const std::uint64_t tag = request.tag;
   const EtcdOp op = request.verb == ApiVerb::kDelete ? EtcdOp::kDelete : EtcdOp::kPut;
   // Authentication, admission, validation and encoding before the write reaches etcd: a
   // draw of the verb's service-time distribution.
@@ -93,17 +131,24 @@ void ApiServer::handle(ApiTicket ticket, const ApiRequest& request, int /*replic
       config_.limits.latency[static_cast<std::size_t>(request.verb)].sample(latency_rng_);
   const EtcdRequest etcd_request{op, request.bytes, request.client};
   pending_[slot].etcd = etcd_request;
-  sim_.schedule_after(sim::from_seconds(std::max(0.0, seconds)), [this, ticket, slot, generation] {
-  if (!pending_[slot].live || pending_[slot].generation != generation) return;
-  etcd_.submit(pending_[slot].etcd,
-               [this, ticket, slot, generation](const EtcdResult& result) {
-                 Pending& p = pending_[slot];
-                 // The client already gave up (its replica failed): the write is lost.
-                 if (!p.live || p.generation != generation) return;
-                 sim::Status status = result.status;
-                 if (status.ok()) status = p.apply();
-                 limits_.complete(ticket, status);
-               });
+  pending_[slot].ticket = ticket;
+  // The handlers capture (this, tag) only: the etcd callback fits std::function's local
+  // buffer, so no allocation per write.
+  sim_.schedule_after(sim::from_seconds(std::max(0.0, seconds)), [this, tag] {
+    const auto slot = static_cast<std::uint32_t>(tag & 0xffffffffu);
+    const auto generation = static_cast<std::uint32_t>(tag >> 32);
+    if (!pending_[slot].live || pending_[slot].generation != generation) return;
+    etcd_.submit(pending_[slot].etcd, [this, tag](const EtcdResult& result) {
+      const auto slot = static_cast<std::uint32_t>(tag & 0xffffffffu);
+      const auto generation = static_cast<std::uint32_t>(tag >> 32);
+      Pending& p = pending_[slot];
+      // The client already gave up (its replica failed): the write is lost.
+      if (!p.live || p.generation != generation) return;
+      const ApiTicket ticket = p.ticket;
+      sim::Status status = result.status;
+      if (status.ok()) status = apply(p);
+      limits_.complete(ticket, status);
+    });
   });
 }
 

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "models/aiservice.hpp"
+#include "models/autoscaling_objects.hpp"
 #include "models/api_limits.hpp"
 #include "models/etcd.hpp"
 #include "models/object_store.hpp"
@@ -87,6 +88,10 @@ class ApiServer {
   ObjectStore<PriorityClass>& priority_classes() { return priority_classes_; }
   ObjectStore<HorizontalPodAutoscaler>& horizontal_pod_autoscalers() { return hpas_; }
   ObjectStore<AIService>& aiservices() { return aiservices_; }
+  // Autoscaler custom resources (status written by their controllers).
+  ObjectStore<ScaledObject>& scaled_objects() { return scaled_objects_; }
+  ObjectStore<PodAutoscaler>& pod_autoscalers() { return pod_autoscalers_; }
+  ObjectStore<PredictiveAutoscaler>& predictive_autoscalers() { return predictive_autoscalers_; }
   ResourceVersionClock& clock() { return clock_; }
 
   ApiServerLimits& limits() { return limits_; }
@@ -130,25 +135,29 @@ class ApiServer {
            },
            std::move(done));
   }
-  // Reads the stored object at commit time, applies `mutate` to a copy, and writes it back
-  // if `mutate` returns true (false: nothing to change, no new resourceVersion).
-  template <typename T>
-  void patch(ApiClient& client, std::string namespace_, std::string name,
-             std::function<bool(T&)> mutate, Done done = {}) {
+  // Reads the stored object at commit time, applies `mutate` (callable as bool(T&)) to a
+  // copy, and writes it back if `mutate` returns true (false: nothing to change, no new
+  // resourceVersion). ObjectStore::patch: one look-up, one copy.
+  template <typename T, typename F>
+  void patch(ApiClient& client, std::string namespace_, std::string name, F mutate,
+             Done done = {}) {
     ObjectStore<T>& s = store<T>();
     submit(client, ApiVerb::kPatch, bytes_of<T>(),
            [&s, ns = std::move(namespace_), name = std::move(name),
-            mutate = std::move(mutate)]() -> sim::Status {
-             auto current = s.get(ns, name);
-             if (current == nullptr) {
-               return sim::Status::not_found(s.kind() + " \"" + name + "\" not found");
-             }
-             T copy = *current;
-             if (!mutate(copy)) return sim::Status();
-             return s.update(std::move(copy)).status();
+            mutate = std::move(mutate)]() mutable -> sim::Status {
+             return s.patch(ns, name, mutate);
            },
            std::move(done));
   }
+
+  // A node's heartbeat: PATCH of Lease kube-node-lease/<node> setting spec.renewTime (what
+  // the kubelet's lease controller sends every leaseDuration/4). The same request as
+  // patch<Lease>(client, "kube-node-lease", node, ...) — client rate limit, max-inflight
+  // seat, service time, etcd proposal and commit, next resourceVersion, MODIFIED event to
+  // every watcher after the watch delay — with no callable allocated and the node name
+  // kept in the reused pending-write slot.
+  void renew_lease(ApiClient& client, std::string_view node, sim::Time renew_time,
+                   Done done = {});
   template <typename T>
   void remove(ApiClient& client, std::string namespace_, std::string name, Done done = {}) {
     ObjectStore<T>& s = store<T>();
@@ -182,12 +191,19 @@ class ApiServer {
 
  private:
   using Apply = std::function<sim::Status()>;
+  // What a pending write does at commit: run `apply`, or one of the fast paths whose
+  // arguments are kept in the slot (the slot's strings keep their capacity when reused).
+  enum class PendingOp : std::uint8_t { kApply, kRenewLease };
   struct Pending {
     Apply apply;
     Done done;
     sim::Time sent = 0;
     ApiVerb verb = ApiVerb::kGet;
+    PendingOp op = PendingOp::kApply;
     EtcdRequest etcd;
+    ApiTicket ticket;
+    std::string name;        // kRenewLease: the node
+    sim::Time time = 0;      // kRenewLease: renewTime
     std::uint32_t generation = 0;
     bool live = false;
   };
@@ -201,6 +217,10 @@ class ApiServer {
   }
 
   void submit(ApiClient& client, ApiVerb verb, std::int64_t bytes, Apply apply, Done done);
+  // submit() in two steps, so a fast path can fill its slot before the request leaves.
+  std::uint32_t open(ApiVerb verb, Apply apply, Done done);
+  void send(ApiClient& client, std::uint32_t slot, std::int64_t bytes);
+  sim::Status apply(Pending& p);
   void handle(ApiTicket ticket, const ApiRequest& request, int replica);
   void finish(std::uint32_t slot, const ApiResponse& response);
 
@@ -219,6 +239,9 @@ class ApiServer {
   ObjectStore<PriorityClass> priority_classes_;
   ObjectStore<HorizontalPodAutoscaler> hpas_;
   ObjectStore<AIService> aiservices_;
+  ObjectStore<ScaledObject> scaled_objects_;
+  ObjectStore<PodAutoscaler> pod_autoscalers_;
+  ObjectStore<PredictiveAutoscaler> predictive_autoscalers_;
   ApiServerLimits limits_;
   EtcdCluster etcd_;
   std::vector<std::unique_ptr<ApiClient>> clients_;
@@ -246,5 +269,14 @@ template <> inline ObjectStore<HorizontalPodAutoscaler>& ApiServer::store<Horizo
   return hpas_;
 }
 template <> inline ObjectStore<AIService>& ApiServer::store<AIService>() { return aiservices_; }
+template <> inline ObjectStore<ScaledObject>& ApiServer::store<ScaledObject>() {
+  return scaled_objects_;
+}
+template <> inline ObjectStore<PodAutoscaler>& ApiServer::store<PodAutoscaler>() {
+  return pod_autoscalers_;
+}
+template <> inline ObjectStore<PredictiveAutoscaler>& ApiServer::store<PredictiveAutoscaler>() {
+  return predictive_autoscalers_;
+}
 
 }  // namespace kubesim::models

@@ -8,14 +8,15 @@
 // config-autoscaler) and are filled in when a field is absent.
 //
 // Triggers. KEDA has ~70 scalers; kubesim reads two generic ones, `prometheus` and
-// `metrics-api`, as "a named metric with a threshold". metadata.metricName names the
-// simulator metric that feeds the trigger. The runtime feeds these names, measured on the
-// scale target's Service:
+// `metrics-api`, as "a named metric with a threshold". A prometheus trigger's query
+// (policies::parse_keda_prometheus_query, e.g. sum(rate(http_requests_total{service="web"}
+// [1m]))) names the metric and the Service; otherwise metadata.metricName names the
+// simulator metric, measured on the scale target's Service. The runtime feeds these names:
 //   requests_per_second   arrivals per second (a rate over the last polling interval)
 //   concurrency           requests in flight (queued + being served), summed over pods
 //   queue_length          requests waiting (admitted, not yet being served)
-// Other metadata keys (serverAddress, query, url, valueLocation, ...) are kept as written
-// and not interpreted.
+// Other metadata keys (serverAddress, url, valueLocation, ...) are kept as written and not
+// interpreted. Status structs are what the controllers write (and kubesim explain reads).
 //
 // Plain values; no invariants beyond what the readers check.
 #pragma once
@@ -55,6 +56,11 @@ struct ScaledObjectTrigger {
   std::string metric_name;                      // metadata.metricName: simulator metric
   std::int64_t threshold_milli = 0;             // metadata.threshold (> 0)
   std::int64_t activation_threshold_milli = 0;  // metadata.activationThreshold (default 0)
+  // From a prometheus trigger's metadata.query (policies::parse_keda_prometheus_query):
+  // the Service its labels name (service="NAME") and namespace="NS" (empty: the
+  // ScaledObject's). Empty service: the first traffic Service selecting the target's pods.
+  std::string service;
+  std::string service_namespace;
 };
 
 struct ScaledObjectFallback {
@@ -79,9 +85,29 @@ struct ScaledObjectSpec {
   std::vector<ScaledObjectTrigger> triggers;
 };
 
+// status (KEDA v2.x apis/keda/v1alpha1/scaledobject_types.go ScaledObjectStatus), as far
+// as modelled. Times are simulation time (a manifest's RFC 3339 times are mapped onto the
+// manifests' time base when read).
+struct ScaledObjectHealth {
+  std::string metric;                   // the key: the external metric name, s<i>-...
+  std::int32_t number_of_failures = 0;  // .numberOfFailures
+  std::string status;                   // .status: Happy or Failing
+};
+
+struct ScaledObjectStatus {
+  std::string scale_target_kind;                       // scaleTargetKind (GVK string)
+  std::optional<std::int32_t> original_replica_count;  // originalReplicaCount
+  std::optional<sim::Time> last_active_time;           // lastActiveTime
+  std::vector<std::string> external_metric_names;      // externalMetricNames
+  std::string hpa_name;                                // hpaName
+  std::vector<ScaledObjectHealth> health;              // health, sorted by metric
+  std::vector<Condition> conditions;                   // Ready, Active, Fallback (Paused)
+};
+
 struct ScaledObject {
   ObjectMeta metadata;
   ScaledObjectSpec spec;
+  ScaledObjectStatus status;
 };
 
 // ---- Knative PodAutoscaler (autoscaling.internal.knative.dev/v1alpha1) --------------------
@@ -100,9 +126,19 @@ struct PodAutoscalerSpec {
   std::string protocol_type = "http1";  // spec.protocolType: http1 or h2c
 };
 
+// status (Knative Serving pkg/apis/autoscaling/v1alpha1/pa_types.go PodAutoscalerStatus),
+// as far as modelled: desiredScale / actualScale and the conditions Active (True, False
+// = Inactive, Unknown = Activating), Ready, SKSReady and ScaleTargetInitialized.
+struct PodAutoscalerStatus {
+  std::optional<std::int32_t> desired_scale;  // desiredScale
+  std::optional<std::int32_t> actual_scale;   // actualScale (ready pods)
+  std::vector<Condition> conditions;
+};
+
 struct PodAutoscaler {
   ObjectMeta metadata;  // annotations: autoscaling.knative.dev/* (class, metric, target, ...)
   PodAutoscalerSpec spec;
+  PodAutoscalerStatus status;
 };
 
 // ---- kubesim PredictiveAutoscaler (autoscaling.kubesim.io/v1alpha1) ------------------------
@@ -143,9 +179,21 @@ struct PredictiveAutoscalerSpec {
   sim::Duration sync_period = kPredictiveDefaultSyncPeriod;
 };
 
+// kubesim's status for a PredictiveAutoscaler (written by PredictiveController when it
+// changes; docs/autoscaling.md): the HPA's fields plus the load it sized for.
+struct PredictiveAutoscalerStatus {
+  std::int32_t current_replicas = 0;         // the target's spec.replicas at the last sync
+  std::int32_t desired_replicas = 0;         // the last decision
+  std::optional<sim::Time> last_scale_time;  // the last write of the target's replicas
+  double current_load = 0;                   // the last recorded sample, metric's unit
+  std::optional<double> forecast_load;       // forecast at now + leadTime (none: no fit)
+  std::vector<Condition> conditions;         // AbleToScale, ScalingActive (HPA-like)
+};
+
 struct PredictiveAutoscaler {
   ObjectMeta metadata;
   PredictiveAutoscalerSpec spec;
+  PredictiveAutoscalerStatus status;
 };
 
 }  // namespace kubesim::models

@@ -778,27 +778,25 @@ void ControllerManager::monitor_nodes() {
       entry.excluded = excluded_from_disruption_checks(*node);
     }
     models::NodeHealth& health = entry.health;
-    NodeHealthResult r = try_update_node_health(health, *node, lease, now, nh.config);
+    // update_node_health: try_update_node_health's decisions without copying conditions.
+    NodeHealthPass r = update_node_health(health, *node, lease, now, nh.config);
     if (r.status_changed) {
-      api_.patch<Node>(client_, "", name, [conditions = r.conditions](Node& n) {
+      api_.patch<Node>(client_, "", name, [conditions = std::move(r.conditions)](Node& n) {
         n.status.conditions = conditions;
         return true;
       });
     }
     const std::string& zone = entry.zone;
     nh.tracker.ensure_zone(zone, now);
-    if (!entry.excluded) {
-      ready_by_zone[zone].push_back(r.current_ready ? std::optional(r.current_ready->status)
-                                                    : std::nullopt);
-    }
-    switch (taint_eviction_action(*node, r.observed_ready.status)) {
+    if (!entry.excluded) ready_by_zone[zone].push_back(r.current_status);
+    switch (taint_eviction_action(*node, r.observed_status)) {
       case TaintEvictionAction::kSwapToNotReady:
       case TaintEvictionAction::kSwapToUnreachable:
         if (auto update = no_execute_taint_update(*node, now)) patch_taints(name, *update);
         break;
       case TaintEvictionAction::kQueueForTainting:
         if (ZoneTaintQueue* q = nh.tracker.queue(zone)) {
-          mark_node_for_tainting(*q, *node, r.observed_ready.status, now);
+          mark_node_for_tainting(*q, *node, r.observed_status, now);
         }
         break;
       case TaintEvictionAction::kMarkReachable: {
@@ -816,7 +814,7 @@ void ControllerManager::monitor_nodes() {
       case TaintEvictionAction::kNone:
         break;
     }
-    if (should_mark_pods_not_ready(r.observed_ready.status, r.current_ready)) {
+    if (should_mark_pods_not_ready(r.observed_status, r.current_status)) {
       auto pods = nh.pods_by_node.find(name);
       if (pods != nh.pods_by_node.end()) {
         for (const auto& pod_key : pods->second) {

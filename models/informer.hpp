@@ -52,7 +52,7 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   Ptr get(std::string_view namespace_, std::string_view name) const {
-    auto it = cache_.find(object_key(namespace_, name));
+    auto it = cache_.find(ObjectKeyRef{namespace_, name});
     return it == cache_.end() ? nullptr : it->second;
   }
   // The cached objects by "namespace/name" key (sorted).
@@ -88,12 +88,14 @@ class Informer {
   }
 
   void deliver(const WatchEvent<T>& e) {
-    const std::string key = object_key(e.object->metadata.namespace_, e.object->metadata.name);
+    // One search, with no key string built unless the object is new to the cache.
+    const ObjectKeyRef ref{e.object->metadata.namespace_, e.object->metadata.name};
     switch (e.type) {
       case WatchEventType::kAdded:
       case WatchEventType::kModified: {
-        auto [it, inserted] = cache_.try_emplace(key, e.object);
-        if (inserted) {
+        auto it = cache_.lower_bound(ref);
+        if (it == cache_.end() || ref < it->first) {
+          cache_.emplace_hint(it, object_key(ref.namespace_, ref.name), e.object);
           if (handlers_.on_add) handlers_.on_add(e.object);
         } else {
           Ptr old = std::move(it->second);
@@ -103,7 +105,7 @@ class Informer {
         break;
       }
       case WatchEventType::kDeleted: {
-        auto it = cache_.find(key);
+        auto it = cache_.find(ref);
         if (it != cache_.end()) cache_.erase(it);
         if (handlers_.on_delete) handlers_.on_delete(e.object);
         break;

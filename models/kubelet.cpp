@@ -444,11 +444,8 @@ void KubeletFleet::forget(std::uint32_t slot) {
 void KubeletFleet::renew_lease(std::int32_t idx) {
   NodeState& n = nodes_[static_cast<std::size_t>(idx)];
   if (!n.alive) return;
-  const sim::Time now = sim_.now();
-  api_.patch<Lease>(*n.client, std::string(kNodeLeaseNamespace), n.name, [now](Lease& lease) {
-    lease.spec.renew_time = now;
-    return true;
-  });
+  // PATCH kube-node-lease/<node> spec.renewTime (ApiServer's allocation-free lease path).
+  api_.renew_lease(*n.client, n.name, sim_.now());
 }
 
 void KubeletFleet::report_status(std::int32_t idx, bool ready) {

@@ -67,17 +67,23 @@ Taint make_taint(std::string_view key, TaintEffect effect) {
   return t;
 }
 
+// The Ready condition upstream makes up when the kubelet never posted one (Unknown, dated
+// at the node's creation) equals `c`.
+bool same_as_never_posted(const Condition& c, const Node& node) {
+  return c.type == kNodeReady && c.status == ConditionStatus::kUnknown && c.reason.empty() &&
+         c.message.empty() && c.last_transition_time == node.metadata.creation_timestamp &&
+         c.last_heartbeat_time == node.metadata.creation_timestamp;
+}
+
 }  // namespace
 
-NodeHealthResult try_update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
-                                        sim::Time now, const NodeLifecycleConfig& config) {
-  NodeHealthResult r;
+NodeHealthPass update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
+                                  sim::Time now, const NodeLifecycleConfig& config) {
+  NodeHealthPass r;
   const Condition* current = find_condition(node.status.conditions, kNodeReady);
+  r.observed = current;
   if (current == nullptr) {
-    r.observed_ready.type = std::string(kNodeReady);
-    r.observed_ready.status = ConditionStatus::kUnknown;
-    r.observed_ready.last_heartbeat_time = node.metadata.creation_timestamp;
-    r.observed_ready.last_transition_time = node.metadata.creation_timestamp;
+    r.observed_status = ConditionStatus::kUnknown;
     r.grace_period = config.node_startup_grace_period;
     if (health.initialized) {
       health.saved_ready.reset();
@@ -89,7 +95,7 @@ NodeHealthResult try_update_node_health(NodeHealth& health, const Node& node, co
       health.saved_lease_renew.reset();
     }
   } else {
-    r.observed_ready = *current;
+    r.observed_status = current->status;
     r.grace_period = config.node_monitor_grace_period;
     const std::optional<Condition>& saved = health.saved_ready;
     if (!health.initialized) {
@@ -117,7 +123,7 @@ NodeHealthResult try_update_node_health(NodeHealth& health, const Node& node, co
     health.probe_timestamp = now;
   }
 
-  r.current_ready = current ? std::optional<Condition>(*current) : std::nullopt;
+  if (current != nullptr) r.current_status = current->status;
   if (now > health.probe_timestamp + r.grace_period) {
     std::vector<Condition> conditions = node.status.conditions;
     for (std::string_view type : kMonitoredConditions) {
@@ -140,13 +146,37 @@ NodeHealthResult try_update_node_health(NodeHealth& health, const Node& node, co
       }
     }
     const Condition* ready = find_condition(conditions, kNodeReady);
-    if (ready != nullptr && !same_condition(*ready, r.observed_ready)) {
+    if (ready != nullptr &&
+        !(current != nullptr ? same_condition(*ready, *current) : same_as_never_posted(*ready, node))) {
       r.status_changed = true;
-      r.current_ready = *ready;
-      r.conditions = std::move(conditions);
+      r.current_status = ready->status;
       health.ready_transition_timestamp = now;
-      health.saved_ready = r.current_ready;
+      health.saved_ready = *ready;
+      r.conditions = std::move(conditions);
     }
+  }
+  return r;
+}
+
+NodeHealthResult try_update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
+                                        sim::Time now, const NodeLifecycleConfig& config) {
+  NodeHealthPass p = update_node_health(health, node, lease, now, config);
+  NodeHealthResult r;
+  r.grace_period = p.grace_period;
+  if (p.observed != nullptr) {
+    r.observed_ready = *p.observed;
+  } else {
+    r.observed_ready.type = std::string(kNodeReady);
+    r.observed_ready.status = ConditionStatus::kUnknown;
+    r.observed_ready.last_heartbeat_time = node.metadata.creation_timestamp;
+    r.observed_ready.last_transition_time = node.metadata.creation_timestamp;
+  }
+  r.status_changed = p.status_changed;
+  if (p.status_changed) {
+    r.current_ready = *find_condition(p.conditions, kNodeReady);
+    r.conditions = std::move(p.conditions);
+  } else if (p.observed != nullptr) {
+    r.current_ready = *p.observed;
   }
   return r;
 }
@@ -256,7 +286,13 @@ std::optional<TaintUpdate> no_execute_taint_update(const Node& node, sim::Time n
 
 bool should_mark_pods_not_ready(ConditionStatus observed_ready,
                                 const std::optional<Condition>& current_ready) {
-  return current_ready.has_value() && current_ready->status != ConditionStatus::kTrue &&
+  return should_mark_pods_not_ready(
+      observed_ready, current_ready ? std::optional(current_ready->status) : std::nullopt);
+}
+
+bool should_mark_pods_not_ready(ConditionStatus observed_ready,
+                                std::optional<ConditionStatus> current_ready) {
+  return current_ready.has_value() && *current_ready != ConditionStatus::kTrue &&
          observed_ready == ConditionStatus::kTrue;
 }
 

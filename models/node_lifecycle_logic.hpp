@@ -110,6 +110,24 @@ struct NodeHealthResult {
   std::optional<Condition> current_ready;
 };
 
+// What one monitor pass over a node yields, without copying any condition (the
+// controller's per-node hot path): NodeHealthResult's content by reference.
+struct NodeHealthPass {
+  sim::Duration grace_period = 0;
+  // The node's Ready condition as read at the start of the pass (points into the Node
+  // given; nullptr when the kubelet never posted one: observed status Unknown).
+  const Condition* observed = nullptr;
+  ConditionStatus observed_status = ConditionStatus::kUnknown;
+  // Ready's status after the pass (nullopt when the node has none and none was added).
+  std::optional<ConditionStatus> current_status;
+  bool status_changed = false;
+  std::vector<Condition> conditions;  // the node's conditions after the pass, when changed
+};
+// tryUpdateNodeHealth as NodeHealthPass: the same decisions and the same NodeHealth
+// updates as try_update_node_health (which is written on top of it).
+NodeHealthPass update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
+                                  sim::Time now, const NodeLifecycleConfig& config = {});
+
 // upstream tryUpdateNodeHealth. `lease`: the node's Lease in kube-node-lease, if any.
 // When now is after probe_timestamp + grace period, Ready, MemoryPressure, DiskPressure
 // and PIDPressure become Unknown (reason NodeStatusUnknown, "Kubelet stopped posting node
@@ -150,6 +168,8 @@ std::optional<TaintUpdate> no_execute_taint_update(const Node& node, sim::Time n
 // Ready leaves True (upstream retries later passes only after a failed attempt).
 bool should_mark_pods_not_ready(ConditionStatus observed_ready,
                                 const std::optional<Condition>& current_ready);
+bool should_mark_pods_not_ready(ConditionStatus observed_ready,
+                                std::optional<ConditionStatus> current_ready);
 
 // ---- Zones ------------------------------------------------------------------------------------
 

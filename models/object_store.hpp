@@ -63,6 +63,36 @@ std::string_view watch_event_type_name(WatchEventType type);  // "ADDED", ...
 // name, as `kubectl get -A` lists.
 std::string object_key(std::string_view namespace_, std::string_view name);
 
+// A namespace/name pair that orders exactly as its object_key() would, without building
+// the string: maps keyed by object_key() with std::less<> can find(ObjectKeyRef{ns, name})
+// with no allocation (ObjectStore, Informer caches).
+struct ObjectKeyRef {
+  std::string_view namespace_;
+  std::string_view name;
+};
+
+// Three-way comparison of `key` with object_key(ref.namespace_, ref.name), byte-wise as
+// std::string compares.
+inline int compare_object_key(std::string_view key, const ObjectKeyRef& ref) {
+  if (!ref.namespace_.empty()) {
+    const std::string_view ns = ref.namespace_;
+    const std::size_t n = std::min(key.size(), ns.size());
+    if (const int c = key.substr(0, n).compare(ns.substr(0, n)); c != 0) return c < 0 ? -1 : 1;
+    if (key.size() <= ns.size()) return -1;  // key is a proper prefix of "ns/name"
+    const auto k = static_cast<unsigned char>(key[ns.size()]);
+    if (k != static_cast<unsigned char>('/')) return k < static_cast<unsigned char>('/') ? -1 : 1;
+    key.remove_prefix(ns.size() + 1);
+  }
+  const int c = key.compare(ref.name);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+inline bool operator<(const std::string& key, const ObjectKeyRef& ref) {
+  return compare_object_key(key, ref) < 0;
+}
+inline bool operator<(const ObjectKeyRef& ref, const std::string& key) {
+  return compare_object_key(key, ref) > 0;
+}
+
 template <typename T>
 struct WatchEvent {
   WatchEventType type;
@@ -91,15 +121,16 @@ class ObjectStore {
 
   // Fails with AlreadyExists if an object with that namespace/name exists.
   sim::Result<Ptr> create(T object) {
-    const std::string key = key_of(object);
-    if (objects_.count(key) != 0) {
+    auto at = objects_.lower_bound(ref_of(object));
+    if (at != objects_.end() && !(ref_of(object) < at->first)) {
       return sim::Status::already_exists(kind_ + " \"" + object.metadata.name +
                                          "\" already exists");
     }
     object.metadata.resource_version = clock_.next();
+    std::string key = key_of(object);
     Ptr stored = std::make_shared<const T>(std::move(object));
-    objects_.emplace(key, stored);
-    index_insert(key, *stored);
+    at = objects_.emplace_hint(at, std::move(key), stored);
+    index_insert(at->first, *stored);
     publish(WatchEventType::kAdded, nullptr, stored);
     return stored;
   }
@@ -107,43 +138,54 @@ class ObjectStore {
   // Replaces the stored object. With expected_version >= 0, fails with Conflict unless the
   // stored object is at exactly that version. Fails with NotFound when absent.
   sim::Result<Ptr> update(T object, std::int64_t expected_version = -1) {
-    const std::string key = key_of(object);
-    auto it = objects_.find(key);
+    auto it = objects_.find(ref_of(object));
     if (it == objects_.end()) return not_found(object.metadata.name);
     if (expected_version >= 0 && it->second->metadata.resource_version != expected_version) {
       return conflict(object.metadata.name);
     }
     object.metadata.resource_version = clock_.next();
-    Ptr old = it->second;
     Ptr stored = std::make_shared<const T>(std::move(object));
-    index_erase(key, *old);
-    it->second = stored;
-    index_insert(key, *stored);
-    publish(WatchEventType::kModified, old, stored);
+    replace(it, stored);
     return stored;
+  }
+
+  // Read-modify-write at the server (a PATCH: no conflict possible): `mutate` gets a copy
+  // of the stored object; when it returns true the copy is stored exactly as update()
+  // stores it (next resourceVersion, indexes, MODIFIED event). One key look-up (no key
+  // string built) and one copy, made straight into the new shared object. NotFound when
+  // absent; OK with nothing written when `mutate` returns false. `mutate` must not change
+  // the namespace or name.
+  template <typename F>
+  sim::Status patch(std::string_view namespace_, std::string_view name, F&& mutate) {
+    auto it = objects_.find(ObjectKeyRef{namespace_, name});
+    if (it == objects_.end()) return not_found(std::string(name));
+    auto copy = std::make_shared<T>(*it->second);
+    if (!mutate(*copy)) return sim::Status();
+    copy->metadata.resource_version = clock_.next();
+    replace(it, Ptr(std::move(copy)));
+    return sim::Status();
   }
 
   // Deletes the object; the DELETED event carries its last state at a new version.
   sim::Result<Ptr> remove(std::string_view namespace_, std::string_view name,
                           std::int64_t expected_version = -1) {
-    const std::string key = object_key(namespace_, name);
-    auto it = objects_.find(key);
+    auto it = objects_.find(ObjectKeyRef{namespace_, name});
     if (it == objects_.end()) return not_found(std::string(name));
     if (expected_version >= 0 && it->second->metadata.resource_version != expected_version) {
       return conflict(std::string(name));
     }
-    T last = *it->second;
-    last.metadata.resource_version = clock_.next();
-    Ptr final_state = std::make_shared<const T>(std::move(last));
+    auto last = std::make_shared<T>(*it->second);
+    last->metadata.resource_version = clock_.next();
+    Ptr final_state = std::move(last);
     Ptr old = it->second;
-    index_erase(key, *old);
+    index_erase(it->first, *old);
     objects_.erase(it);
     publish(WatchEventType::kDeleted, old, final_state);
     return final_state;
   }
 
   Ptr get(std::string_view namespace_, std::string_view name) const {
-    auto it = objects_.find(object_key(namespace_, name));
+    auto it = objects_.find(ObjectKeyRef{namespace_, name});
     return it == objects_.end() ? nullptr : it->second;
   }
 
@@ -248,6 +290,17 @@ class ObjectStore {
 
   static std::string key_of(const T& object) {
     return object_key(object.metadata.namespace_, object.metadata.name);
+  }
+  static ObjectKeyRef ref_of(const T& object) {
+    return ObjectKeyRef{object.metadata.namespace_, object.metadata.name};
+  }
+  // Stores `stored` (its resourceVersion already taken) in place of the object at `it`.
+  void replace(typename std::map<std::string, Ptr, std::less<>>::iterator it, Ptr stored) {
+    Ptr old = std::move(it->second);
+    if (!indexes_.empty()) index_erase(it->first, *old);
+    it->second = stored;
+    if (!indexes_.empty()) index_insert(it->first, *stored);
+    publish(WatchEventType::kModified, std::move(old), std::move(stored));
   }
   sim::Status not_found(const std::string& name) const {
     return sim::Status::not_found(kind_ + " \"" + name + "\" not found");
