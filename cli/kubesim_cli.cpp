@@ -41,8 +41,9 @@ Examples:
   kubesim explain hpa-state.yaml --now 2025-09-01T08:10:00Z
 Evaluates every pending pod against every node, in scheduling-queue order, and shows each
 node's Filter verdict and Score breakdown (docs/explain.md). When the state holds
-HorizontalPodAutoscalers, also reconciles each one once at --now and shows its current and
-desired replicas and why (docs/autoscaling.md).)";
+HorizontalPodAutoscalers, KEDA ScaledObjects, Knative PodAutoscalers or
+PredictiveAutoscalers, also runs each one's decision once at --now and shows its current
+and desired replicas and why (docs/autoscaling.md).)";
 
 constexpr const char* kSweepExamples = R"(
 Examples:
@@ -205,7 +206,8 @@ int run_explain(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
     err << "kubesim: " << explanation.error() << "\n";
     return 1;
   }
-  if (state.horizontal_pod_autoscalers.empty()) {
+  if (state.horizontal_pod_autoscalers.empty() && state.scaled_objects.empty() &&
+      state.pod_autoscalers.empty() && state.predictive_autoscalers.empty()) {
     out << (a.output == "json" ? experiments::render_json(*explanation)
                                : experiments::render_table(*explanation));
     return 0;

@@ -1,31 +1,29 @@
 #include "experiments/explain_autoscalers.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "experiments/explain_autoscalers_detail.hpp"
 #include "experiments/text_format.hpp"
 #include "models/aiservice.hpp"
 #include "models/quantity.hpp"
 #include "models/selectors.hpp"
 
 namespace kubesim::experiments {
-namespace {
+namespace detail {
 
-using json = nlohmann::ordered_json;
-
-sim::Status bad_annotation(const models::HorizontalPodAutoscaler& hpa, std::string_view key,
+sim::Status bad_annotation(const AnnotationSubject& hpa, std::string_view key,
                            const std::string& what) {
-  return sim::Status::invalid_argument("HorizontalPodAutoscaler " + hpa.metadata.namespace_ + "/" +
-                                       hpa.metadata.name + ": annotation " + std::string(key) +
-                                       ": " + what);
+  return sim::Status::invalid_argument(hpa.who + ": annotation " + std::string(key) + ": " + what);
 }
 
 // An annotation holding a JSON list; nullopt when absent.
-sim::Result<std::optional<json>> annotation_list(const models::HorizontalPodAutoscaler& hpa,
+sim::Result<std::optional<json>> annotation_list(const AnnotationSubject& hpa,
                                                  std::string_view key) {
-  const std::string* text = hpa.metadata.annotations.find(key);
+  const std::string* text = hpa.annotations->find(key);
   if (text == nullptr) return std::optional<json>{};
   json parsed = json::parse(*text, nullptr, false);
   if (parsed.is_discarded()) return bad_annotation(hpa, key, "not valid JSON");
@@ -34,7 +32,7 @@ sim::Result<std::optional<json>> annotation_list(const models::HorizontalPodAuto
 }
 
 // A history entry's "time" as simulation time.
-sim::Result<sim::Time> entry_time(const models::HorizontalPodAutoscaler& hpa, std::string_view key,
+sim::Result<sim::Time> entry_time(const AnnotationSubject& hpa, std::string_view key,
                                   const json& entry, std::int64_t origin) {
   if (!entry.is_object() || !entry.contains("time") || !entry["time"].is_string()) {
     return bad_annotation(hpa, key, "every entry needs \"time\" (RFC 3339)");
@@ -47,16 +45,16 @@ sim::Result<sim::Time> entry_time(const models::HorizontalPodAutoscaler& hpa, st
   return *unix_ns - origin;
 }
 
-sim::Result<std::int32_t> entry_int(const models::HorizontalPodAutoscaler& hpa,
-                                    std::string_view key, const json& entry, const char* field) {
+sim::Result<std::int32_t> entry_int(const AnnotationSubject& hpa, std::string_view key,
+                                    const json& entry, const char* field) {
   if (!entry.contains(field) || !entry[field].is_number_integer()) {
     return bad_annotation(hpa, key, std::string("every entry needs an integer \"") + field + "\"");
   }
   return entry[field].get<std::int32_t>();
 }
 
-sim::Result<std::int64_t> quantity_milli(const models::HorizontalPodAutoscaler& hpa,
-                                         std::string_view key, const json& v) {
+sim::Result<std::int64_t> quantity_milli(const AnnotationSubject& hpa, std::string_view key,
+                                         const json& v) {
   std::string text;
   if (v.is_string()) {
     text = v.get<std::string>();
@@ -71,8 +69,7 @@ sim::Result<std::int64_t> quantity_milli(const models::HorizontalPodAutoscaler& 
 }
 
 // The controller's memory for this HPA, from its annotations.
-sim::Result<policies::HpaState> history(const models::HorizontalPodAutoscaler& hpa,
-                                        std::int64_t origin) {
+sim::Result<policies::HpaState> history(const AnnotationSubject& hpa, std::int64_t origin) {
   policies::HpaState state;
   auto recs = annotation_list(hpa, kRecommendationsAnnotation);
   if (!recs) return recs.status();
@@ -101,7 +98,7 @@ sim::Result<policies::HpaState> history(const models::HorizontalPodAutoscaler& h
   return state;
 }
 
-sim::Status metric_values(const models::HorizontalPodAutoscaler& hpa, policies::HpaInputs& in) {
+sim::Status metric_values(const AnnotationSubject& hpa, policies::HpaInputs& in) {
   const std::string_view key = kMetricValuesAnnotation;
   auto list = annotation_list(hpa, key);
   if (!list) return list.status();
@@ -195,6 +192,17 @@ sim::Time latest_time(const scenarios::Manifests& state) {
   for (const auto& h : state.horizontal_pod_autoscalers) {
     t = std::max(t, h.metadata.creation_timestamp);
   }
+  for (const auto& so : state.scaled_objects) {
+    t = std::max(t, so.metadata.creation_timestamp);
+    if (so.status.last_active_time) t = std::max(t, *so.status.last_active_time);
+  }
+  for (const auto& pa : state.pod_autoscalers) {
+    t = std::max(t, pa.metadata.creation_timestamp);
+    for (const auto& c : pa.status.conditions) t = std::max(t, c.last_transition_time);
+  }
+  for (const auto& p : state.predictive_autoscalers) {
+    t = std::max(t, p.metadata.creation_timestamp);
+  }
   return t;
 }
 
@@ -204,7 +212,79 @@ std::string fmt_ratio(double r) {
   return buf;
 }
 
-}  // namespace
+sim::Result<ExplainAutoscaler> reconcile_hpa(const scenarios::Manifests& state,
+                                             const models::HorizontalPodAutoscaler& hpa,
+                                             const AnnotationSubject& subject, sim::Time now,
+                                             std::int64_t origin,
+                                             const AutoscalerExplainOptions& options,
+                                             const HpaReconcileExtras& extras) {
+  ExplainAutoscaler a;
+  const auto& ref = hpa.spec.scale_target_ref;
+  const std::string& ns = hpa.metadata.namespace_;
+  a.name = ns + "/" + hpa.metadata.name;
+  a.target = ref.kind + "/" + ref.name;
+  a.min_replicas = hpa.spec.min_replicas.value_or(1);
+  a.max_replicas = hpa.spec.max_replicas;
+  auto state_or = history(subject, origin);
+  if (!state_or) return state_or.status();
+  policies::HpaState hpa_state = std::move(*state_or);
+  a.history_given = hpa_state.recommendations.has_value();
+
+  std::optional<ScaleTarget> target = builtin_target(state, ns, ref.kind, ref.name);
+  if (!target && options.resolve_target)
+    target = options.resolve_target(state, ns, ref.kind, ref.name);
+  if (!target) {
+    // upstream: AbleToScale=False FailedGetScale, no change.
+    a.error = "the HPA controller was unable to get the target's current scale: " + ref.kind + " " +
+              ns + "/" + ref.name + " not found";
+    a.reason = "no change: " + a.error;
+    a.decision.conditions.push_back({"AbleToScale", false, "FailedGetScale", a.error});
+    return a;
+  }
+  policies::HpaInputs in;
+  in.status_replicas = target->status_replicas;
+  auto matcher = models::label_selector_as_matcher(target->selector);
+  in.has_selector = target->selector.has_value() && matcher && !matcher->empty();
+  std::vector<std::string> pod_names;
+  if (in.has_selector) {
+    for (const auto& p : state.pods) {
+      if (p.metadata.namespace_ != ns || !matcher->matches(p.metadata.labels)) continue;
+      in.pods.push_back(&p);
+      pod_names.push_back(p.metadata.name);
+    }
+    std::sort(pod_names.begin(), pod_names.end());
+    for (const auto& m : state.pod_metrics) {
+      if (m.metadata.namespace_ != ns) continue;
+      const bool named = std::binary_search(pod_names.begin(), pod_names.end(), m.metadata.name);
+      const bool labelled = !m.metadata.labels.empty() && matcher->matches(m.metadata.labels);
+      if (named || labelled) in.resource_metrics.push_back(&m);
+    }
+  }
+  if (extras.external_metrics) {
+    in.external_metrics = *extras.external_metrics;
+  } else if (auto st = metric_values(subject, in); !st.ok()) {
+    return st;
+  }
+  const std::int32_t current = extras.current_replicas.value_or(target->spec_replicas);
+  a.decision = policies::decide(hpa, current, in, now, hpa_state, options.hpa);
+  a.current_replicas = a.decision.current_replicas;
+  // What the target's replicas are after this reconcile: a failed reconcile changes
+  // nothing (upstream keeps the old status.desiredReplicas, which a state does not carry).
+  a.desired_replicas =
+      a.decision.rescale ? a.decision.desired_replicas : a.decision.current_replicas;
+  a.reason = a.decision.reason;
+  a.error = a.decision.error;
+  if (!a.history_given && a.decision.stabilization == "ScaleDownStabilized") {
+    a.reason += " (no " + std::string(kRecommendationsAnnotation) +
+                " annotation: the first reconcile of a fresh controller, whose first "
+                "recommendation is the current replica count)";
+  }
+  return a;
+}
+
+}  // namespace detail
+
+using namespace detail;
 
 std::string format_rfc3339(std::int64_t unix_ns) {
   std::int64_t secs = unix_ns / sim::kSecond;
@@ -257,65 +337,16 @@ sim::Result<AutoscalerExplanation> explain_autoscalers(const scenarios::Manifest
     if (state.time_origin_unix_ns) out.now_unix_ns = origin + out.now;
   }
   for (const models::HorizontalPodAutoscaler& hpa : state.horizontal_pod_autoscalers) {
-    ExplainAutoscaler a;
-    const auto& ref = hpa.spec.scale_target_ref;
-    const std::string& ns = hpa.metadata.namespace_;
-    a.name = ns + "/" + hpa.metadata.name;
-    a.target = ref.kind + "/" + ref.name;
-    a.min_replicas = hpa.spec.min_replicas.value_or(1);
-    a.max_replicas = hpa.spec.max_replicas;
-    auto state_or = history(hpa, origin);
-    if (!state_or) return state_or.status();
-    policies::HpaState hpa_state = std::move(*state_or);
-    a.history_given = hpa_state.recommendations.has_value();
-
-    std::optional<ScaleTarget> target = builtin_target(state, ns, ref.kind, ref.name);
-    if (!target && options.resolve_target)
-      target = options.resolve_target(state, ns, ref.kind, ref.name);
-    if (!target) {
-      // upstream: AbleToScale=False FailedGetScale, no change.
-      a.error = "the HPA controller was unable to get the target's current scale: " + ref.kind +
-                " " + ns + "/" + ref.name + " not found";
-      a.reason = "no change: " + a.error;
-      a.decision.conditions.push_back({"AbleToScale", false, "FailedGetScale", a.error});
-      out.autoscalers.push_back(std::move(a));
-      continue;
-    }
-    policies::HpaInputs in;
-    in.status_replicas = target->status_replicas;
-    auto matcher = models::label_selector_as_matcher(target->selector);
-    in.has_selector = target->selector.has_value() && matcher && !matcher->empty();
-    std::vector<std::string> pod_names;
-    if (in.has_selector) {
-      for (const auto& p : state.pods) {
-        if (p.metadata.namespace_ != ns || !matcher->matches(p.metadata.labels)) continue;
-        in.pods.push_back(&p);
-        pod_names.push_back(p.metadata.name);
-      }
-      std::sort(pod_names.begin(), pod_names.end());
-      for (const auto& m : state.pod_metrics) {
-        if (m.metadata.namespace_ != ns) continue;
-        const bool named = std::binary_search(pod_names.begin(), pod_names.end(), m.metadata.name);
-        const bool labelled = !m.metadata.labels.empty() && matcher->matches(m.metadata.labels);
-        if (named || labelled) in.resource_metrics.push_back(&m);
-      }
-    }
-    if (auto s = metric_values(hpa, in); !s.ok()) return s;
-    a.decision = policies::decide(hpa, target->spec_replicas, in, out.now, hpa_state, options.hpa);
-    a.current_replicas = a.decision.current_replicas;
-    // What the target's replicas are after this reconcile: a failed reconcile changes
-    // nothing (upstream keeps the old status.desiredReplicas, which a state does not carry).
-    a.desired_replicas =
-        a.decision.rescale ? a.decision.desired_replicas : a.decision.current_replicas;
-    a.reason = a.decision.reason;
-    a.error = a.decision.error;
-    if (!a.history_given && a.decision.stabilization == "ScaleDownStabilized") {
-      a.reason += " (no " + std::string(kRecommendationsAnnotation) +
-                  " annotation: the first reconcile of a fresh controller, whose first "
-                  "recommendation is the current replica count)";
-    }
-    out.autoscalers.push_back(std::move(a));
+    const AnnotationSubject subject{
+        "HorizontalPodAutoscaler " + hpa.metadata.namespace_ + "/" + hpa.metadata.name,
+        &hpa.metadata.annotations};
+    auto a = reconcile_hpa(state, hpa, subject, out.now, origin, options, {});
+    if (!a) return a.status();
+    out.autoscalers.push_back(std::move(a).value());
   }
+  if (auto st = explain_keda(state, out, origin, options); !st.ok()) return st;
+  if (auto st = explain_kpa(state, out, origin, options); !st.ok()) return st;
+  if (auto st = explain_predictive(state, out, origin, options); !st.ok()) return st;
   return out;
 }
 
@@ -351,7 +382,7 @@ json autoscaler_json(const ExplainAutoscaler& a) {
                           {"reason", c.reason},
                           {"message", c.message}});
   }
-  return json{
+  json j{
       {"name", a.name},
       {"kind", a.kind},
       {"target", a.target},
@@ -367,6 +398,8 @@ json autoscaler_json(const ExplainAutoscaler& a) {
       {"conditions", std::move(conditions)},
       {"error", a.error.empty() ? json(nullptr) : json(a.error)},
   };
+  add_serverless_json(a, j);
+  return j;
 }
 
 json autoscalers_array(const AutoscalerExplanation& e) {
@@ -400,8 +433,7 @@ std::string append_autoscalers_json(const std::string& pods_json,
   return head + (empty_object ? "\n" : ",\n") + "  \"autoscalers\": " + indented + "\n}\n";
 }
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 std::string render_autoscalers_table(const AutoscalerExplanation& explanation) {
   std::ostringstream out;
@@ -412,17 +444,31 @@ std::string render_autoscalers_table(const AutoscalerExplanation& explanation) {
   } else {
     out << "t=" << sim::format_duration(explanation.now);
   }
-  out << " (kube-controller-manager v1.34 HPA rules)\n";
-  std::vector<std::vector<std::string>> rows = {
-      {"NAME", "TARGET", "MIN", "MAX", "CURRENT", "DESIRED"}};
+  out << " (kube-controller-manager v1.34 HPA rules";
+  bool keda = false, kpa = false, predictive = false;
   for (const auto& a : explanation.autoscalers) {
-    rows.push_back({a.name, a.target, std::to_string(a.min_replicas),
+    keda = keda || a.keda.has_value();
+    kpa = kpa || a.kpa.has_value();
+    predictive = predictive || a.predictive.has_value();
+  }
+  if (keda) out << "; KEDA v2.x operator";
+  if (kpa) out << "; Knative Serving KPA";
+  if (predictive) out << "; kubesim predictive";
+  out << ")\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"NAME", "KIND", "TARGET", "MIN", "MAX", "CURRENT", "DESIRED"}};
+  for (const auto& a : explanation.autoscalers) {
+    rows.push_back({a.name, a.kind, a.target, std::to_string(a.min_replicas),
                     std::to_string(a.max_replicas), std::to_string(a.current_replicas),
                     std::to_string(a.desired_replicas)});
   }
   out << format_columns(rows, "");
   for (const auto& a : explanation.autoscalers) {
-    out << "\nhorizontalpodautoscaler " << a.name << ": " << a.reason << "\n";
+    std::string kind = a.kind;
+    std::transform(kind.begin(), kind.end(), kind.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out << "\n" << kind << " " << a.name << ": " << a.reason << "\n";
+    out << serverless_table_lines(a);
     if (!a.decision.proposals.empty()) {
       std::vector<std::vector<std::string>> m = {{"METRIC", "CURRENT", "TARGET", "RATIO",
                                                   "PROPOSAL",

@@ -24,6 +24,20 @@
 //
 // Bad annotations are errors (invalid_argument naming the HPA and the annotation). An HPA
 // whose target is missing is reported with an error text, not skipped.
+//
+// After the HPAs, the same for the event-driven and serverless autoscalers of the state
+// (experiments/explain_serverless.cpp; docs/autoscaling.md, "kubesim explain for KEDA,
+// KPA and predictive autoscalers"):
+//   * KEDA ScaledObjects: one poll of the operator (policies::KedaState::poll) on the
+//     trigger values of kTriggerValuesAnnotation, with status.lastActiveTime and
+//     status.health's failure counts restored; then, when the target has (or is given)
+//     replicas, one reconcile of the generated HPA (policies::keda_hpa_for) on the same
+//     values, with the HPA memory annotations of the ScaledObject.
+//   * Knative PodAutoscalers: one tick of policies::KpaAutoscaler on the window averages of
+//     kObservedMetricsAnnotation, config-autoscaler from the state, the PA's Active
+//     condition (and its lastTransitionTime) restored.
+//   * PredictiveAutoscalers: the samples of kLoadHistoryAnnotation recorded, then one
+//     decide() at now.
 // Deterministic; not thread-safe (plain values).
 #pragma once
 
@@ -35,6 +49,9 @@
 #include <vector>
 
 #include "policies/hpa.hpp"
+#include "policies/keda.hpp"
+#include "policies/kpa.hpp"
+#include "policies/predictive.hpp"
 #include "scenarios/manifests.hpp"
 #include "sim/status.hpp"
 
@@ -49,6 +66,17 @@ inline constexpr std::string_view kScaleEventsAnnotation = "kubesim.io/scale-eve
 //   {"type": "Object", "name": "rps", "kind": "Ingress", "object": "main", "value": "2k"},
 //   {"type": "External", "name": "queue", "values": ["30", "12"]}]' (quantities)
 inline constexpr std::string_view kMetricValuesAnnotation = "kubesim.io/metric-values";
+// On a ScaledObject: one value per trigger, in trigger order, as the scaler returns it
+// (quantities; null = the scaler failed): '["35", "4.5"]'.
+inline constexpr std::string_view kTriggerValuesAnnotation = "kubesim.io/trigger-values";
+// On a PodAutoscaler: the autoscaler's window averages of the revision's total concurrency
+// (or requests per second for metric rps) and its panic state:
+// '{"stable": 45, "panic": 80, "panicTime": "2025-09-01T08:09:58Z", "maxPanicPods": 10}'
+// ("panic" defaults to "stable"; no panicTime: not panicking).
+inline constexpr std::string_view kObservedMetricsAnnotation = "kubesim.io/observed-metrics";
+// On a PredictiveAutoscaler: the recorded samples of its metric, oldest first:
+// '[{"time": "2025-09-01T08:00:00Z", "value": 120}, ...]'.
+inline constexpr std::string_view kLoadHistoryAnnotation = "kubesim.io/load-history";
 
 // What the HPA controller reads from its scale target's /scale subresource.
 struct ScaleTarget {
@@ -65,6 +93,37 @@ struct AutoscalerExplainOptions {
       resolve_target;
 };
 
+// What a ScaledObject's explanation adds (kind ScaledObject).
+struct ExplainKeda {
+  std::vector<std::string> metrics;                // s<i>-..., per trigger
+  std::vector<policies::KedaTriggerValue> values;  // per trigger (nullopt: scaler failed)
+  std::vector<double> activation_thresholds;       // per trigger
+  std::vector<std::int32_t> failures_before;       // status.health, per trigger
+  policies::KedaPollResult poll;                   // the operator's step
+  std::vector<policies::HpaCondition> conditions;  // the ScaledObject's, after the poll
+  std::string hpa_name;                            // the generated HPA
+  bool hpa_reconciled = false;                     // the HPA step ran (target > 0)
+  std::int32_t replicas_after_operator = 0;        // the target after the operator's write
+  std::string last_active_time;                    // after the poll, RFC 3339 ("" = never)
+};
+
+// What a PodAutoscaler's explanation adds (kind PodAutoscaler).
+struct ExplainKpa {
+  policies::KpaConfig config;
+  std::string metric;  // concurrency or rps
+  std::int32_t ready_pods = 0;
+  std::optional<double> observed_stable;
+  std::optional<double> observed_panic;
+  bool panicking_before = false;
+  policies::KpaDecision decision;
+};
+
+// What a PredictiveAutoscaler's explanation adds (kind PredictiveAutoscaler).
+struct ExplainPredictive {
+  std::size_t samples = 0;
+  policies::PredictiveDecision decision;
+};
+
 struct ExplainAutoscaler {
   std::string name;  // namespace/name
   std::string kind = "HorizontalPodAutoscaler";
@@ -74,9 +133,12 @@ struct ExplainAutoscaler {
   std::int32_t current_replicas = 0;
   std::int32_t desired_replicas = 0;  // the target's replicas after this reconcile
   std::string reason;
-  std::string error;           // the target could not be found, or the reconcile's error
-  bool history_given = false;  // kubesim.io/recommendations was present
-  policies::HpaDecision decision;
+  std::string error;               // the target could not be found, or the reconcile's error
+  bool history_given = false;      // kubesim.io/recommendations was present
+  policies::HpaDecision decision;  // the HPA's (for KEDA: the generated HPA's, if it ran)
+  std::optional<ExplainKeda> keda;
+  std::optional<ExplainKpa> kpa;
+  std::optional<ExplainPredictive> predictive;
 };
 
 struct AutoscalerExplanation {

@@ -18,11 +18,17 @@
 //     spec.replicas and the trigger values, and writes PollResult::replicas (0 -> 1, -> 0
 //     or idle after the cooldown) to the target's spec.replicas.
 //
-// Trigger values. A trigger's metadata.metricName (requests_per_second, concurrency,
-// queue_length) is read from the MetricsPipeline's Service metrics (custom-metrics scrape:
-// interval, window, delay) of the scale target's Service: the first traffic Service (by
-// name) of the ScaledObject's namespace whose selector selects the target's pod template
-// labels. No such Service, or no value yet: the scaler fails (nullopt) for that poll.
+// Trigger values. A trigger's metric (requests_per_second, concurrency, queue_length: from
+// its prometheus query, else metadata.metricName) is read from the MetricsPipeline's Service
+// metrics (custom-metrics scrape: interval, window, delay) of the Service its query names
+// (service="NAME", namespace="NS" or the ScaledObject's), else of the scale target's
+// Service: the first traffic Service (by name) of the ScaledObject's namespace whose
+// selector selects the target's pod template labels. No such Service, or no value yet: the
+// scaler fails (nullopt) for that poll.
+//
+// Status. The ScaledObject is stored in the API server when it is applied; after every
+// poll the operator patches its status (hpaName, originalReplicaCount, lastActiveTime,
+// externalMetricNames, health, conditions Ready / Active / Fallback) when it changed.
 // Values are the Service totals (requests sent per second; pods' concurrency and queue
 // summed), what a Prometheus query `sum(rate(...))` returns; the HPA's AverageValue target
 // divides by the replica count.
@@ -85,19 +91,27 @@ class KedaController {
 
   // The last poll of the ScaledObject (namespace/name), nullptr before the first.
   const policies::KedaPollResult* last_poll(const std::string& key) const;
-  // The Service whose metrics feed the ScaledObject's triggers, "" when none (yet).
+  // The Service whose metrics feed the ScaledObject's triggers, "" when none (yet): the
+  // Service named by the trigger's query (service="NAME"), else the first traffic Service
+  // selecting the target's pods. (With several triggers naming different Services, each
+  // trigger reads its own; this returns the first trigger's.)
   std::string trigger_service(const std::string& key) const;
+  // Status patches sent for the ScaledObject (only when the status changed).
+  std::uint64_t status_writes(const std::string& key) const;
 
  private:
   struct Tracked {
     std::unique_ptr<policies::KedaState> state;
     sim::TimerHandle timer{};
     std::optional<policies::KedaPollResult> last;
+    std::uint64_t status_writes = 0;
   };
+  void write_status(Tracked& t, const policies::KedaPollResult& r, std::int32_t current);
 
   void reconcile(const std::string& key, const models::ScaledObject& so);
   void poll(const std::string& key);
   std::vector<policies::KedaTriggerValue> trigger_values(const models::ScaledObject& so) const;
+  std::string selecting_service(const models::ScaledObject& so) const;
   std::optional<std::vector<std::int64_t>> external_metric(const std::string& namespace_,
                                                            const models::MetricSpec& m) const;
 

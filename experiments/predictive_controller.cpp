@@ -19,11 +19,11 @@ std::string column_prefix(const std::string& key) {
 
 }  // namespace
 
-
 PredictiveController::PredictiveController(sim::Simulation& sim, sim::MetricRegistry& metrics,
                                            models::ApiServer& api, const MetricsPipeline& pipeline,
                                            sim::Sampler* sampler)
     : sim_(sim),
+      api_(api),
       pipeline_(pipeline),
       sampler_(sampler),
       client_(
@@ -46,12 +46,14 @@ sim::Status PredictiveController::add(const models::PredictiveAutoscaler& object
   if (find(key) != nullptr) {
     return sim::Status::invalid_argument("PredictiveAutoscaler " + key + " added twice");
   }
-  auto autoscaler = policies::PredictiveAutoscaler::create(policies::predictive_config_for(object.spec));
+  auto autoscaler =
+      policies::PredictiveAutoscaler::create(policies::predictive_config_for(object.spec));
   if (!autoscaler.ok()) {
     return sim::Status::invalid_argument("PredictiveAutoscaler " + key + ": " + autoscaler.error());
   }
-  tracked_.push_back(std::unique_ptr<Tracked>(new Tracked{
-      object, key, at, std::move(autoscaler).value(), sim::TimerHandle{}, std::nullopt, 0}));
+  tracked_.push_back(std::unique_ptr<Tracked>(
+      new Tracked{object, key, at, std::move(autoscaler).value(), sim::TimerHandle{}, std::nullopt,
+                  0, std::nullopt, false}));
   if (sampler_ != nullptr) {
     const Tracked* t = tracked_.back().get();
     const std::string prefix = column_prefix(key);
@@ -106,8 +108,19 @@ void PredictiveController::sync(std::size_t index) {
   const models::PredictiveAutoscalerSpec& spec = t.object.spec;
   const auto& ref = spec.scale_target_ref;
   // upstream horizontal.go reconcileAutoscaler: no scale, no decision (FailedGetScale).
+  if (api_.predictive_autoscalers().get(ns, t.object.metadata.name) == nullptr) {
+    // Stored at its apply time (the first sync), as kubectl apply leaves it.
+    models::PredictiveAutoscaler stored = t.object;
+    stored.status = {};
+    if (stored.metadata.uid.empty()) stored.metadata.uid = api_.new_uid();
+    stored.metadata.creation_timestamp = now;
+    (void)api_.predictive_autoscalers().create(std::move(stored));
+  }
   const std::optional<ScaleSubresource> scale = targets_.get(ref.kind, ns, ref.name);
-  if (!scale) return;
+  if (!scale) {
+    write_status(t, std::nullopt, false);
+    return;
+  }
   const std::optional<std::int64_t> milli =
       pipeline_.service_metric(ns, spec.metric.service, spec.metric.name);
   if (milli) {
@@ -115,14 +128,98 @@ void PredictiveController::sync(std::size_t index) {
     // The pipeline serves non-negative, time-ordered values; a rejected sample is dropped.
     (void)t.autoscaler.record(now, t.load);
   } else if (!t.autoscaler.samples().empty()) {
+    t.metric_missing = true;
+    write_status(t, scale->spec_replicas, false);
     return;  // no decision on stale data (FailedGetExternalMetric)
   }
+  t.metric_missing = !milli.has_value();
   policies::PredictiveDecision d = t.autoscaler.decide(now, scale->spec_replicas);
-  if (d.desired_replicas != scale->spec_replicas) {
+  const bool rescale = d.desired_replicas != scale->spec_replicas;
+  if (rescale) {
     rescales_.add();
     targets_.set(ref.kind, ns, ref.name, d.desired_replicas);
+    t.last_scale_time = now;
   }
   t.last = std::move(d);
+  write_status(t, scale->spec_replicas, rescale);
+}
+
+// kubesim's status for the object, HPA-like (horizontal.go setCondition reasons):
+// AbleToScale True SucceededRescale / ReadyForNewScale (False FailedGetScale without a
+// target); ScalingActive True ValidMetricFound (False FailedGetExternalMetric while the
+// metric has no value).
+void PredictiveController::write_status(Tracked& t, std::optional<std::int32_t> current,
+                                        bool rescaled) {
+  const std::string& ns = t.object.metadata.namespace_;
+  auto stored = api_.predictive_autoscalers().get(ns, t.object.metadata.name);
+  if (stored == nullptr) return;
+  models::PredictiveAutoscalerStatus st = stored->status;
+  const sim::Time now = sim_.now();
+  if (t.last) {
+    st.desired_replicas = t.last->desired_replicas;
+    st.current_load = t.last->current_load;
+    st.forecast_load =
+        t.last->forecast_ok ? std::optional<double>(t.last->forecast_load) : std::nullopt;
+  }
+  if (current) st.current_replicas = *current;
+  st.last_scale_time = t.last_scale_time;
+  const models::PredictiveAutoscalerStatus& old = stored->status;
+  bool changed = st.current_replicas != old.current_replicas ||
+                 st.desired_replicas != old.desired_replicas ||
+                 st.last_scale_time != old.last_scale_time || st.current_load != old.current_load ||
+                 st.forecast_load != old.forecast_load;
+  using CS = models::ConditionStatus;
+  auto put = [&](const std::string& type, CS status, const std::string& reason,
+                 const std::string& message) {
+    const models::Condition* c = models::find_condition(st.conditions, type);
+    const bool differs =
+        c == nullptr || c->status != status || c->reason != reason || c->message != message;
+    models::Condition cond;
+    cond.type = type;
+    cond.status = status;
+    cond.last_transition_time = now;
+    cond.reason = reason;
+    cond.message = message;
+    models::set_condition(st.conditions, std::move(cond));
+    return differs;
+  };
+  const auto& ref = t.object.spec.scale_target_ref;
+  if (!current) {
+    changed =
+        put("AbleToScale", CS::kFalse, "FailedGetScale",
+            "the predictive autoscaler was unable to get the target's current scale: " + ref.kind +
+                " " + ns + "/" + ref.name + " not found") ||
+        changed;
+  } else if (rescaled) {
+    changed = put("AbleToScale", CS::kTrue, "SucceededRescale",
+                  "the predictive autoscaler was able to update the target scale to " +
+                      std::to_string(st.desired_replicas)) ||
+              changed;
+  } else {
+    changed = put("AbleToScale", CS::kTrue, "ReadyForNewScale",
+                  "recommended size matches current size") ||
+              changed;
+  }
+  const std::string metric =
+      t.object.spec.metric.name + " of Service " + t.object.spec.metric.service;
+  if (t.metric_missing) {
+    changed = put("ScalingActive", CS::kFalse, "FailedGetExternalMetric",
+                  "the predictive autoscaler was unable to get " + metric) ||
+              changed;
+  } else {
+    changed = put("ScalingActive", CS::kTrue, "ValidMetricFound",
+                  "the predictive autoscaler was able to successfully calculate a replica count "
+                  "from " +
+                      metric) ||
+              changed;
+  }
+  if (!changed) return;
+  ++status_writes_;
+  api_.patch<models::PredictiveAutoscaler>(client_, ns, t.object.metadata.name,
+                                           [st = std::move(st)](models::PredictiveAutoscaler& o) {
+                                             o.status = st;
+                                             return true;
+                                           });
 }
 
 }  // namespace kubesim::experiments

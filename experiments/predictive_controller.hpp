@@ -23,8 +23,11 @@
 //   replicas into [min, max]. A missing value after the first sample skips the sync (no
 //   decision on stale data), as the HPA does on FailedGetExternalMetric.
 //
-// The objects are not served by the API server (kubesim's own kind: nothing else reads
-// them); their status is the controller's last decision (last_decision()).
+// Status: the object is stored in the API server when it is applied; after every sync the
+// controller patches its status (models::PredictiveAutoscalerStatus: currentReplicas,
+// desiredReplicas, lastScaleTime, currentLoad, forecastLoad, conditions AbleToScale and
+// ScalingActive with the HPA's reasons) when it changed. last_decision() holds the whole
+// decision.
 //
 // Metrics: counter predictive.rescales (every autoscaler); per autoscaler the timeseries
 // columns predictive.<namespace>.<name>.desired_replicas (the last decision's desired
@@ -57,7 +60,6 @@ namespace kubesim::experiments {
 
 class MetricsPipeline;
 
-
 class PredictiveController {
  public:
   // `sampler` may be null (no timeseries columns).
@@ -84,6 +86,7 @@ class PredictiveController {
   const policies::PredictiveAutoscaler* autoscaler(const std::string& key) const;
   std::uint64_t syncs() const { return syncs_; }
   std::uint64_t rescales() const { return rescales_.value(); }
+  std::uint64_t status_writes() const { return status_writes_; }
 
  private:
   struct Tracked {
@@ -94,12 +97,16 @@ class PredictiveController {
     sim::TimerHandle timer{};
     std::optional<policies::PredictiveDecision> last;
     double load = 0;  // for the timeseries
+    std::optional<sim::Time> last_scale_time;
+    bool metric_missing = false;  // the last sync had no metric value
   };
 
   void sync(std::size_t index);
+  void write_status(Tracked& t, std::optional<std::int32_t> current, bool rescaled);
   const Tracked* find(const std::string& key) const;
 
   sim::Simulation& sim_;
+  models::ApiServer& api_;
   const MetricsPipeline& pipeline_;
   sim::Sampler* sampler_;
   models::ApiClient& client_;
@@ -107,6 +114,7 @@ class PredictiveController {
   std::vector<std::unique_ptr<Tracked>> tracked_;  // in the order added
   bool started_ = false;
   std::uint64_t syncs_ = 0;
+  std::uint64_t status_writes_ = 0;
   sim::Counter& rescales_;
 };
 

@@ -1,6 +1,7 @@
 // KEDA decision logic; see keda.hpp for the upstream files reproduced.
 #include "policies/keda.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -34,7 +35,110 @@ bool is_active(const models::ScaledObjectTrigger& t, const KedaTriggerValue& v) 
   return v.has_value() && *v * 1000.0 > static_cast<double>(t.activation_threshold_milli);
 }
 
+// A tiny cursor over a PromQL expression.
+struct Cursor {
+  std::string_view s;
+  std::size_t i = 0;
+  void skip() {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) ++i;
+  }
+  bool eat(char c) {
+    skip();
+    if (i < s.size() && s[i] == c) {
+      ++i;
+      return true;
+    }
+    return false;
+  }
+  std::string ident() {
+    skip();
+    const std::size_t b = i;
+    while (i < s.size() &&
+           (std::isalnum(static_cast<unsigned char>(s[i])) != 0 || s[i] == '_' || s[i] == ':')) {
+      ++i;
+    }
+    return std::string(s.substr(b, i - b));
+  }
+  bool peek(char c) {
+    skip();
+    return i < s.size() && s[i] == c;
+  }
+  bool done() {
+    skip();
+    return i == s.size();
+  }
+};
+
+sim::Status bad_query(std::string_view query, const std::string& what) {
+  return sim::Status::invalid_argument("unsupported prometheus query \"" + std::string(query) +
+                                       "\": " + what);
+}
+
 }  // namespace
+
+sim::Result<KedaPrometheusQuery> parse_keda_prometheus_query(std::string_view query) {
+  Cursor c{query};
+  KedaPrometheusQuery out;
+  if (c.ident() != "sum" || !c.eat('(')) {
+    return bad_query(query, "expected sum(...) around the series (KEDA needs one element)");
+  }
+  std::string fn;
+  std::string name = c.ident();
+  if ((name == "rate" || name == "irate") && c.eat('(')) {
+    fn = name;
+    name = c.ident();
+  }
+  if (name.empty()) return bad_query(query, "expected a metric name");
+  if (!fn.empty()) {
+    if (name != "http_requests_total") {
+      return bad_query(
+          query, fn + "() applies to the counter http_requests_total only, not \"" + name + "\"");
+    }
+    out.metric = std::string(models::kKedaMetricRequestsPerSecond);
+  } else if (name == "http_requests_total") {
+    return bad_query(query,
+                     "http_requests_total is a counter: write rate(http_requests_total{...}[1m])");
+  } else if (name == models::kKedaMetricRequestsPerSecond ||
+             name == models::kKedaMetricConcurrency || name == models::kKedaMetricQueueLength) {
+    out.metric = name;
+  } else {
+    return bad_query(query, "unknown metric \"" + name +
+                                "\" (kubesim serves http_requests_total, requests_per_second, "
+                                "concurrency and queue_length per Service)");
+  }
+  if (!c.eat('{')) return bad_query(query, "expected {service=\"NAME\"} after " + name);
+  while (!c.eat('}')) {
+    const std::string key = c.ident();
+    if (key.empty() || !c.eat('=')) {
+      return bad_query(query, "expected label=\"value\" (only the = matcher is supported)");
+    }
+    if (c.peek('~')) return bad_query(query, "regex matchers (=~) are not supported");
+    if (!c.eat('"')) return bad_query(query, "label values must be double-quoted");
+    const std::size_t b = c.i;
+    while (c.i < query.size() && query[c.i] != '"') ++c.i;
+    if (c.i == query.size()) return bad_query(query, "unterminated label value");
+    std::string value(query.substr(b, c.i - b));
+    ++c.i;
+    if (key == "service") {
+      out.service = value;
+    } else if (key == "namespace") {
+      out.namespace_ = value;
+    } else {
+      return bad_query(query, "label \"" + key +
+                                  "\" is not modelled (kubesim's series carry service and "
+                                  "namespace)");
+    }
+    if (!c.eat(',') && !c.peek('}')) return bad_query(query, "expected , or } in the labels");
+  }
+  if (out.service.empty()) return bad_query(query, "the service=\"NAME\" label is required");
+  if (!fn.empty()) {
+    if (!c.eat('[')) return bad_query(query, fn + "() needs a range, e.g. [1m]");
+    while (c.i < query.size() && query[c.i] != ']') ++c.i;
+    if (!c.eat(']') || !c.eat(')')) return bad_query(query, "expected ]) after the range");
+  }
+  if (!c.eat(')') || !c.done()) return bad_query(query, "unexpected text after sum(...)");
+  return out;
+}
 
 std::string keda_external_metric_name(const models::ScaledObjectTrigger& trigger,
                                       std::size_t index) {
@@ -95,6 +199,13 @@ models::HorizontalPodAutoscaler keda_hpa_for(const models::ScaledObject& so) {
   hpa.spec.scale_up = so.spec.scale_up;
   hpa.spec.scale_down = so.spec.scale_down;
   return hpa;
+}
+
+void KedaState::restore(std::optional<sim::Time> last_active_time,
+                        std::vector<std::int32_t> failures) {
+  last_active_time_ = last_active_time;
+  failures.resize(so_.spec.triggers.size(), 0);
+  failures_ = std::move(failures);
 }
 
 KedaState::KedaState(models::ScaledObject so, sim::Time created)
@@ -192,7 +303,34 @@ KedaPollResult KedaState::poll(sim::Time now, std::int32_t current_replicas,
   }
   o << why;
   r.reason = o.str();
+  r.why = why;
   return r;
+}
+
+std::vector<HpaCondition> keda_conditions(const KedaPollResult& poll) {
+  std::vector<HpaCondition> out;
+  if (poll.error) {
+    out.push_back({"Ready", false, "TriggerError",
+                   "Triggers defined in ScaledObject are not working correctly"});
+  } else {
+    out.push_back({"Ready", true, "ScaledObjectReady",
+                   "ScaledObject is defined correctly and is ready for scaling"});
+  }
+  if (poll.active) {
+    out.push_back(
+        {"Active", true, "ScalerActive", "Scaling is performed because triggers are active"});
+  } else {
+    out.push_back({"Active", false, "ScalerNotActive",
+                   "Scaling is not performed because triggers are not active"});
+  }
+  if (poll.fallback) {
+    out.push_back({"Fallback", true, "FallbackExists",
+                   "At least one trigger is falling back on this scaled object"});
+  } else {
+    out.push_back(
+        {"Fallback", false, "NoFallbackFound", "No fallbacks are active on this scaled object"});
+  }
+  return out;
 }
 
 std::vector<HpaExternalMetric> KedaState::external_metrics(

@@ -35,9 +35,36 @@
 #include "models/autoscaling_objects.hpp"
 #include "models/workloads.hpp"
 #include "policies/hpa.hpp"
+#include "sim/status.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::policies {
+
+// ---- prometheus trigger queries -----------------------------------------------------------
+
+// What a prometheus trigger's metadata.query asks for, in kubesim's terms: one of the
+// simulator's Service metrics (models::kKedaMetric*) of one Service. Supported forms
+// (whitespace free; label order free; the range [W] is accepted and not used, the
+// custom-metrics pipeline's window applies):
+//   sum(rate(http_requests_total{service="NAME"}[1m]))     -> requests_per_second
+//   sum(irate(http_requests_total{service="NAME"}[1m]))    -> requests_per_second
+//   sum(requests_per_second{service="NAME"})               -> requests_per_second
+//   sum(concurrency{service="NAME"})                       -> concurrency
+//   sum(queue_length{service="NAME"})                      -> queue_length
+// with an optional namespace="NS" label. Upstream's prometheus scaler
+// (pkg/scalers/prometheus_scaler.go) needs a query that returns one element, hence sum().
+struct KedaPrometheusQuery {
+  std::string metric;      // requests_per_second, concurrency or queue_length
+  std::string service;     // the service="..." label
+  std::string namespace_;  // the namespace="..." label, "" when absent
+};
+
+// InvalidArgument naming what is wrong; kKedaSupportedQueries is the hint to show with it.
+sim::Result<KedaPrometheusQuery> parse_keda_prometheus_query(std::string_view query);
+inline constexpr std::string_view kKedaSupportedQueries =
+    "supported queries: sum(rate(http_requests_total{service=\"NAME\"}[1m])), "
+    "sum(requests_per_second{service=\"NAME\"}), sum(concurrency{service=\"NAME\"}), "
+    "sum(queue_length{service=\"NAME\"}), each with an optional namespace=\"NS\" label";
 
 // "s<index>-<scaler metric name>": prometheus -> "s0-prometheus"; metrics-api ->
 // "s0-metric-api-<valueLocation, else metricName>" (upstream NormalizeString: characters
@@ -60,7 +87,14 @@ struct KedaPollResult {
   std::vector<bool> trigger_active;
   std::optional<sim::Time> last_active_time;  // status.lastActiveTime after this poll
   std::string reason;                         // one line, for people
+  std::string why;                            // the operator's step alone (end of reason)
 };
+
+// The ScaledObject's status conditions after a poll (scale_scaledobjects.go
+// setActiveCondition, scale_handler.go / fallback.go): Ready True ScaledObjectReady (False
+// TriggerError while a scaler fails: kubesim's reading), Active True ScalerActive / False
+// ScalerNotActive, Fallback True FallbackExists / False NoFallbackFound; messages upstream's.
+std::vector<HpaCondition> keda_conditions(const KedaPollResult& poll);
 
 class KedaState {
  public:
@@ -79,6 +113,12 @@ class KedaState {
   // poll.
   std::vector<HpaExternalMetric> external_metrics(
       const std::vector<KedaTriggerValue>& values) const;
+
+  // Restores what the operator knows between polls, as a ScaledObject's status keeps it
+  // (kubesim explain): status.lastActiveTime and, per trigger, status.health's
+  // numberOfFailures (missing entries: 0).
+  void restore(std::optional<sim::Time> last_active_time, std::vector<std::int32_t> failures);
+  const std::vector<std::int32_t>& failures() const { return failures_; }
 
   const models::ScaledObject& scaled_object() const { return so_; }
   std::optional<sim::Time> last_active_time() const { return last_active_time_; }

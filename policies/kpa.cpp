@@ -265,6 +265,96 @@ std::string validate_kpa_cluster_config(const KpaClusterConfig& c) {
   return "";
 }
 
+sim::Result<KpaClusterConfig> kpa_cluster_config_from_data(
+    const std::vector<std::pair<std::string, std::string>>& data) {
+  KpaClusterConfig c;
+  auto fail = [](const std::string& m) {
+    return sim::Status::invalid_argument(std::string(kKnativeAutoscalerConfigMap) + ": " + m);
+  };
+  for (const auto& [key, raw] : data) {
+    // upstream NewConfigFromMap (cm.AsBool / AsFloat64 / AsInt32 / AsDuration): a value that
+    // does not parse is "failed to parse data: ..."; unknown keys are ignored.
+    auto parse_error = [&](const std::string& what) {
+      return fail("failed to parse data: " + key + ": " + what + " \"" + raw + "\"");
+    };
+    auto as_float = [&](double& out) -> bool {
+      auto v = parse_float(raw);
+      if (!v) return false;
+      out = *v;
+      return true;
+    };
+    auto as_duration = [&](sim::Duration& out) -> bool {
+      auto d = sim::parse_duration(raw);
+      if (!d) return false;
+      out = *d;
+      return true;
+    };
+    auto as_bool = [&](bool& out) -> bool {
+      // strconv.ParseBool
+      for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+        if (raw == t) return out = true, true;
+      }
+      for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
+        if (raw == f) return out = false, true;
+      }
+      return false;
+    };
+    auto as_int32 = [&](std::int32_t& out) -> bool {
+      auto v = parse_int(raw);
+      if (!v || *v < std::numeric_limits<std::int32_t>::min() ||
+          *v > std::numeric_limits<std::int32_t>::max()) {
+        return false;
+      }
+      out = static_cast<std::int32_t>(*v);
+      return true;
+    };
+    bool ok = true;
+    std::string kind = "invalid number";
+    if (key == "enable-scale-to-zero") {
+      ok = as_bool(c.enable_scale_to_zero), kind = "invalid boolean";
+    } else if (key == "allow-zero-initial-scale") {
+      ok = as_bool(c.allow_zero_initial_scale), kind = "invalid boolean";
+    } else if (key == "max-scale-up-rate") {
+      ok = as_float(c.max_scale_up_rate);
+    } else if (key == "max-scale-down-rate") {
+      ok = as_float(c.max_scale_down_rate);
+    } else if (key == "container-concurrency-target-percentage") {
+      ok = as_float(c.container_concurrency_target_fraction);
+    } else if (key == "container-concurrency-target-default") {
+      ok = as_float(c.container_concurrency_target_default);
+    } else if (key == "requests-per-second-target-default") {
+      ok = as_float(c.rps_target_default);
+    } else if (key == "target-burst-capacity") {
+      ok = as_float(c.target_burst_capacity);
+    } else if (key == "panic-window-percentage") {
+      ok = as_float(c.panic_window_percentage);
+    } else if (key == "activator-capacity") {
+      ok = as_float(c.activator_capacity);
+    } else if (key == "panic-threshold-percentage") {
+      ok = as_float(c.panic_threshold_percentage);
+    } else if (key == "initial-scale") {
+      ok = as_int32(c.initial_scale), kind = "invalid integer";
+    } else if (key == "max-scale") {
+      ok = as_int32(c.max_scale), kind = "invalid integer";
+    } else if (key == "stable-window") {
+      ok = as_duration(c.stable_window), kind = "invalid duration";
+    } else if (key == "scale-down-delay") {
+      ok = as_duration(c.scale_down_delay), kind = "invalid duration";
+    } else if (key == "scale-to-zero-grace-period") {
+      ok = as_duration(c.scale_to_zero_grace_period), kind = "invalid duration";
+    } else if (key == "scale-to-zero-pod-retention-period") {
+      ok = as_duration(c.scale_to_zero_pod_retention_period), kind = "invalid duration";
+    }
+    if (!ok) return parse_error(kind);
+  }
+  // upstream: "for legacy reasons we allow values in the (0, 1] interval": a percentage
+  // above 1 is divided by 100.
+  if (c.container_concurrency_target_fraction > 1.0)
+    c.container_concurrency_target_fraction /= 100.0;
+  if (auto e = validate_kpa_cluster_config(c); !e.empty()) return fail(e);
+  return c;
+}
+
 const std::vector<std::string>& kpa_annotation_keys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> k;
@@ -551,13 +641,36 @@ KpaScaleResult KpaAutoscaler::scale_observed(sim::Time now, std::int32_t ready_p
 }
 
 KpaDecision KpaAutoscaler::scale(sim::Time now, std::int32_t ready_pods) {
+  // Decider: no data in the stable window = invalid.
+  if (stable_.is_empty(now)) return scale_step(now, ready_pods, std::nullopt, std::nullopt);
+  return scale_step(now, ready_pods, stable_.window_average(now), panic_.window_average(now));
+}
+
+KpaDecision KpaAutoscaler::scale_with(sim::Time now, std::int32_t ready_pods,
+                                      std::optional<double> observed_stable,
+                                      std::optional<double> observed_panic) {
+  return scale_step(now, ready_pods, observed_stable, observed_panic);
+}
+
+void KpaAutoscaler::restore(const KpaRestoredState& s) {
+  activity_ = s.activity;
+  activity_since_ = s.activity_since;
+  panic_time_ = s.panic_time;
+  max_panic_pods_ = s.panic_time ? s.max_panic_pods : 0;
+  if (s.last_desired) last_desired_ = *s.last_desired;
+  scale_target_initialized_ = s.scale_target_initialized;
+}
+
+KpaDecision KpaAutoscaler::scale_step(sim::Time now, std::int32_t ready_pods,
+                                      std::optional<double> observed_stable,
+                                      std::optional<double> observed_panic) {
   KpaDecision d;
   const KpaConfig& c = config_;
-  // Decider: no data in the stable window = invalid; the decider status keeps the last
-  // valid desired count (multiscaler only updates it on a valid result).
-  if (!stable_.is_empty(now)) {
-    d.decider =
-        scale_observed(now, ready_pods, stable_.window_average(now), panic_.window_average(now));
+  // The decider status keeps the last valid desired count (multiscaler only updates it on
+  // a valid result).
+  if (observed_stable) {
+    d.decider = scale_observed(now, ready_pods, *observed_stable,
+                               observed_panic.value_or(*observed_stable));
     last_desired_ = d.decider.desired_pod_count;
     last_ebc_ = d.decider.excess_burst_capacity;
   }
@@ -622,6 +735,7 @@ KpaDecision KpaAutoscaler::scale(sim::Time now, std::int32_t ready_pods) {
     }
   }
   d.desired = want;
+  d.scaling = why;
   if (apply && want >= 0) d.replicas = want;
 
   // kpa.go: the SKS mode is chosen before the Active condition is recomputed.

@@ -36,10 +36,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "models/autoscaling_objects.hpp"
 #include "models/labels.hpp"
+#include "sim/status.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::policies {
@@ -73,6 +75,18 @@ struct KpaClusterConfig {
 
 // Checks a KpaClusterConfig as upstream's validate() does; "" when fine.
 std::string validate_kpa_cluster_config(const KpaClusterConfig& config);
+
+// The ConfigMap that holds it: config-autoscaler in knative-serving.
+inline constexpr std::string_view kKnativeAutoscalerConfigMap = "config-autoscaler";
+inline constexpr std::string_view kKnativeServingNamespace = "knative-serving";
+
+// config-autoscaler's data (key, value) -> the cluster config (upstream NewConfigFromMap:
+// bool, float, int32 and duration keys; a container-concurrency-target-percentage above 1
+// is a percentage and divided by 100; unknown keys ignored; then validate()). Errors:
+// InvalidArgument "config-autoscaler: failed to parse data: KEY: invalid ... \"VALUE\"" or
+// "config-autoscaler: " + validate()'s message.
+sim::Result<KpaClusterConfig> kpa_cluster_config_from_data(
+    const std::vector<std::pair<std::string, std::string>>& data);
 
 enum class KpaMetric : std::uint8_t { kConcurrency, kRps };
 
@@ -203,6 +217,9 @@ struct KpaDecision {
   // excess burst capacity (always with target-burst-capacity -1), or no decision yet
   // while Inactive.
   bool activator_in_path = true;
+  // The PA reconciler's step after the decider (bounds, scale to zero), "" when it kept the
+  // decider's count.
+  std::string scaling;
   std::string reason;  // one line, for people
 };
 
@@ -228,6 +245,26 @@ class KpaAutoscaler {
   KpaScaleResult scale_observed(sim::Time now, std::int32_t ready_pods, double observed_stable,
                                 double observed_panic);
 
+  // scale() on given window averages instead of the recorded windows (kubesim explain: the
+  // observed values come from the state). observed_stable nullopt: no data in the stable
+  // window; observed_panic nullopt: the stable value.
+  KpaDecision scale_with(sim::Time now, std::int32_t ready_pods,
+                         std::optional<double> observed_stable,
+                         std::optional<double> observed_panic);
+
+  // What the autoscaler and the PA reconciler know between ticks, restored from a state
+  // (the PA's Active condition and its lastTransitionTime, the decider's panic state and
+  // last desired count).
+  struct KpaRestoredState {
+    KpaActivity activity = KpaActivity::kActive;
+    sim::Time activity_since = 0;
+    std::optional<sim::Time> panic_time;  // last tick over the panic threshold
+    std::int32_t max_panic_pods = 0;
+    std::optional<std::int32_t> last_desired;
+    bool scale_target_initialized = true;
+  };
+  void restore(const KpaRestoredState& state);
+
   // upstream MultiScaler.Poke: a stat with concurrency while the last decision was 0 makes
   // the decider tick at once rather than at the next 2 s tick (activation from zero).
   bool wants_poke(double value) const { return last_desired_ == 0 && value != 0; }
@@ -237,10 +274,17 @@ class KpaAutoscaler {
   std::optional<sim::Time> panic_time() const { return panic_time_; }
   std::int32_t max_panic_pods() const { return max_panic_pods_; }
   KpaActivity activity() const { return activity_; }
+  sim::Time activity_since() const { return activity_since_; }
+  // The target has reached its initial scale once (kpa.go ScaleTargetInitialized).
+  bool scale_target_initialized() const { return scale_target_initialized_; }
   const KpaWindow& stable_window() const { return stable_; }
   const KpaWindow& panic_window() const { return panic_; }
 
  private:
+  KpaDecision scale_step(sim::Time now, std::int32_t ready_pods,
+                         std::optional<double> observed_stable,
+                         std::optional<double> observed_panic);
+
   KpaConfig config_;
   KpaWindow stable_;
   KpaWindow panic_;

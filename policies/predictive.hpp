@@ -228,6 +228,12 @@ class PredictiveAutoscaler {
   const PredictiveConfig& config() const { return config_; }
   std::span<const LoadSample> samples() const { return samples_; }
 
+  // Restores a recommendation made earlier (kubesim explain: the stabilization window's
+  // memory from the state). REQUIRES: before the first decide(), in time order.
+  void restore_recommendation(sim::Time time, std::int32_t replicas) {
+    recommendations_.push_back({replicas, time});
+  }
+
  private:
   explicit PredictiveAutoscaler(PredictiveConfig config) : config_(std::move(config)) {}
   std::size_t first_in_window(sim::Time now) const;
