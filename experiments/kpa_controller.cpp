@@ -124,6 +124,15 @@ void KpaController::register_scale_kind(std::string kind, ScaleTargets::Getter g
 
 void KpaController::begin(const std::string& key, const models::PodAutoscaler& pa) {
   Tracked& t = tracked_[key];
+  // The PodAutoscaler as the Revision reconciler creates it (stored directly), so the
+  // autoscaler can write its status.
+  if (api_.pod_autoscalers().get(pa.metadata.namespace_, pa.metadata.name) == nullptr) {
+    models::PodAutoscaler stored = pa;
+    stored.status = {};
+    if (stored.metadata.uid.empty()) stored.metadata.uid = api_.new_uid();
+    stored.metadata.creation_timestamp = sim_.now();
+    (void)api_.pod_autoscalers().create(std::move(stored));
+  }
   t.kpa = std::make_unique<policies::KpaAutoscaler>(policies::kpa_config_for(pa, cluster_),
                                                     sim_.now(), ready_pods(t));
   scrape(t);  // the baseline of the pods' cumulative counters
@@ -176,7 +185,13 @@ double KpaController::scrape(Tracked& t) {
   // The activator's share (simplified, see the header): requests sent while the Service
   // has no endpoint.
   const std::uint64_t sent = t.traffic->sent_total();
-  if (!first && t.traffic->endpoints() == 0) {
+  if (t.traffic->activator_enabled() && !rps) {
+    // The traffic models the activator's buffer (ServiceTraffic, spec.activator): its stat
+    // is the mean number of requests it held over the last second.
+    const double held = t.traffic->activator_buffered_seconds();
+    if (!first) total += held - t.previous_buffered_seconds;
+    t.previous_buffered_seconds = held;
+  } else if (!first && t.traffic->endpoints() == 0) {
     total += static_cast<double>(sent - t.previous_sent);
   }
   t.previous_sent = sent;
@@ -214,7 +229,77 @@ void KpaController::tick(Tracked& t) {
                    pa.spec.scale_target_ref.name, *d.replicas);
     }
   }
+  write_status(t, d);
   t.last = std::move(d);
+}
+
+// The PA's status as kpa.go's reconcile leaves it (computeActiveCondition,
+// ReportMetrics / status.DesiredScale, ActualScale): desiredScale (-1 = unknown is left
+// unset), actualScale = ready pods, conditions Active (True / False NoTraffic / Unknown
+// Queued), SKSReady (True: the ServerlessService exists; its readiness is not modelled),
+// ScaleTargetInitialized, and Ready (True when Active and SKSReady are; False NoTraffic while
+// Inactive; Unknown Queued while activating). Patched only when it changed.
+void KpaController::write_status(Tracked& t, const policies::KpaDecision& d) {
+  const models::PodAutoscaler& pa = *t.pa;
+  auto stored = api_.pod_autoscalers().get(pa.metadata.namespace_, pa.metadata.name);
+  if (stored == nullptr) return;
+  models::PodAutoscalerStatus st = stored->status;
+  const sim::Time now = sim_.now();
+  if (d.desired >= 0) st.desired_scale = d.desired;
+  st.actual_scale = ready_pods(t);
+  using CS = models::ConditionStatus;
+  auto put = [&](const std::string& type, CS status, const std::string& reason,
+                 const std::string& message) {
+    const models::Condition* old = models::find_condition(st.conditions, type);
+    const bool changed =
+        old == nullptr || old->status != status || old->reason != reason || old->message != message;
+    models::Condition c;
+    c.type = type;
+    c.status = status;
+    c.last_transition_time = now;
+    c.reason = reason;
+    c.message = message;
+    models::set_condition(st.conditions, std::move(c));
+    return changed;
+  };
+  bool changed = st.desired_scale != stored->status.desired_scale ||
+                 st.actual_scale != stored->status.actual_scale;
+  switch (d.activity) {
+    case policies::KpaActivity::kActive:
+      changed = put("Active", CS::kTrue, "", "") || changed;
+      changed = put("Ready", CS::kTrue, "", "") || changed;
+      break;
+    case policies::KpaActivity::kInactive:
+      changed =
+          put("Active", CS::kFalse, "NoTraffic", "The target is not receiving traffic.") || changed;
+      changed =
+          put("Ready", CS::kFalse, "NoTraffic", "The target is not receiving traffic.") || changed;
+      break;
+    case policies::KpaActivity::kActivating:
+      changed = put("Active", CS::kUnknown, "Queued",
+                    "Requests to the target are being buffered as resources are provisioned.") ||
+                changed;
+      changed = put("Ready", CS::kUnknown, "Queued",
+                    "Requests to the target are being buffered as resources are provisioned.") ||
+                changed;
+      break;
+  }
+  changed = put("SKSReady", CS::kTrue, "", "") || changed;
+  changed = put("ScaleTargetInitialized",
+                t.kpa->scale_target_initialized() ? CS::kTrue : CS::kUnknown, "", "") ||
+            changed;
+  if (!changed) return;
+  ++t.status_writes;
+  api_.patch<models::PodAutoscaler>(client_, pa.metadata.namespace_, pa.metadata.name,
+                                    [st = std::move(st)](models::PodAutoscaler& o) {
+                                      o.status = st;
+                                      return true;
+                                    });
+}
+
+std::uint64_t KpaController::status_writes(const std::string& key) const {
+  auto it = tracked_.find(key);
+  return it == tracked_.end() ? 0 : it->second.status_writes;
 }
 
 }  // namespace kubesim::experiments

@@ -23,11 +23,17 @@
 //     activator; as concurrency this is arrivals × 1 s, as rps exact). The request itself is
 //     NOT buffered: it fails at once (ServiceTraffic: no endpoint, connection refused). A
 //     non-zero stat while the last decision was 0 pokes the decider (an immediate tick).
+//     With the traffic workload's `activator` (ServiceTraffic models the buffer: requests
+//     wait instead of failing), the concurrency stat is instead the mean number of requests
+//     the buffer held over the last second (Δ activator_buffered_seconds()).
 //   * every 2 s (the record of that second first) runs KpaAutoscaler::scale(now, ready pods)
 //     and writes KpaDecision::replicas to the Deployment's spec.replicas when it differs
 //     (its own client, the autoscaler's QPS 20 / burst 30 — Knative's controller defaults
 //     are higher; not a bottleneck at one write per 2 s).
 // Ready pods: the target's pods that are Ready and not terminating (EndpointSlice rules).
+// Status: the PodAutoscaler is stored in the API server when it is applied; after every tick
+// its status (desiredScale, actualScale, conditions Active, Ready, SKSReady,
+// ScaleTargetInitialized) is patched when it changed (write_status in the .cpp).
 // The Deployment is expected to be declared at the PA's initial scale (upstream's Revision
 // reconciler creates it so).
 //
@@ -90,6 +96,8 @@ class KpaController {
   const policies::KpaDecision* last_decision(const std::string& key) const;
   // The value recorded at the last 1 s scrape, 0 before the first.
   double last_recorded(const std::string& key) const;
+  // Status patches sent for the PA (only when its status changed).
+  std::uint64_t status_writes(const std::string& key) const;
 
  private:
   struct Tracked {
@@ -101,6 +109,7 @@ class KpaController {
     std::uint64_t seconds = 0;               // 1 s scrapes recorded
     std::map<std::string, double> previous;  // pod key -> cumulative at the last scrape
     std::uint64_t previous_sent = 0;
+    double previous_buffered_seconds = 0;  // ServiceTraffic::activator_buffered_seconds()
     double last_recorded = 0;
     std::optional<policies::KpaDecision> last;
     sim::Gauge* desired = nullptr;
@@ -108,7 +117,9 @@ class KpaController {
     sim::Gauge* observed_stable = nullptr;
     sim::Gauge* observed_panic = nullptr;
     sim::Gauge* activator = nullptr;
+    std::uint64_t status_writes = 0;
   };
+  void write_status(Tracked& t, const policies::KpaDecision& d);
 
   void begin(const std::string& key, const models::PodAutoscaler& pa);
   void second(const std::string& key);

@@ -21,6 +21,7 @@
 #include "experiments/kpa_controller.hpp"
 #include "experiments/metrics_pipeline.hpp"
 #include "experiments/predictive_controller.hpp"
+#include "experiments/ingress_traffic.hpp"
 #include "experiments/service_traffic.hpp"
 #include "experiments/trace_replay.hpp"
 #include "experiments/training_jobs.hpp"
@@ -103,6 +104,9 @@ struct ScenarioRun::Model {
   std::unique_ptr<NodeAutoscaling> node_autoscaling;
   // type: traffic workloads; destroyed before the cluster (they watch its pod store).
   std::vector<std::unique_ptr<ServiceTraffic>> traffic;
+  // type: traffic workloads through an Ingress; their pools are in `traffic` (destroyed
+  // after these).
+  std::vector<std::unique_ptr<IngressTraffic>> ingress;
   // The autoscalers' metrics and the HPA controller (only when something reads them);
   // destroyed before the traffic they sample.
   // The AIService operator (when the scenario has AIServices); outlives the HPA
@@ -276,6 +280,11 @@ void ScenarioRun::build_cluster() {
   for (const auto& o : m.pods) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
   for (const auto& t : scenario_.traffic) {
+    if (t.via_ingress()) {  // experiments/ingress_traffic.hpp: its pools join `traffic`
+      model_->ingress.push_back(std::make_unique<IngressTraffic>(
+          *sim_, *metrics_, cluster.api(), sampler_.get(), t, m, model_->traffic));
+      continue;
+    }
     models::Labels selector;  // the Service exists: scenario loading checked it
     for (const auto& ai : m.aiservices) {  // the operator's Service for the AIService
       if (ai.metadata.namespace_ == t.service_namespace && ai.metadata.name == t.service_name) {
@@ -391,8 +400,9 @@ void ScenarioRun::build_autoscalers() {
     // Knative's autoscaler scrapes the pods (queue-proxies) itself: no pipeline needed.
     std::vector<KpaController::Applied> pas;
     for (const auto& o : m.pod_autoscalers) pas.push_back({o, apply_time(o.metadata)});
-    model_->kpa = std::make_unique<KpaController>(*sim_, *metrics_, cluster.api(),
-                                                  sampler_.get(), traffic, std::move(pas));
+    model_->kpa = std::make_unique<KpaController>(
+        *sim_, *metrics_, cluster.api(), sampler_.get(), traffic, std::move(pas),
+        m.knative_autoscaler_config.value_or(policies::KpaClusterConfig{}));
   }
   if (m.horizontal_pod_autoscalers.empty() && m.scaled_objects.empty() &&
       m.predictive_autoscalers.empty()) {
@@ -510,6 +520,7 @@ std::uint64_t ScenarioRun::run() {
   if (sim_->now() == 0 && sampler_->row_count() == 0) {
     for (auto& q : model_->queues) q->start();
     for (auto& t : model_->traffic) t->start();
+    for (auto& t : model_->ingress) t->start();
     if (model_->metrics_pipeline) model_->metrics_pipeline->start();
     if (model_->hpa) model_->hpa->start();
     if (model_->keda) model_->keda->start();
@@ -694,6 +705,26 @@ std::string ScenarioRun::summary_json() const {
       tj[n] = o;
     }
     j["traffic"] = tj;
+    // Traffic through an Ingress (experiments/ingress_traffic.hpp): the whole path's counts.
+    if (!model_->ingress.empty()) {
+      nlohmann::ordered_json ij = nlohmann::ordered_json::object();
+      for (const auto& t : model_->ingress) {
+        const IngressTraffic::Counts c = t->counts();
+        nlohmann::ordered_json o;
+        o["ingress"] = t->spec().ingress_namespace + "/" + t->spec().ingress_name;
+        o["controller"] = t->controller().service_key();
+        o["sent"] = c.sent;
+        o["succeeded"] = c.succeeded;
+        o["timed_out"] = c.timed_out;
+        o["rejected"] = c.rejected;
+        o["failed"] = c.failed;
+        o["not_found"] = c.not_found;
+        o["default_backend"] = c.default_backend;
+        o["in_flight_at_end"] = c.in_flight;
+        ij[t->spec().name] = o;
+      }
+      j["ingress"] = ij;
+    }
   }
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& m : metrics_->snapshot()) metrics[m.name] = metric_json(m);
@@ -837,6 +868,15 @@ std::string ScenarioRun::summary_table() const {
           << fixed(ended > 0 && met ? 100.0 * met->value() / static_cast<double>(ended) : 100.0, 2)
           << "% of " << ended << " requests\n";
     }
+  }
+  for (const auto& t : model_->ingress) {
+    const IngressTraffic::Counts c = t->counts();
+    out << "\ningress " << t->spec().name << " (Ingress " << t->spec().ingress_namespace << "/"
+        << t->spec().ingress_name << " via " << t->controller().service_key() << ")\n";
+    out << "  requests   sent " << c.sent << ", succeeded " << c.succeeded << ", timed out "
+        << c.timed_out << ", rejected " << c.rejected << ", failed " << c.failed
+        << " (not found " << c.not_found << "), default backend " << c.default_backend
+        << ", in flight " << c.in_flight << "\n";
   }
   for (const auto& q : scenario_.request_queues) {
     const std::string& n = q.name;

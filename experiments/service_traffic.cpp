@@ -34,6 +34,10 @@ ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
       slo_met_(metrics.counter(spec_.name + ".requests_slo_met")),
       cold_starts_(metrics.counter(spec_.name + ".cold_starts")),
       serving_g_(metrics.gauge(spec_.name + ".serving_pods")) {
+  if (spec_.activator) {
+    buffered_g_ = &metrics.gauge(spec_.name + ".activator_buffered");
+    buffered_c_ = &metrics.counter(spec_.name + ".activator_requests_buffered");
+  }
   auto filter = [this](const models::Pod& p) { return selects(p); };
   auto watched = api_.pods().watch(0, filter, [this](const models::WatchEvent<models::Pod>& e) {
     const models::Pod& p = *e.object;
@@ -83,6 +87,7 @@ ServiceTraffic::~ServiceTraffic() {
 
 void ServiceTraffic::start() {
   assert(source_ == nullptr && !fluid_ && "ServiceTraffic::start: call once");
+  if (end_hook_) return;  // a pool: submit() feeds it
   if (spec_.fluid) {
     fluid_ = std::make_unique<models::FluidService>(spec_.server);
     sim_.every(spec_.fluid_interval, [this] { fluid_step(); });
@@ -95,6 +100,22 @@ void ServiceTraffic::start() {
                                                       send(r, next_request_++);
                                                     });
   source_->start();
+}
+
+void ServiceTraffic::feed_externally(EndHook hook) {
+  assert(!spec_.fluid && source_ == nullptr && "feed_externally: request mode, before start");
+  end_hook_ = std::move(hook);
+}
+
+void ServiceTraffic::submit(const models::Request& request, std::uint64_t id) {
+  assert(end_hook_ && (id & kRetried) == 0);
+  sent_.add();
+  in_flight_g_.add(1);
+  send(request, id);
+}
+
+void ServiceTraffic::ended(std::uint64_t id, Ended how, const models::RequestResult* result) {
+  if (end_hook_) end_hook_(id & ~kRetried, how, result);
 }
 
 ServiceTraffic::Counts ServiceTraffic::counts() const {
@@ -238,8 +259,9 @@ void ServiceTraffic::stop_serving(std::uint32_t id) {
 void ServiceTraffic::set_endpoint(std::uint32_t id, bool endpoint) {
   backends_[id].wanted = endpoint;
   if (sync_pending_) return;
-  const sim::Time at = last_sync_ < 0 ? sim_.now()
-                                      : std::max(sim_.now(), last_sync_ + spec_.kube_proxy_min_sync_period);
+  const sim::Time at = last_sync_ < 0
+                           ? sim_.now()
+                           : std::max(sim_.now(), last_sync_ + spec_.kube_proxy_min_sync_period);
   if (at == sim_.now()) {
     sync_endpoints();
     return;
@@ -260,9 +282,98 @@ void ServiceTraffic::sync_endpoints() {
   }
   endpoints_g_.set(static_cast<double>(list.size()));
   lb_.set_endpoints(std::move(list));
+  if (!buffer_.empty()) release_buffered();
 }
 
 void ServiceTraffic::send(const models::Request& request, std::uint64_t id) {
+  // The activator is in the path while there is no endpoint or it still holds requests
+  // (FIFO: a new request does not overtake buffered ones).
+  if (spec_.activator && (lb_.endpoints().empty() || !buffer_.empty())) {
+    buffer(request, id);
+    return;
+  }
+  route(request, id);
+}
+
+double ServiceTraffic::activator_buffered_seconds() const {
+  return buffered_seconds_ +
+         static_cast<double>(buffer_.size()) * sim::to_seconds(sim_.now() - buffer_changed_at_);
+}
+
+void ServiceTraffic::buffer_changed() {
+  buffered_seconds_ = activator_buffered_seconds();
+  buffer_changed_at_ = sim_.now();
+}
+
+void ServiceTraffic::buffer(const models::Request& request, std::uint64_t id) {
+  const scenarios::ActivatorSpec& a = *spec_.activator;
+  if (static_cast<std::int64_t>(buffer_.size()) >= a.queue_depth) {
+    // upstream throttler.go: the breaker's queue is full → 503.
+    rejected_.add();
+    in_flight_g_.add(-1);
+    ++interval_ended_;
+    ended(id, Ended::kRejected, nullptr);
+    return;
+  }
+  buffer_changed();
+  const sim::Time deadline = sim_.now() + a.timeout;
+  buffer_.push_back(Buffered{request, id, deadline});
+  buffered_c_->add();
+  buffered_g_->set(static_cast<double>(buffer_.size()));
+  // FIFO with one timeout: the buffer's front always expires first.
+  sim_.schedule_at(deadline, [this] { expire_buffered(); });
+  if (!lb_.endpoints().empty()) release_buffered();  // held behind others; try now
+}
+
+void ServiceTraffic::expire_buffered() {
+  while (!buffer_.empty() && buffer_.front().deadline <= sim_.now()) {
+    const std::uint64_t id = buffer_.front().id;
+    buffer_changed();
+    buffer_.pop_front();
+    buffered_g_->set(static_cast<double>(buffer_.size()));
+    timed_out_.add();
+    in_flight_g_.add(-1);
+    ++interval_ended_;
+    ended(id, Ended::kTimedOut, nullptr);
+  }
+}
+
+// Releases buffered requests to the endpoints, oldest first. Never called from inside a
+// server's result sink (on_result schedules it), so submit() does not re-enter a server.
+void ServiceTraffic::release_buffered() {
+  const std::int64_t cc = spec_.activator->container_concurrency;
+  while (!buffer_.empty() && !lb_.endpoints().empty()) {
+    if (cc > 0) {
+      // The least loaded serving endpoint with room (first listed on ties).
+      std::optional<std::uint32_t> pick;
+      std::int64_t best = cc;
+      for (std::uint32_t e : lb_.endpoints()) {
+        const models::InferenceServer* srv = backends_[e].server.get();
+        if (srv == nullptr || !backends_[e].serving) continue;
+        const std::int64_t load = srv->in_flight() + srv->queue_length();
+        if (load < best) {
+          best = load;
+          pick = e;
+        }
+      }
+      if (!pick) return;  // every pod is at containerConcurrency: wait for a completion
+      const Buffered b = buffer_.front();
+      buffer_changed();
+      buffer_.pop_front();
+      buffered_g_->set(static_cast<double>(buffer_.size()));
+      first_routed_.try_emplace(backends_[*pick].key, sim_.now());
+      backends_[*pick].server->submit(b.request, b.id);
+      continue;
+    }
+    const Buffered b = buffer_.front();
+    buffer_changed();
+    buffer_.pop_front();
+    buffered_g_->set(static_cast<double>(buffer_.size()));
+    route(b.request, b.id);
+  }
+}
+
+void ServiceTraffic::route(const models::Request& request, std::uint64_t id) {
   std::optional<std::uint32_t> pick;
   if (spec_.load_balancing == models::LbMode::kLeastConnections) {
     // IPVS lc counts active connections: requests queued or running on the pod. A stale
@@ -275,7 +386,7 @@ void ServiceTraffic::send(const models::Request& request, std::uint64_t id) {
     pick = lb_.pick();
   }
   if (!pick) {  // no endpoint: connection refused
-    finish_failed();
+    finish_failed(id);
     return;
   }
   Backend& b = backends_[*pick];
@@ -293,16 +404,18 @@ void ServiceTraffic::endpoint_gone(const models::Request& request, std::uint64_t
     send(request, id | kRetried);
     return;
   }
-  finish_failed();
+  finish_failed(id);
 }
 
-void ServiceTraffic::finish_failed() {
+void ServiceTraffic::finish_failed(std::uint64_t id) {
   failed_.add();
   in_flight_g_.add(-1);
   ++interval_ended_;
+  ended(id, Ended::kFailed, nullptr);
 }
 
 void ServiceTraffic::on_result(const models::RequestResult& r) {
+  Ended how = Ended::kSucceeded;
   switch (r.outcome) {
     case models::Outcome::kSuccess: {
       succeeded_.add();
@@ -313,9 +426,8 @@ void ServiceTraffic::on_result(const models::RequestResult& r) {
       queueing_.record(r.queueing_s());
       interval_e2e_.push_back(e2e);
       interval_ttft_.push_back(ttft);
-      const bool met =
-          (!spec_.slo.e2e || e2e <= sim::to_seconds(*spec_.slo.e2e)) &&
-          (!spec_.slo.ttft || ttft <= sim::to_seconds(*spec_.slo.ttft));
+      const bool met = (!spec_.slo.e2e || e2e <= sim::to_seconds(*spec_.slo.e2e)) &&
+                       (!spec_.slo.ttft || ttft <= sim::to_seconds(*spec_.slo.ttft));
       if (met) {
         slo_met_.add();
         ++interval_met_;
@@ -324,12 +436,15 @@ void ServiceTraffic::on_result(const models::RequestResult& r) {
     }
     case models::Outcome::kTimeout:
       timed_out_.add();
+      how = Ended::kTimedOut;
       break;
     case models::Outcome::kRejected:
       if (r.reason == models::RejectReason::kQueueFull) {
         rejected_.add();
+        how = Ended::kRejected;
       } else {
         failed_.add();  // pod gone (onEndpointGone: fail)
+        how = Ended::kFailed;
       }
       break;
     case models::Outcome::kReturned:
@@ -338,6 +453,16 @@ void ServiceTraffic::on_result(const models::RequestResult& r) {
   }
   in_flight_g_.add(-1);
   ++interval_ended_;
+  ended(r.id, how, &r);
+  // A pod at containerConcurrency freed a slot: release buffered requests, as an event of
+  // ours (not inside the server's result delivery).
+  if (!buffer_.empty() && !release_pending_) {
+    release_pending_ = true;
+    sim_.schedule_after(0, [this] {
+      release_pending_ = false;
+      release_buffered();
+    });
+  }
 }
 
 // One fluid interval (docs/serving.md §3): the traffic's rate at the interval's midpoint
@@ -381,10 +506,9 @@ void ServiceTraffic::fluid_step() {
   // counters balance only up to these fractions in fluid mode.
   in_flight_g_.set(out.mean_in_flight + out.mean_queue);
   if (out.completed > 0) {
-    const double prefill =
-        spec_.server.model == models::ServiceModel::kLlm
-            ? in.mean_input_tokens / spec_.server.gpu.prefill_tokens_per_s
-            : out.mean_latency_s - out.mean_wait_s;
+    const double prefill = spec_.server.model == models::ServiceModel::kLlm
+                               ? in.mean_input_tokens / spec_.server.gpu.prefill_tokens_per_s
+                               : out.mean_latency_s - out.mean_wait_s;
     const double ttft = out.mean_wait_s + prefill;
     e2e_.record(out.mean_latency_s);
     ttft_.record(ttft);

@@ -28,12 +28,27 @@
 // from the request's first send); gauges <name>.endpoints, <name>.in_flight; timeseries
 // columns <name>.rps, <name>.endpoints, <name>.in_flight.
 //
+// Fed externally (feed_externally(), for an Ingress: experiments/ingress_traffic.hpp) the
+// object is one Service's endpoint pool: requests come from submit() instead of the spec's
+// traffic stream, and a hook hears how each ended. Everything else (endpoints, load
+// balancing, servers, metrics, conservation) is the same.
+//
+// Activator (spec.activator; Knative Serving v1.15 pkg/activator, simplified): while the
+// Service has no endpoint, or requests are still buffered, a request waits in a FIFO buffer
+// of queueDepth requests (beyond it: rejected, the activator's 503) for at most `timeout`
+// (then timed_out). When endpoints appear the buffer is released in order through the load
+// balancer; with containerConcurrency c > 0 a pod takes a buffered request only while it
+// holds fewer than c (queued + running; the least loaded endpoint first), and the rest wait
+// for a completion. Buffered requests are in flight; their latencies include the wait.
+//
 // Deterministic: pods are kept in a std::map by namespace/name; load balancing draws from
 // stream "lb/<name>", CPU service times from "serving/<name>/<pod>#<k>/service". Not
 // thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -77,8 +92,21 @@ class ServiceTraffic {
   ServiceTraffic(const ServiceTraffic&) = delete;
   ServiceTraffic& operator=(const ServiceTraffic&) = delete;
 
-  // Starts the request stream. Call once.
+  // Starts the request stream. Call once. Fed externally: starts nothing.
   void start();
+
+  // How a request ended (the four outcomes of the conservation law).
+  enum class Ended { kSucceeded, kTimedOut, kRejected, kFailed };
+  // `result` is the pod's result when one exists (null for no endpoint / endpoint gone).
+  using EndHook =
+      std::function<void(std::uint64_t id, Ended how, const models::RequestResult* result)>;
+  // Makes this a pool fed by submit(): the spec's traffic is not generated, and `hook` is
+  // called once for every submitted request when it ends (possibly inside submit()).
+  // REQUIRES: before start(); not in fluid mode.
+  void feed_externally(EndHook hook);
+  // Sends one request to the Service (counted as sent). REQUIRES: feed_externally() was
+  // called; the top bit of `id` is clear (it marks re-sends).
+  void submit(const models::Request& request, std::uint64_t id);
 
   const scenarios::TrafficWorkloadSpec& spec() const { return spec_; }
   Counts counts() const;
@@ -96,6 +124,12 @@ class ServiceTraffic {
   double busy_seconds_total() const;
   // Whether the Service selects the pod (its namespace, every selector label).
   bool selects(const models::Pod& pod) const;
+  // The activator (spec.activator): whether it is modelled, the requests it holds now, and
+  // ∫ held dt (request-seconds; its difference over 1 s is the mean buffered concurrency
+  // the activator reports to the KPA).
+  bool activator_enabled() const { return spec_.activator.has_value(); }
+  std::size_t activator_buffered() const { return buffer_.size(); }
+  double activator_buffered_seconds() const;
   // The Service as namespace/name.
   std::string service_key() const;
   // Requests sent to the Service so far (the offered load, whatever became of them).
@@ -121,8 +155,14 @@ class ServiceTraffic {
   void send(const models::Request& request, std::uint64_t id);
   void on_result(const models::RequestResult& r);
   void endpoint_gone(const models::Request& request, std::uint64_t id);
-  void finish_failed();
+  void finish_failed(std::uint64_t id);
+  void ended(std::uint64_t id, Ended how, const models::RequestResult* result);
   void close_interval();
+  void route(const models::Request& request, std::uint64_t id);
+  void buffer(const models::Request& request, std::uint64_t id);
+  void release_buffered();
+  void expire_buffered();
+  void buffer_changed();
   void fluid_step();
 
   sim::Simulation& sim_;
@@ -142,6 +182,19 @@ class ServiceTraffic {
   // Counters of the pod's servers that stopped (a pod may serve, stop and serve again).
   std::map<std::string, models::PodCounters> retired_;
   std::uint64_t next_request_ = 0;
+  EndHook end_hook_;  // set: fed externally
+  // The activator's buffer (spec.activator), oldest first, with ∫ size dt.
+  struct Buffered {
+    models::Request request;
+    std::uint64_t id = 0;
+    sim::Time deadline = 0;
+  };
+  std::deque<Buffered> buffer_;
+  double buffered_seconds_ = 0;
+  sim::Time buffer_changed_at_ = 0;
+  bool release_pending_ = false;
+  sim::Gauge* buffered_g_ = nullptr;
+  sim::Counter* buffered_c_ = nullptr;
 
   sim::Counter& sent_;
   sim::Counter& succeeded_;

@@ -17,6 +17,7 @@
 #include "models/quantity.hpp"
 #include "models/selectors.hpp"
 #include "models/taints.hpp"
+#include "policies/keda.hpp"
 #include "policies/kpa.hpp"
 #include "policies/predictive.hpp"
 #include "scenarios/yaml_reader.hpp"
@@ -57,13 +58,14 @@ constexpr KindInfo kKinds[] = {
     {"ScaledObject", "keda.sh/v1alpha1", true},
     {"PodAutoscaler", "autoscaling.internal.knative.dev/v1alpha1", true},
     {"PredictiveAutoscaler", "autoscaling.kubesim.io/v1alpha1", true},
+    {"Ingress", "networking.k8s.io/v1", true},
+    {"IngressClass", "networking.k8s.io/v1", false},
 };
 
 // Kinds accepted and skipped as a whole: they never change where a pod can run.
 constexpr std::string_view kIgnoredKinds[] = {
     "ConfigMap",   "Secret",      "ServiceAccount",     "Role",
-    "RoleBinding", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy",
-    "Ingress",     "IngressClass"};
+    "RoleBinding", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy"};
 
 const KindInfo* find_kind(std::string_view kind) {
   for (const auto& k : kKinds) {
@@ -1744,6 +1746,220 @@ class ManifestReader {
     out_.aiservices.push_back(std::move(a));
   }
 
+  // ---- networking.k8s.io/v1 Ingress and IngressClass (models/ingress.hpp) -----------------
+
+  // An IngressBackend (spec.defaultBackend, paths[].backend): a Service with a port by number
+  // or by name (upstream validateIngressBackend: exactly one of them; a resource backend is
+  // not modelled). nullopt after a diagnostic.
+  std::optional<models::IngressServiceBackend> ingress_backend(FieldReader& b) {
+    if (b.has("resource")) {
+      b.error("resource", "resource backends are not modelled",
+              "route to a Service: backend.service {name, port}");
+      b.raw("resource");
+      b.raw("service");
+      return std::nullopt;
+    }
+    auto svc = b.map("service", true);
+    if (!svc) return std::nullopt;
+    models::IngressServiceBackend out;
+    bool ok = true;
+    if (auto name = svc->string("name", true)) {
+      out.name = *name;
+      // upstream validateIngressBackend: the Service name is a DNS-1035 label.
+      if (auto st = validate_dns1035_label(*name); !st.ok()) {
+        svc->error("name", st.message());
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (auto port = svc->map("port", true)) {
+      if (auto n = port->integer("number", 1, 65535)) {
+        out.port_number = static_cast<std::int32_t>(*n);
+      }
+      if (auto n = port->string("name")) {
+        out.port_name = *n;
+        if (auto st = models::validate_dns1123_label(*n); !st.ok()) {
+          port->error("name", st.message());
+          ok = false;
+        }
+      }
+      if (port->has("number") == port->has("name")) {
+        port->error_here("a backend port needs exactly one of number and name",
+                         "e.g. port: {number: 80} or port: {name: http}");
+        ok = false;
+      }
+      port->finish();
+    } else {
+      ok = false;
+    }
+    svc->finish();
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  void read_ingress(FieldReader& top) {
+    models::Ingress ing;
+    object_meta(top, ing.metadata, true, NameRule::kSubdomain);
+    if (auto s = top.map("spec", true)) {
+      if (auto c = s->string("ingressClassName")) {
+        ing.spec.ingress_class_name = *c;
+        if (auto st = models::validate_dns1123_subdomain(*c); !st.ok()) {
+          s->error("ingressClassName", st.message());
+        }
+      }
+      if (auto b = s->map("defaultBackend")) {
+        ing.spec.default_backend = ingress_backend(*b);
+        b->finish();
+      }
+      if (auto rules = s->list_of_maps("rules")) {
+        for (auto& r : *rules) {
+          models::IngressRule rule;
+          if (auto h = r.string("host")) {
+            rule.host = *h;
+            if (auto st = models::validate_ingress_host(*h); !st.ok()) {
+              r.error("host", st.message(), "e.g. foo.example.com or *.example.com");
+            }
+          }
+          if (auto http = r.map("http")) {
+            // upstream validateHTTPIngressRuleValue: paths is required and not empty.
+            if (auto paths = http->list_of_maps("paths", true)) {
+              if (paths->empty()) http->error("paths", "must contain at least one path");
+              for (auto& p : *paths) {
+                models::HttpIngressPath hp;
+                if (auto t =
+                        p.one_of("pathType", {"Exact", "Prefix", "ImplementationSpecific"}, true)) {
+                  hp.path_type = *t == "Exact"    ? models::PathType::kExact
+                                 : *t == "Prefix" ? models::PathType::kPrefix
+                                                  : models::PathType::kImplementationSpecific;
+                }
+                const bool typed = hp.path_type != models::PathType::kImplementationSpecific;
+                if (auto path = p.string("path", typed && p.has("pathType"))) {
+                  hp.path = *path;
+                  // upstream validateHTTPIngressPath: an absolute path; Exact and Prefix
+                  // paths must not hold "//", "/./", "/../" or end in "/." or "/..".
+                  if (!path->starts_with("/")) {
+                    p.error("path", "must be an absolute path", "paths begin with '/'");
+                  } else if (typed) {
+                    for (const char* bad : {"//", "/./", "/../", "%2f", "%2F", "#"}) {
+                      if (path->find(bad) != std::string::npos) {
+                        p.error("path", std::string("must not contain '") + bad + "'");
+                        break;
+                      }
+                    }
+                    if (path->ends_with("/.") || path->ends_with("/..")) {
+                      p.error("path", "must not end with '/.' or '/..'");
+                    }
+                  }
+                }
+                if (auto b = p.map("backend", true)) {
+                  if (auto be = ingress_backend(*b)) hp.backend = std::move(*be);
+                  b->finish();
+                }
+                p.finish();
+                rule.paths.push_back(std::move(hp));
+              }
+            }
+            http->finish();
+          }
+          r.finish();
+          ing.spec.rules.push_back(std::move(rule));
+        }
+      }
+      // upstream ValidateIngressSpec: "either `defaultBackend` or `rules` must be specified".
+      if (!s->has("defaultBackend") && ing.spec.rules.empty()) {
+        s->error_here("either defaultBackend or rules must be specified");
+      }
+      ignore(*s, {{"tls", "TLS termination is not modelled (requests route by host and path)"}});
+      s->finish();
+    }
+    ignore(top, {{"status", kStatusReason}});
+    out_.ingresses.push_back(std::move(ing));
+  }
+
+  void read_ingress_class(FieldReader& top) {
+    models::IngressClass ic;
+    object_meta(top, ic.metadata, false, NameRule::kSubdomain);
+    if (auto s = top.map("spec")) {
+      ic.controller = s->string("controller").value_or("");
+      ignore(*s, {{"parameters", "controller parameters are not modelled"}});
+      s->finish();
+    }
+    // upstream networking/v1 AnnotationIsDefaultIngressClass.
+    const std::string* d =
+        ic.metadata.annotations.find("ingressclass.kubernetes.io/is-default-class");
+    if (d != nullptr) {
+      ic.is_default = *d == "true";
+    }
+    out_.ingress_classes.push_back(std::move(ic));
+  }
+
+  // ---- Knative config-autoscaler (ConfigMap knative-serving/config-autoscaler) -----------
+
+  // True when `top` is that ConfigMap (then read here); other ConfigMaps stay ignored.
+  // upstream knative.dev/serving pkg/autoscaler/config/config.go NewConfigFromMap: the
+  // values parse as bool / float / int32 / duration, unknown keys are ignored, validate().
+  bool read_knative_autoscaler_config(FieldReader& top) {
+    const YAML::Node meta = top.node()["metadata"];
+    if (!meta.IsDefined() || !meta.IsMap() || !meta["name"].IsDefined() ||
+        !meta["namespace"].IsDefined() || !meta["name"].IsScalar() ||
+        !meta["namespace"].IsScalar() ||
+        meta["name"].Scalar() != policies::kKnativeAutoscalerConfigMap ||
+        meta["namespace"].Scalar() != policies::kKnativeServingNamespace) {
+      return false;
+    }
+    if (auto api = top.string("apiVersion"); api && *api != "v1") {
+      top.error("apiVersion", "kind ConfigMap is read at apiVersion v1, not \"" + *api + "\"",
+                "write apiVersion: v1");
+      return true;
+    }
+    ObjectMeta meta_out;
+    object_meta(top, meta_out, true, NameRule::kSubdomain);
+    std::vector<std::pair<std::string, std::string>> data;
+    YAML::Node data_node;
+    if (auto d = top.raw("data")) {
+      data_node = *d;
+      if (!d->IsMap()) {
+        top.error("data", "expected a mapping of strings");
+      } else {
+        for (const auto& e : *d) {
+          if (!e.second.IsScalar()) {
+            add_at(e.second, top, top.path_of("data") + "." + e.first.Scalar(),
+                   "expected a string value");
+            continue;
+          }
+          data.emplace_back(e.first.Scalar(), e.second.Scalar());
+        }
+      }
+    }
+    ignore(top, {{"binaryData", "binary data is not read"}, {"immutable", kStatusReason}});
+    top.finish();
+    auto config = policies::kpa_cluster_config_from_data(data);
+    if (!config.ok()) {
+      // Point at the key the message names, else at data.
+      YAML::Node at = data_node;
+      std::string path = top.path_of("data");
+      for (const auto& [k, v] : data) {
+        if (config.error().find(": " + k + ":") != std::string::npos ||
+            config.error().find(": " + k + " ") != std::string::npos) {
+          at = data_node[k];
+          path += "." + k;
+          break;
+        }
+      }
+      add_at(at, top, path, config.error(),
+             "upstream knative.dev/serving pkg/autoscaler/config/config.go; Knative's webhook "
+             "rejects this ConfigMap");
+      return true;
+    }
+    if (out_.knative_autoscaler_config) {
+      top.error_here("config-autoscaler given twice");
+      return true;
+    }
+    out_.knative_autoscaler_config = config.value();
+    return true;
+  }
+
   // ---- documents --------------------------------------------------------------------------
 
   // `list_kind`: the item kind of the typed list (PodMetricsList, NodeList) holding `doc`.
@@ -1781,6 +1997,7 @@ class ManifestReader {
       top.finish();
       return;
     }
+    if (*kind == "ConfigMap" && read_knative_autoscaler_config(top)) return;
     for (std::string_view ignored : kIgnoredKinds) {
       if (*kind == ignored) {
         note_ignored(doc, top, path.empty() ? "kind: " + *kind : path + " (kind: " + *kind + ")",
@@ -1842,6 +2059,10 @@ class ManifestReader {
       read_predictive_autoscaler(top);
     else if (*kind == "CustomResourceDefinition")
       read_crd(top);
+    else if (*kind == "Ingress")
+      read_ingress(top);
+    else if (*kind == "IngressClass")
+      read_ingress_class(top);
     top.finish();
     check_duplicate(*kind, top);
   }
@@ -1918,9 +2139,30 @@ class ManifestReader {
       }
     }
     std::sort(trig.metadata.begin(), trig.metadata.end());
-    if (!has_metric_name) {
+    // A prometheus query names the metric and the Service (policies/keda.hpp,
+    // parse_keda_prometheus_query); metricName is then optional and must agree with it.
+    bool has_query = false;
+    if (!api && node->IsMap() && (*node)["query"].IsDefined() && (*node)["query"].IsScalar()) {
+      has_query = true;
+      const YAML::Node qn = (*node)["query"];
+      auto q = policies::parse_keda_prometheus_query(qn.Scalar());
+      const std::string path = t.path_of("metadata") + ".query";
+      if (!q.ok()) {
+        add_at(qn, t, path, q.error(), std::string(policies::kKedaSupportedQueries));
+      } else if (has_metric_name && !trig.metric_name.empty() && trig.metric_name != q->metric) {
+        add_at(qn, t, path,
+               "the query reads " + q->metric + " but metricName is \"" + trig.metric_name + "\"",
+               "drop metricName (the query names the metric) or make them agree");
+      } else {
+        trig.metric_name = q->metric;
+        trig.service = q->service;
+        trig.service_namespace = q->namespace_;
+      }
+    }
+    if (!has_metric_name && !has_query) {
       t.error("metadata", "metadata.metricName is required",
-              "the simulator metric to feed: requests_per_second, concurrency or queue_length");
+              "the simulator metric to feed: requests_per_second, concurrency or queue_length; "
+              "or query: sum(rate(http_requests_total{service=\"NAME\"}[1m]))");
     }
     if (!threshold) {
       t.error("metadata",
@@ -1945,6 +2187,43 @@ class ManifestReader {
         trig.activation_threshold_milli = q->milli_value();
       }
     }
+  }
+
+  // KEDA's ScaledObjectStatus (apis/keda/v1alpha1/scaledobject_types.go). Times are Unix
+  // ns here, mapped onto the time base with the creation timestamps.
+  void scaled_object_status(FieldReader& st, models::ScaledObjectStatus& out) {
+    out.scale_target_kind = st.string("scaleTargetKind").value_or("");
+    out.original_replica_count = int32(st, "originalReplicaCount", 0);
+    out.last_active_time = timestamp(st, "lastActiveTime");
+    out.external_metric_names = st.string_list("externalMetricNames");
+    out.hpa_name = st.string("hpaName").value_or("");
+    if (auto h = st.raw("health")) {
+      if (!h->IsMap()) {
+        st.error("health", "expected a mapping of metric name to {numberOfFailures, status}");
+      } else {
+        for (const auto& e : *h) {
+          FieldReader r(e.second, st.path_of("health") + "." + e.first.Scalar(), file_,
+                        &diagnostics_);
+          if (!r.expect_map()) continue;
+          models::ScaledObjectHealth health;
+          health.metric = e.first.Scalar();
+          health.number_of_failures = int32(r, "numberOfFailures", 0).value_or(0);
+          health.status = r.one_of("status", {"Happy", "Failing"}).value_or("");
+          r.finish();
+          out.health.push_back(std::move(health));
+        }
+        std::sort(out.health.begin(), out.health.end(),
+                  [](const auto& a, const auto& b) { return a.metric < b.metric; });
+      }
+    }
+    out.conditions = conditions(st, "conditions", true);
+    ignore(st, {{"scaleTargetGVKR", kStatusReason},
+                {"pausedReplicaCount", "pausing is not modelled"},
+                {"resourceMetricNames", kStatusReason},
+                {"compositeScalerName", kStatusReason},
+                {"triggersTypes", kStatusReason},
+                {"authenticationsTypes", kStatusReason}});
+    st.finish();
   }
 
   void read_scaled_object(FieldReader& top) {
@@ -2053,7 +2332,8 @@ class ManifestReader {
       }
       s->finish();
     }
-    ignore(top, {{"status", kStatusReason}});
+    // status: what the KEDA operator keeps between polls (kubesim explain reads it).
+    if (auto st = top.map("status")) scaled_object_status(*st, so.status);
     out_.scaled_objects.push_back(std::move(so));
   }
 
@@ -2094,7 +2374,17 @@ class ManifestReader {
       pa.spec.protocol_type = s->one_of("protocolType", {"http1", "h2c"}).value_or("http1");
       s->finish();
     }
-    ignore(top, {{"status", kStatusReason}});
+    // status: the PA reconciler's view (kubesim explain reads the Active condition).
+    if (auto st = top.map("status")) {
+      pa.status.desired_scale = int32(*st, "desiredScale", 0);
+      pa.status.actual_scale = int32(*st, "actualScale", 0);
+      pa.status.conditions = conditions(*st, "conditions", true);
+      ignore(*st, {{"serviceName", kStatusReason},
+                   {"metricsServiceName", kStatusReason},
+                   {"observedGeneration", kStatusReason},
+                   {"annotations", kStatusReason}});
+      st->finish();
+    }
     out_.pod_autoscalers.push_back(std::move(pa));
   }
 
@@ -2268,6 +2558,8 @@ class ManifestReader {
     if (kind == "PredictiveAutoscaler") return last(out_.predictive_autoscalers);
     if (kind == "CustomResourceDefinition") return last(out_.custom_resource_definitions);
     if (kind == "AIService") return last(out_.aiservices);
+    if (kind == "Ingress") return last(out_.ingresses);
+    if (kind == "IngressClass") return last(out_.ingress_classes);
     return nullptr;
   }
 
@@ -2382,6 +2674,12 @@ void normalize_creation_times(Manifests& m, const Counts& before) {
     for (std::size_t k = before.n[12]; k < m.pod_metrics.size(); ++k) {
       consider(m.pod_metrics[k].timestamp);
     }
+    for (std::size_t k = before.n[15]; k < m.scaled_objects.size(); ++k) {
+      if (auto t = m.scaled_objects[k].status.last_active_time) consider(*t);
+    }
+    for (std::size_t k = before.n[16]; k < m.pod_autoscalers.size(); ++k) {
+      for (const auto& c : m.pod_autoscalers[k].status.conditions) consider(c.last_transition_time);
+    }
   }
   auto shift = [&](sim::Time& t) { t = t == kNoTimestamp ? 0 : t - earliest; };
   for_each_vector(m, [&](int i, auto& v) {
@@ -2394,6 +2692,16 @@ void normalize_creation_times(Manifests& m, const Counts& before) {
   }
   for (std::size_t k = before.n[12]; k < m.pod_metrics.size(); ++k) {
     shift(m.pod_metrics[k].timestamp);
+  }
+  // Autoscaler status times (kubesim explain): ScaledObject lastActiveTime and condition
+  // transitions, PodAutoscaler condition transitions.
+  for (std::size_t k = before.n[15]; k < m.scaled_objects.size(); ++k) {
+    auto& st = m.scaled_objects[k].status;
+    if (st.last_active_time) shift(*st.last_active_time);
+    for (auto& c : st.conditions) shift(c.last_transition_time);
+  }
+  for (std::size_t k = before.n[16]; k < m.pod_autoscalers.size(); ++k) {
+    for (auto& c : m.pod_autoscalers[k].status.conditions) shift(c.last_transition_time);
   }
   if (earliest != kNoTimestamp) m.time_origin_unix_ns = earliest;
 }
@@ -2420,7 +2728,7 @@ std::size_t Manifests::object_count() const {
          horizontal_pod_autoscalers.size() + leases.size() + endpoint_slices.size() +
          pod_groups.size() + pod_metrics.size() + custom_resource_definitions.size() +
          aiservices.size() + scaled_objects.size() + pod_autoscalers.size() +
-         predictive_autoscalers.size();
+         predictive_autoscalers.size() + ingresses.size() + ingress_classes.size();
 }
 
 std::vector<std::string> summarize_ignored(const std::vector<IgnoredField>& ignored) {

@@ -13,6 +13,8 @@
 //   autoscaling/v2                   HorizontalPodAutoscaler
 //   coordination.k8s.io/v1           Lease
 //   discovery.k8s.io/v1              EndpointSlice
+//   networking.k8s.io/v1             Ingress, IngressClass (models/ingress.hpp; routing for
+//                                    traffic workloads, docs/serving.md "Ingress")
 //   scheduling.x-k8s.io/v1alpha1     PodGroup (kubernetes-sigs/scheduler-plugins)
 //   metrics.k8s.io/v1beta1           PodMetrics (as metrics-server serves them; for the HPA)
 //   keda.sh/v1alpha1                 ScaledObject (KEDA v2.x; prometheus and metrics-api
@@ -25,8 +27,10 @@
 //   stable.example.com/v1            AIService (docs/aiservice.md), accepted only after its
 //                                    CustomResourceDefinition, as kubectl needs the CRD first;
 //                                    objects of other CRDs' kinds are reported as ignored
-// A few kinds that never influence scheduling (ConfigMap, Secret, ServiceAccount, RBAC,
-// NetworkPolicy, Ingress) are accepted and reported as ignored; any other kind is an error
+// The ConfigMap knative-serving/config-autoscaler is read (Knative's KPA defaults,
+// Manifests::knative_autoscaler_config). A few kinds that never influence scheduling (other
+// ConfigMaps, Secret, ServiceAccount, RBAC,
+// NetworkPolicy) are accepted and reported as ignored; any other kind is an error
 // that lists the supported kinds.
 //
 // Three outcomes per field, never a silent drop:
@@ -71,8 +75,10 @@
 
 #include "models/aiservice.hpp"
 #include "models/autoscaling_objects.hpp"
+#include "models/ingress.hpp"
 #include "models/objects.hpp"
 #include "models/workloads.hpp"
+#include "policies/kpa.hpp"
 #include "scenarios/diagnostics.hpp"
 
 namespace kubesim::scenarios {
@@ -105,6 +111,13 @@ struct Manifests {
   std::vector<models::ScaledObject> scaled_objects;   // keda.sh/v1alpha1
   std::vector<models::PodAutoscaler> pod_autoscalers;  // autoscaling.internal.knative.dev
   std::vector<models::PredictiveAutoscaler> predictive_autoscalers;  // autoscaling.kubesim.io
+  std::vector<models::Ingress> ingresses;             // networking.k8s.io/v1
+  std::vector<models::IngressClass> ingress_classes;  // networking.k8s.io/v1
+
+  // Knative's cluster-wide autoscaler defaults, from the ConfigMap config-autoscaler in
+  // namespace knative-serving (other ConfigMaps are ignored); nullopt: none given (the
+  // defaults apply). docs/autoscaling.md, "Knative KPA".
+  std::optional<policies::KpaClusterConfig> knative_autoscaler_config;
 
   std::vector<IgnoredField> ignored;
 

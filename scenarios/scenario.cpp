@@ -444,6 +444,10 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     // A traffic workload's Service must be one of the scenario's manifests, or the Service
     // an AIService's operator creates (named after the AIService).
     for (const auto& t : scenario->traffic) {
+      if (t.via_ingress()) {  // the Ingress and its controller's Service (traffic_reader.hpp)
+        check_ingress_references(t, scenario->manifests, file, diagnostics);
+        continue;
+      }
       bool found = false;
       std::vector<std::string> names;
       auto consider = [&](const models::ObjectMeta& meta) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "scenarios/distribution_reader.hpp"
+#include "scenarios/manifests.hpp"
 #include "scenarios/trace_workload.hpp"
 #include "scenarios/traces.hpp"
 #include "scenarios/yaml_reader.hpp"
@@ -48,13 +49,15 @@ bool read_traffic_trace(FieldReader& t, const std::string& kind, const std::stri
     for (const auto& r : trace->requests) {
       models::Request q;
       q.at = r.at;
-      q.input_tokens = static_cast<std::int32_t>(std::min<std::int64_t>(r.input_tokens, 1'000'000'000));
+      q.input_tokens =
+          static_cast<std::int32_t>(std::min<std::int64_t>(r.input_tokens, 1'000'000'000));
       q.output_tokens =
           static_cast<std::int32_t>(std::min<std::int64_t>(r.output_tokens, 1'000'000'000));
       s.records.push_back(q);
     }
-    std::stable_sort(s.records.begin(), s.records.end(),
-                     [](const models::Request& a, const models::Request& b) { return a.at < b.at; });
+    std::stable_sort(
+        s.records.begin(), s.records.end(),
+        [](const models::Request& a, const models::Request& b) { return a.at < b.at; });
     return true;
   }
   if (trace->series.empty()) {
@@ -93,7 +96,8 @@ bool read_traffic_trace(FieldReader& t, const std::string& kind, const std::stri
   s.per_second.assign(static_cast<std::size_t>((end - start) / step), 0.0);
   for (const auto* r : chosen) {
     const auto first = static_cast<std::size_t>((r->start - start) / step);
-    for (std::size_t i = 0; i < r->per_second.size(); ++i) s.per_second[first + i] += r->per_second[i];
+    for (std::size_t i = 0; i < r->per_second.size(); ++i)
+      s.per_second[first + i] += r->per_second[i];
   }
   return true;
 }
@@ -250,12 +254,120 @@ std::optional<models::InferenceServerConfig> read_server(FieldReader& r, const s
   return c;
 }
 
+// The ingress fields of a traffic workload: the request mix (host and path, or routes) and
+// the ingress controller. They are errors without ingress.
+void read_ingress_fields(FieldReader& w, const std::string& name, TrafficWorkloadSpec& s) {
+  const bool ingress = w.has("ingress");
+  for (const char* key : {"host", "path", "routes", "ingressController"}) {
+    if (!ingress && w.has(key)) {
+      w.error(key, std::string(key) + " applies to traffic through an Ingress",
+              "set ingress: NS/NAME (and not service) to route requests by host and path");
+      w.raw(key);
+    }
+  }
+  if (!ingress) return;
+  auto check_path = [](FieldReader& r, const std::string& path) {
+    if (!path.starts_with("/")) r.error("path", "a request path begins with '/'", "e.g. /api/v1");
+  };
+  const bool single = w.has("host") || w.has("path");
+  if (single && w.has("routes")) {
+    w.error("routes", "give host/path or routes, not both",
+            "routes: [{host, path, weight}] is a weighted mix of requests");
+    w.raw("routes");
+  } else if (auto routes = w.list_of_maps("routes")) {
+    if (routes->empty()) w.error("routes", "needs at least one route");
+    for (auto& r : *routes) {
+      IngressRouteSpec route;
+      route.host = r.string("host").value_or("");
+      route.path = r.string("path").value_or("/");
+      check_path(r, route.path);
+      if (auto v = r.number("weight", 0, 1e12)) route.weight = *v;
+      r.finish();
+      s.routes.push_back(std::move(route));
+    }
+    double total = 0;
+    for (const auto& r : s.routes) total += r.weight;
+    if (!s.routes.empty() && !(total > 0)) {
+      w.error("routes", "the route weights sum to 0", "give at least one route a weight > 0");
+    }
+  }
+  if (!w.has("routes") || single) {
+    IngressRouteSpec route;
+    route.host = w.string("host").value_or("");
+    route.path = w.string("path").value_or("/");
+    check_path(w, route.path);
+    s.routes.assign(1, std::move(route));
+  }
+  auto c = w.map("ingressController", true);
+  if (!c) return;
+  IngressControllerSpec& ic = s.ingress_controller;
+  if (auto svc = c->string("service", true)) {
+    const std::size_t slash = svc->find('/');
+    ic.service_namespace = slash == std::string::npos ? "default" : svc->substr(0, slash);
+    ic.service_name = slash == std::string::npos ? *svc : svc->substr(slash + 1);
+    if (ic.service_name.empty() || ic.service_namespace.empty() ||
+        ic.service_name.find('/') != std::string::npos) {
+      c->error("service", "expected namespace/name of a Service, got \"" + *svc + "\"",
+               "e.g. ingress-nginx/ingress-nginx-controller");
+    }
+  }
+  if (auto v = c->integer("concurrency", 1, 1'000'000)) ic.concurrency = static_cast<int>(*v);
+  if (auto v = c->integer("queueLimit", -1, kMaxInt)) ic.queue_limit = *v;
+  if (auto d = read_duration_distribution(*c, "proxyTime")) ic.proxy_time = *d;
+  c->finish();
+  (void)name;
+}
+
 }  // namespace
 
+models::InferenceServerConfig IngressControllerSpec::server(const std::string& name) const {
+  models::InferenceServerConfig c;
+  c.name = name;
+  c.model = models::ServiceModel::kCpu;
+  c.concurrency = concurrency;
+  c.queue_limit = queue_limit;
+  c.service_time = proxy_time;
+  c.model_size_gb = 0;
+  return c;
+}
+
+void check_ingress_references(const TrafficWorkloadSpec& t, const Manifests& m,
+                              const std::string& file, Diagnostics& diagnostics) {
+  bool ingress = false;
+  std::string ingresses;
+  for (const auto& i : m.ingresses) {
+    ingresses += " " + i.metadata.namespace_ + "/" + i.metadata.name;
+    ingress = ingress ||
+              (i.metadata.namespace_ == t.ingress_namespace && i.metadata.name == t.ingress_name);
+  }
+  if (!ingress) {
+    diagnostics.add(Diagnostic{file, 0, 0, t.path + ".ingress",
+                               "no Ingress \"" + t.ingress_namespace + "/" + t.ingress_name +
+                                   "\" in the scenario's manifests",
+                               ingresses.empty() ? "the scenario has no Ingress manifest"
+                                                 : "Ingresses in the scenario:" + ingresses});
+  }
+  const IngressControllerSpec& c = t.ingress_controller;
+  bool controller = false;
+  std::string services;
+  for (const auto& svc : m.services) {
+    services += " " + svc.metadata.namespace_ + "/" + svc.metadata.name;
+    controller = controller || (svc.metadata.namespace_ == c.service_namespace &&
+                                svc.metadata.name == c.service_name);
+  }
+  if (!controller) {
+    diagnostics.add(Diagnostic{file, 0, 0, t.path + ".ingressController.service",
+                               "no Service \"" + c.service_namespace + "/" + c.service_name +
+                                   "\" (the ingress controller's) in the scenario's manifests",
+                               services.empty() ? "the scenario has no Service manifest"
+                                                : "Services in the scenario:" + services});
+  }
+}
+
 void mark_traffic_fields(FieldReader& w) {
-  for (const char* k :
-       {"service", "traffic", "server", "loadBalancing", "endpointDelay", "onEndpointGone",
-        "podUsage", "slo", "mode", "fluidInterval", "kubeProxy"}) {
+  for (const char* k : {"service", "traffic", "server", "loadBalancing", "endpointDelay",
+                        "onEndpointGone", "podUsage", "slo", "mode", "fluidInterval", "kubeProxy",
+                        "ingress", "host", "path", "routes", "ingressController", "activator"}) {
     w.raw(k);
   }
 }
@@ -266,21 +378,27 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
   s.name = name;
   s.path = w.path();
   const std::size_t errors_before = w.diagnostics()->size();
-  if (auto svc = w.string("service", true)) {
-    const std::size_t slash = svc->find('/');
-    if (slash == std::string::npos) {
-      s.service_namespace = "default";
-      s.service_name = *svc;
-    } else {
-      s.service_namespace = svc->substr(0, slash);
-      s.service_name = svc->substr(slash + 1);
+  // namespace/name of a Service or an Ingress ("name" alone is in default).
+  auto object_ref = [](FieldReader& r, std::string_view key, const std::string& what,
+                       std::string& ns, std::string& name) {
+    auto text = r.string(key);
+    if (!text) return;
+    const std::size_t slash = text->find('/');
+    ns = slash == std::string::npos ? "default" : text->substr(0, slash);
+    name = slash == std::string::npos ? *text : text->substr(slash + 1);
+    if (name.empty() || ns.empty() || name.find('/') != std::string::npos) {
+      r.error(key, "expected namespace/name of " + what + ", got \"" + *text + "\"",
+              what == "a Service" ? "e.g. default/llm" : "e.g. default/web");
     }
-    if (s.service_name.empty() || s.service_namespace.empty() ||
-        s.service_name.find('/') != std::string::npos) {
-      w.error("service", "expected namespace/name of a Service, got \"" + *svc + "\"",
-              "e.g. default/llm");
-    }
+  };
+  object_ref(w, "service", "a Service", s.service_namespace, s.service_name);
+  object_ref(w, "ingress", "an Ingress", s.ingress_namespace, s.ingress_name);
+  if (w.has("service") == w.has("ingress")) {
+    w.error(w.has("service") ? "ingress" : "service",
+            "a traffic workload needs exactly one of service and ingress",
+            "service: NS/NAME sends to a Service's pods; ingress: NS/NAME through an Ingress");
   }
+  read_ingress_fields(w, name, s);
   if (auto t = w.map("traffic", true)) {
     if (auto spec = read_traffic_spec(*t, name, base_dir, s.trace_paths)) {
       s.traffic = std::move(*spec);
@@ -316,9 +434,26 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
   if (auto d = w.duration("fluidInterval", sim::kMillisecond)) s.fluid_interval = *d;
   if (s.fluid && (s.traffic.kind == models::TrafficKind::kOnOff ||
                   s.traffic.kind == models::TrafficKind::kTraceRequests)) {
-    w.error("mode", "fluid mode needs a traffic kind with a rate (constant, poisson, diurnal, "
-                    "steps, spikes or traceRates)",
+    w.error("mode",
+            "fluid mode needs a traffic kind with a rate (constant, poisson, diurnal, "
+            "steps, spikes or traceRates)",
             "replay request records with mode: request, or their rates with kind: traceRates");
+  }
+  if (auto a = w.map("activator")) {
+    ActivatorSpec spec;
+    if (auto v = a->integer("queueDepth", 0, kMaxInt)) spec.queue_depth = *v;
+    if (auto v = a->duration("timeout", 1)) spec.timeout = *v;
+    if (auto v = a->integer("containerConcurrency", 0, 1000)) spec.container_concurrency = *v;
+    a->finish();
+    s.activator = spec;
+    if (s.fluid) {
+      w.error("activator", "the activator buffers single requests: it needs mode: request",
+              "remove activator, or use mode: request");
+    }
+  }
+  if (s.fluid && s.via_ingress()) {
+    w.error("mode", "fluid mode is not supported for traffic through an Ingress",
+            "use mode: request with ingress, or send fluid traffic to a Service");
   }
   if (auto slo = w.map("slo")) {
     s.slo.e2e = slo->duration("e2e", 1);

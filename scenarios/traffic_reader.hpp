@@ -1,6 +1,7 @@
 // Reading `type: traffic` workloads: request traffic sent to a Service of the scenario.
 //
-// A traffic workload names a Service of the scenario's manifests (namespace/name), the
+// A traffic workload names a Service of the scenario's manifests (namespace/name) — or an
+// Ingress, with the requests' host and path and the ingress controller's Service — the
 // request stream (a models::TrafficSpec, every field of docs/serving.md §1 in camelCase),
 // the serving model of each ready pod behind the Service (a models::InferenceServerConfig),
 // the kube-proxy load-balancing mode and two behaviours of endpoint changes: how long an
@@ -52,6 +53,43 @@ struct SloSpec {
   std::optional<sim::Duration> ttft;
 };
 
+// One kind of request sent through an Ingress: its Host header and URL path, and its
+// relative weight in the mix (routes are drawn per request).
+struct IngressRouteSpec {
+  std::string host;
+  std::string path = "/";
+  double weight = 1;
+};
+
+// The ingress controller (ingress-nginx, say): the pods of `service` proxy every request.
+// A request holds one of a pod's `concurrency` slots for `proxyTime` (reading the request,
+// routing, opening the upstream connection), then goes to the backend Service's pods; with
+// every slot busy it waits in a queue of `queueLimit` requests, beyond which the controller
+// answers 503 (rejected).
+struct IngressControllerSpec {
+  std::string service_namespace;
+  std::string service_name;
+  // ingress-nginx max-worker-connections default (16384; internal/ingress/controller/config).
+  int concurrency = 16384;
+  std::int64_t queue_limit = 0;
+  sim::Distribution proxy_time = sim::Distribution::constant(0.001);
+  // The controller pod's server (a CPU-mode InferenceServer: workers = slots).
+  models::InferenceServerConfig server(const std::string& name) const;
+};
+
+// Knative's activator in front of a Service scaled by a PodAutoscaler (knative.dev/serving
+// pkg/activator, v1.15): while the Service has no endpoint, requests wait in the
+// activator's buffer instead of failing, and are released to pods as they become endpoints.
+struct ActivatorSpec {
+  // pkg/activator/net/throttler.go breakerQueueDepth: requests queued before 503s.
+  std::int64_t queue_depth = 10000;
+  // config-defaults revision-timeout-seconds (300): a buffered request times out after it.
+  sim::Duration timeout = 300 * sim::kSecond;
+  // The revision's containerConcurrency (0: unlimited): requests a pod takes at once from
+  // the activator.
+  std::int64_t container_concurrency = 0;
+};
+
 struct TrafficWorkloadSpec {
   std::string name;               // the workload's name: prefixes its metrics
   std::string path;               // "spec.workloads[i]", for run-time messages
@@ -75,6 +113,15 @@ struct TrafficWorkloadSpec {
   bool fluid = false;
   sim::Duration fluid_interval = sim::kSecond;  // fluidInterval
   std::vector<std::string> trace_paths;  // traffic.from's files (they enter the scenario hash)
+  // ingress: NS/NAME instead of service (experiments/ingress_traffic.hpp). `routes` holds
+  // the request mix (host/path, or routes: [...]) and is non-empty when an ingress is set.
+  std::string ingress_namespace;
+  std::string ingress_name;
+  std::vector<IngressRouteSpec> routes;
+  IngressControllerSpec ingress_controller;
+  bool via_ingress() const { return !ingress_name.empty(); }
+  // activator: {} — buffer requests while the Service has no endpoint (request mode).
+  std::optional<ActivatorSpec> activator;
 };
 
 // Reads the fields of one workload of type traffic (name and type already read by the
@@ -86,5 +133,14 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
 // Marks every field a traffic workload may have as known (for a workload whose name or type
 // was invalid, so only real typos are reported).
 void mark_traffic_fields(FieldReader& w);
+
+// An ingress workload's references, checked against the scenario's manifests: the Ingress
+// and the controller's Service must exist. Diagnostics at the workload's path in `file`.
+// (A backend Service the Ingress names may be missing: its requests fail, as they do with a
+// real controller, which answers 503 for a Service without endpoints.)
+struct Manifests;
+class Diagnostics;
+void check_ingress_references(const TrafficWorkloadSpec& spec, const Manifests& manifests,
+                              const std::string& file, Diagnostics& diagnostics);
 
 }  // namespace kubesim::scenarios
