@@ -19,30 +19,8 @@ namespace {
 
 std::string scenario(const std::string& duration, const std::string& workload, int replicas,
                      const std::string& extra) {
-  return R"(apiVersion: kubesim.io/v1alpha1
-kind: Scenario
-metadata:
-  name: activator-test
-spec:
-  seed: 7
-  duration: )" +
-         duration + R"(
-  sampleInterval: 10s
-  cluster:
-    nodePools:
-    - name: n
-      count: 2
-      cpu: "32"
-      memory: 128Gi
-      images: [{name: "nginx:1.27", size: 100Mi}]
-      kubelet: {containerStartLatency: 1s}
-  workloads:
-  - name: web
-    type: traffic
-    service: default/web
-)" + workload +
-         "---\n" + testing::web_service_yaml() +
-         testing::web_deployment_yaml(replicas, "2s", "{cpu: 500m, memory: 256Mi}") + extra;
+  return testing::web_traffic_scenario_yaml("activator-test", duration, 2, "", workload,
+                                            replicas, extra);
 }
 
 std::int64_t counter(const ScenarioRun& run, const std::string& name) {

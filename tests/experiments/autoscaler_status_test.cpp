@@ -41,38 +41,9 @@ scenarios::Scenario load(const std::string& text) {
 // workers per pod), Service web, Deployment web at `replicas`, then `autoscaler`.
 std::string scenario(const std::string& duration, const std::string& steps, int replicas,
                      const std::string& autoscaler) {
-  return R"(apiVersion: kubesim.io/v1alpha1
-kind: Scenario
-metadata:
-  name: status-test
-spec:
-  seed: 7
-  duration: )" +
-         duration + R"(
-  sampleInterval: 10s
-  cluster:
-    nodePools:
-    - name: n
-      count: 4
-      cpu: "32"
-      memory: 128Gi
-      images: [{name: "nginx:1.27", size: 100Mi}]
-      kubelet: {containerStartLatency: 1s}
-  workloads:
-  - name: web
-    type: traffic
-    service: default/web
-    traffic: {kind: steps, deterministic: true, steps: )" +
-         steps + R"(}
-    server:
-      model: cpu
-      concurrency: 100
-      queueLimit: 1000
-      serviceTime: 1s
-    loadBalancing: leastConnections
----
-)" + testing::web_service_yaml() +
-         testing::web_deployment_yaml(replicas, "2s", "{cpu: 500m, memory: 256Mi}") + autoscaler;
+  return testing::web_traffic_scenario_yaml("status-test", duration, 4, "",
+                                            testing::steps_cpu_workload(steps), replicas,
+                                            autoscaler);
 }
 
 std::string scaled_object(bool with_metric_name) {

@@ -39,40 +39,10 @@ scenarios::Scenario load(const std::string& text) {
 // ScaledObject document).
 std::string scenario(const std::string& duration, const std::string& steps, int replicas,
                      const std::string& autoscaler, const std::string& extra_spec = "") {
-  return R"(apiVersion: kubesim.io/v1alpha1
-kind: Scenario
-metadata:
-  name: kpa-keda-test
-spec:
-  seed: 7
-  duration: )" +
-         duration + R"(
-  sampleInterval: 10s
-  cluster:
-    nodePools:
-    - name: n
-      count: 4
-      cpu: "32"
-      memory: 128Gi
-      images: [{name: "nginx:1.27", size: 100Mi}]
-      kubelet: {containerStartLatency: 1s}
-)" + extra_spec +
-         R"(
-  workloads:
-  - name: web
-    type: traffic
-    service: default/web
-    traffic: {kind: steps, deterministic: true, steps: )" +
-         steps + R"(}
-    server:
-      model: cpu
-      concurrency: 100
-      queueLimit: 1000
-      serviceTime: 1s
-    loadBalancing: leastConnections
----
-)" + testing::web_service_yaml() +
-         testing::web_deployment_yaml(replicas, "2s", "{cpu: 500m, memory: 256Mi}") + autoscaler;
+  return testing::web_traffic_scenario_yaml("kpa-keda-test", duration, 4,
+                                            extra_spec.empty() ? "" : extra_spec + "\n",
+                                            testing::steps_cpu_workload(steps), replicas,
+                                            autoscaler);
 }
 
 std::string pod_autoscaler(const std::string& annotations) {
