@@ -88,6 +88,7 @@ class GpuFilterBase : public sched::Plugin {
     return PluginStatus::unschedulable(kReasonGpu);
   }
   bool has_quick_filter() const override { return true; }
+  bool quick_filter_exact() const override { return true; }  // filter() is built on it
   bool filter_passes_all(const CycleState&, const PodInfo& pod) override {
     return pod.gpu.devices <= 0;
   }

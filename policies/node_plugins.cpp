@@ -188,8 +188,10 @@ PluginStatus NodeResourcesFit::filter(const CycleState&, const PodInfo& pod, con
   return status;
 }
 
-bool NodeResourcesFit::filter_passes(const CycleState&, const PodInfo& pod, const NodeInfo& node) {
-  // filter() without building a status; extended resources go the long way.
+bool NodeResourcesFit::filter_passes(const CycleState& state, const PodInfo& pod,
+                                     const NodeInfo& node) {
+  // filter() without building a status (exact: quick_filter_exact). GPUs are compared here
+  // when no extended resource is ignored; other extended resources go the long way.
   const models::ResourceList& want = pod.requests;
   const models::ResourceList& alloc = node.allocatable();
   const models::ResourceList& used = node.requested();
@@ -200,7 +202,13 @@ bool NodeResourcesFit::filter_passes(const CycleState&, const PodInfo& pod, cons
       want.ephemeral_storage > alloc.ephemeral_storage - used.ephemeral_storage) {
     return false;
   }
-  return want.gpu == 0 && want.others().empty();
+  if (want.others().empty()) {
+    if (want.gpu == 0) return true;
+    if (ignored_resources_.empty() && ignored_groups_.empty()) {
+      return want.gpu <= alloc.gpu - used.gpu;
+    }
+  }
+  return filter(state, pod, node).ok();
 }
 
 void NodeResourcesFit::compute_pod_requests(const PodInfo& pod) {

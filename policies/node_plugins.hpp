@@ -76,6 +76,7 @@ class NodeResourcesFit : public sched::Plugin {
   sched::PluginStatus filter(const sched::CycleState&, const sched::PodInfo& pod,
                              const sched::NodeInfo& node) override;
   bool has_quick_filter() const override { return true; }
+  bool quick_filter_exact() const override { return true; }
   bool filter_passes(const sched::CycleState&, const sched::PodInfo& pod,
                      const sched::NodeInfo& node) override;
   sched::PluginStatus pre_score(sched::CycleState&, const sched::PodInfo& pod,

@@ -192,6 +192,57 @@ TEST_CASE("NodeResourcesFit filter: extended resources, ignored ones and Too man
   }
 }
 
+TEST_CASE("NodeResourcesFit's quick filter is exact", "[node_plugins]") {
+  // The framework skips building a rejection's status when an exact quick filter says no,
+  // so filter_passes must equal filter().ok(): every combination of cpu (1 or 9 of 10 free
+  // after the resident pod), GPUs (0, 1, 3 of 2 free), an extended resource (0, 2 or 4 of 3
+  // free) and pods (room or not), with and without nvidia.com/gpu or the example.com group
+  // ignored.
+  kp::NodeResourcesFitArgs ignore_gpu;
+  ignore_gpu.ignored_resources = {"nvidia.com/gpu"};
+  kp::NodeResourcesFitArgs ignore_group;
+  ignore_group.ignored_resource_groups = {"example.com"};
+  kp::NodeResourcesFit plain(kp::NodeResourcesFitArgs{}), no_gpu(ignore_gpu),
+      no_group(ignore_group);
+  int checked = 0, rejected = 0;
+  for (const int max_pods : {2, 1}) {
+    Snapshot s = snapshot_of({NodeBuilder("n")
+                                  .cpu(10)
+                                  .memory(20)
+                                  .pods(max_pods)
+                                  .set("nvidia.com/gpu", 4)
+                                  .set("example.com/aaa", 5)
+                                  .build()});
+    s.find("n")->add_pod(PodBuilder("e")
+                             .container(0, 0)
+                             .request("nvidia.com/gpu", 2)
+                             .request("example.com/aaa", 2)
+                             .info());
+    for (const int cpu : {1, 11}) {
+      for (const int gpus : {0, 1, 3}) {
+        for (const int aaa : {0, 2, 4}) {
+          PodBuilder pb("p");
+          pb.container(cpu, 1);
+          if (gpus > 0) pb.request("nvidia.com/gpu", gpus);
+          if (aaa > 0) pb.request("example.com/aaa", aaa);
+          auto pod = pb.info();
+          for (kp::NodeResourcesFit* fit : {&plain, &no_gpu, &no_group}) {
+            REQUIRE(fit->quick_filter_exact());
+            CycleState state(1);
+            const bool full = fit->filter(state, *pod, *s.find("n")).ok();
+            REQUIRE(fit->filter_passes(state, *pod, *s.find("n")) == full);
+            ++checked;
+            rejected += full ? 0 : 1;
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 2 * 2 * 3 * 3 * 3);
+  CHECK(rejected > 0);
+  CHECK(rejected < checked);
+}
+
 // ---- NodeResourcesFit: scoring strategies ------------------------------------------------
 
 TEST_CASE("LeastAllocated scores as upstream's TestLeastAllocatedScoringStrategy",
