@@ -151,6 +151,11 @@ struct ControllerManager::NodeHealth {
   std::map<std::string, Eviction, std::less<>> evictions;
   // pod keys by node name (bound pods), for taint eviction and marking pods not ready.
   std::map<std::string, std::set<std::string>, std::less<>> pods_by_node;
+  // Pods whose NotReady PATCH is still in flight: upstream's MarkPodsNotReady runs inside
+  // the monitor pass and blocks on the client's rate limiter, so a pass never queues a
+  // second write for a pod whose first has not finished (without this, failing writes —
+  // etcd NOSPACE — re-issued every pass grew the client's queue without bound).
+  std::set<std::string, std::less<>> marking_not_ready;
   sim::TimerHandle tainting;
   // Controller-owned pods by owner uid: pod key → the informer's current snapshot, kept
   // up to date by on_pod()/on_pod_delete(), so owned_pods() needs no cache look-ups (it
@@ -820,14 +825,19 @@ void ControllerManager::monitor_nodes() {
         for (const auto& pod_key : pods->second) {
           auto p = pods_->cache().find(pod_key);
           if (p == pods_->cache().end() || !p->second->ready()) continue;
-          api_.patch<Pod>(client_, p->second->metadata.namespace_, p->second->metadata.name,
-                          [now](Pod& pod) {
-                            Condition c;
-                            c.type = std::string(kPodReady);
-                            c.status = ConditionStatus::kFalse;
-                            c.last_transition_time = now;
-                            return set_condition(pod.status.conditions, std::move(c));
-                          });
+          if (!nh.marking_not_ready.insert(pod_key).second) continue;  // still in flight
+          api_.patch<Pod>(
+              client_, p->second->metadata.namespace_, p->second->metadata.name,
+              [now](Pod& pod) {
+                Condition c;
+                c.type = std::string(kPodReady);
+                c.status = ConditionStatus::kFalse;
+                c.last_transition_time = now;
+                return set_condition(pod.status.conditions, std::move(c));
+              },
+              [this, pod_key](const sim::Status&) {
+                node_health_->marking_not_ready.erase(pod_key);
+              });
         }
       }
     }
