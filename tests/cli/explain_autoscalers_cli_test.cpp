@@ -13,26 +13,16 @@
 #include <vector>
 
 #include "cli/kubesim_cli.hpp"
+#include "tests/support/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace kubesim::cli {
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = testing::CliOutcome;
 
-Outcome kubesim(std::vector<std::string> args) {
-  args.insert(args.begin(), "kubesim");
-  std::ostringstream out, err;
-  Outcome o;
-  o.code = run_cli(args, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
+// Runs `kubesim <args...>`.
+Outcome kubesim(std::vector<std::string> args) { return testing::run_kubesim(std::move(args)); }
 
 constexpr const char* kState = R"(apiVersion: v1
 kind: List

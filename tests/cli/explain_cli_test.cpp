@@ -9,27 +9,16 @@
 #include <vector>
 
 #include "cli/kubesim_cli.hpp"
+#include "tests/support/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace kubesim::cli {
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = testing::CliOutcome;
 
-Outcome kubesim(std::vector<std::string> args) {
-  args.insert(args.begin(), "kubesim");
-  std::ostringstream out;
-  std::ostringstream err;
-  Outcome o;
-  o.code = run_cli(args, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
+// Runs `kubesim <args...>`.
+Outcome kubesim(std::vector<std::string> args) { return testing::run_kubesim(std::move(args)); }
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -2,6 +2,7 @@
 // as the binary, with the output streams captured. Exit codes: 0 ok, 1 bad input,
 // 2 bad usage.
 #include "cli/kubesim_cli.hpp"
+#include "tests/support/cli_run.hpp"
 
 #include <unistd.h>
 
@@ -27,23 +28,10 @@ namespace fs = std::filesystem;
 const std::string kQuickstart =
     std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/request-queue.yaml";
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = testing::CliOutcome;
 
 // Runs `kubesim <args...>`.
-Outcome kubesim(std::vector<std::string> args) {
-  args.insert(args.begin(), "kubesim");
-  std::ostringstream out;
-  std::ostringstream err;
-  Outcome o;
-  o.code = run_cli(args, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
+Outcome kubesim(std::vector<std::string> args) { return testing::run_kubesim(std::move(args)); }
 
 bool contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;

@@ -24,18 +24,13 @@
 #include "models/cluster.hpp"
 #include "scenarios/scenario.hpp"
 #include "tests/support/cluster_invariants.hpp"
+#include "tests/support/scenario_loading.hpp"
 #include "tests/support/web_manifests.hpp"
 
 namespace kubesim::experiments {
 namespace {
 
-scenarios::Scenario load(const std::string& text) {
-  scenarios::Diagnostics diagnostics;
-  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
-  INFO(diagnostics.format());
-  REQUIRE(s.has_value());
-  return *s;
-}
+scenarios::Scenario load(const std::string& text) { return testing::load_scenario_ok(text); }
 
 // kpa_keda_runtime_test.cpp's scenario: traffic workload web (1 s service time, 100
 // workers per pod), Service web, Deployment web at `replicas`, then `autoscaler`.
