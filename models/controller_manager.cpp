@@ -157,6 +157,11 @@ struct ControllerManager::NodeHealth {
   // etcd NOSPACE — re-issued every pass grew the client's queue without bound).
   std::set<std::string, std::less<>> marking_not_ready;
   sim::TimerHandle tainting;
+  // PodGC's candidates as running sets (pod_gc_candidate): terminated pods, and pods with
+  // a deletionTimestamp; with pods_by_node (for pods bound to missing nodes) a pass finds
+  // every pod it could act on without walking all pods.
+  std::set<std::string, std::less<>> terminal_pods;
+  std::set<std::string, std::less<>> terminating_pods;
   // Controller-owned pods by owner uid: pod key → the informer's current snapshot, kept
   // up to date by on_pod()/on_pod_delete(), so owned_pods() needs no cache look-ups (it
   // replaces ControllerManager::pods_by_owner_; lives here to keep the header unchanged).
@@ -201,8 +206,8 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
                [this](const auto&, const auto& d) { deployment_queue_->add(key_of(*d)); },
                [this](const auto& d) { deployment_key_by_uid_.erase(d->metadata.uid); }});
   jobs_ = std::make_unique<Informer<Job>>(
-      api, Informer<Job>::Handlers{[this](const auto& j) { on_job(j); },
-                                   [this](const auto&, const auto& j) { on_job(j); },
+      api, Informer<Job>::Handlers{[this](const auto& j) { on_job(nullptr, j); },
+                                   [this](const auto& o, const auto& j) { on_job(o, j); },
                                    [this](const auto& j) {
                                      job_key_by_uid_.erase(j->metadata.uid);
                                      expectations_.erase("job/" + key_of(*j));
@@ -218,8 +223,8 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
   node_health_ = std::make_unique<NodeHealth>(nl);
   gc_quarantine_ = std::make_unique<PodGcQuarantine>();
   nodes_ = std::make_unique<Informer<Node>>(
-      api, Informer<Node>::Handlers{[this](const auto& n) { on_node(n); },
-                                    [this](const auto&, const auto& n) { on_node(n); },
+      api, Informer<Node>::Handlers{[this](const auto& n) { on_node(nullptr, n); },
+                                    [this](const auto& o, const auto& n) { on_node(o, n); },
                                     [this](const auto& n) {
                                       node_health_->health.erase(n->metadata.name);
                                     }});
@@ -274,13 +279,30 @@ void ControllerManager::on_replicaset_delete(const std::shared_ptr<const Replica
   }
 }
 
-void ControllerManager::on_job(const std::shared_ptr<const Job>& job) {
-  job_key_by_uid_[job->metadata.uid] = key_of(*job);
-  job_queue_->add(key_of(*job));
+// upstream job_controller.go addJob/updateJob: a new Job or a spec change (generation) syncs
+// at once; a status-only update is batched by syncJobBatchPeriod, like pod events.
+void ControllerManager::on_job(const std::shared_ptr<const Job>& old_job,
+                               const std::shared_ptr<const Job>& job) {
+  const std::string key = key_of(*job);
+  job_key_by_uid_[job->metadata.uid] = key;
+  if (old_job == nullptr || old_job->metadata.generation != job->metadata.generation) {
+    job_queue_->add(key);
+  } else {
+    job_queue_->add_after(key, kSyncJobBatchPeriod);
+  }
 }
 
 void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
                                const std::shared_ptr<const Pod>& pod) {
+  {
+    const bool was_terminal = old_pod != nullptr && old_pod->terminal();
+    const bool was_deleting = old_pod != nullptr && old_pod->metadata.being_deleted();
+    if (was_terminal != pod->terminal() || was_deleting != pod->metadata.being_deleted()) {
+      std::string key = key_of(*pod);
+      if (pod->metadata.being_deleted()) node_health_->terminating_pods.insert(key);
+      if (pod->terminal()) node_health_->terminal_pods.insert(std::move(key));
+    }
+  }
   if (pod->bound() && (old_pod == nullptr || !old_pod->bound())) {
     node_health_->pods_by_node[pod->spec.node_name].insert(key_of(*pod));
     if (auto node = nodes_->get("", pod->spec.node_name)) evict_if_needed(*node, *pod);
@@ -308,14 +330,36 @@ void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
   } else if (owner->kind == "Job") {
     const std::string owner_key = object_key(ns, owner->name);
     if (old_pod == nullptr) observe("job/" + owner_key, true);
+    if (pod->terminal() && (old_pod == nullptr || !old_pod->terminal())) {
+      // Counted when seen finishing: the backoff runs from the failure (upstream takes the
+      // pod's finish time, getFinishedTime), not from the batched sync a second later.
+      JobState& st = job_states_[owner_key];
+      if (st.counted.insert(key).second) {
+        const sim::Time t = sim_.now();
+        if (pod->status.phase == PodPhase::kSucceeded) {
+          ++st.tally.succeeded;
+          record_finished_pods(st.backoff, std::span<const sim::Time>(&t, 1), {});
+        } else {
+          ++st.tally.failed;
+          record_finished_pods(st.backoff, {}, std::span<const sim::Time>(&t, 1));
+        }
+      }
+    }
     if (old_pod != nullptr && !old_pod->metadata.being_deleted() && pod->metadata.being_deleted()) {
       observe("job/" + owner_key, false);
     }
-    job_queue_->add(owner_key);
+    // upstream updatePod/addPod → enqueueSyncJobBatched: one sync syncJobBatchPeriod after
+    // the first pod event; the events in between coalesce.
+    job_queue_->add_after(owner_key, kSyncJobBatchPeriod);
   }
 }
 
 void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
+  if (pod->terminal() || pod->metadata.being_deleted()) {
+    const std::string key = key_of(*pod);
+    node_health_->terminal_pods.erase(key);
+    node_health_->terminating_pods.erase(key);
+  }
   if (pod->bound()) {
     auto it = node_health_->pods_by_node.find(pod->spec.node_name);
     if (it != node_health_->pods_by_node.end()) it->second.erase(key_of(*pod));
@@ -354,7 +398,7 @@ void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
         record_finished_pods(st.backoff, {}, std::span<const sim::Time>(&t, 1));
       }
     }
-    job_queue_->add(owner_key);
+    job_queue_->add_after(owner_key, kSyncJobBatchPeriod);  // upstream deletePod: batched
   }
 }
 
@@ -693,20 +737,9 @@ void ControllerManager::sync_job(const std::string& key) {
   JobState& st = job_states_[key];
   if (job_finished(*job)) return;
   const sim::Time now = sim_.now();
+  // Finished pods are already in st.tally: on_pod() counts each when it is seen finishing,
+  // on_pod_delete() each that goes before finishing.
   std::vector<const Pod*> pods = owned_pods(job->metadata.uid);
-  std::vector<sim::Time> succeeded, failed;
-  for (const Pod* p : pods) {
-    if (!p->terminal()) continue;
-    if (!st.counted.insert(key_of(*p)).second) continue;
-    if (p->status.phase == PodPhase::kSucceeded) {
-      ++st.tally.succeeded;
-      succeeded.push_back(now);
-    } else {
-      ++st.tally.failed;
-      failed.push_back(now);
-    }
-  }
-  if (!succeeded.empty() || !failed.empty()) record_finished_pods(st.backoff, succeeded, failed);
   const std::string exp_key = "job/" + key;
   if (!expectations_satisfied(exp_key)) return;
   JobSyncResult r = models::sync_job(*job, pods, st.tally, st.backoff, now);
@@ -894,9 +927,15 @@ void ControllerManager::patch_taints(const std::string& node, const TaintUpdate&
 
 // NoSchedule tainting on every node change (upstream doNoScheduleTaintingPass), and the
 // taint eviction controller's reaction to NoExecute taints.
-void ControllerManager::on_node(const std::shared_ptr<const Node>& node) {
+void ControllerManager::on_node(const std::shared_ptr<const Node>& old_node,
+                                const std::shared_ptr<const Node>& node) {
   TaintUpdate update = no_schedule_taint_update(*node);
   if (!update.empty()) patch_taints(node->metadata.name, update);
+  // upstream tainteviction NodeUpdated: when the node's NoExecute taints are unchanged
+  // (DeepEqual of the NoExecute subset, timeAdded included) nothing is queued for its pods.
+  if (old_node != nullptr && same_no_execute_taints(old_node->spec.taints, node->spec.taints)) {
+    return;
+  }
   auto pods = node_health_->pods_by_node.find(node->metadata.name);
   if (pods == node_health_->pods_by_node.end()) return;
   for (const auto& key : pods->second) {
@@ -968,14 +1007,36 @@ void ControllerManager::evict(const std::string& namespace_, const std::string& 
   api_.delete_pod(client_, namespace_, name);
 }
 // upstream PodGCController.gc, every 20 s.
+// Upstream lists every pod; this pass lists only pod_gc_candidate pods (kept as running
+// sets), in the informer's key order, which gives the same actions (tested in
+// tests/models/pod_gc_logic_test.cpp).
 void ControllerManager::gc_pods() {
-  std::vector<const Pod*> pods;
-  pods.reserve(pods_->cache().size());
-  for (const auto& [key, p] : pods_->cache()) pods.push_back(p.get());
-  std::vector<const Node*> nodes;
-  for (const auto& [key, n] : nodes_->cache()) nodes.push_back(n.get());
+  NodeHealth& nh = *node_health_;
   PodGcConfig config;
   config.terminated_pod_threshold = config_.terminated_pod_gc_threshold;
+  std::vector<const std::string*> keys;
+  if (config.terminated_pod_threshold > 0 &&
+      nh.terminal_pods.size() > static_cast<std::size_t>(config.terminated_pod_threshold)) {
+    for (const std::string& k : nh.terminal_pods) keys.push_back(&k);
+  }
+  for (const std::string& k : nh.terminating_pods) keys.push_back(&k);
+  for (const auto& [node, pod_keys] : nh.pods_by_node) {
+    if (pod_keys.empty() || nodes_->get("", node) != nullptr) continue;
+    for (const std::string& k : pod_keys) keys.push_back(&k);
+  }
+  std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  keys.erase(std::unique(keys.begin(), keys.end(),
+                         [](const std::string* a, const std::string* b) { return *a == *b; }),
+             keys.end());
+  std::vector<const Pod*> pods;
+  pods.reserve(keys.size());
+  for (const std::string* k : keys) {
+    auto it = pods_->cache().find(*k);
+    if (it != pods_->cache().end()) pods.push_back(it->second.get());
+  }
+  std::vector<const Node*> nodes;
+  nodes.reserve(nodes_->cache().size());
+  for (const auto& [key, n] : nodes_->cache()) nodes.push_back(n.get());
   const sim::Time now = sim_.now();
   for (const PodGcAction& a : pod_gc(pods, nodes, *gc_quarantine_, now, config)) {
     const Pod& p = *a.pod;

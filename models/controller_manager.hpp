@@ -98,7 +98,7 @@ class ControllerManager {
   void on_pod_delete(const std::shared_ptr<const Pod>& pod);
   void on_replicaset(const std::shared_ptr<const ReplicaSet>& rs);
   void on_replicaset_delete(const std::shared_ptr<const ReplicaSet>& rs);
-  void on_job(const std::shared_ptr<const Job>& job);
+  void on_job(const std::shared_ptr<const Job>& old_job, const std::shared_ptr<const Job>& job);
 
   // Syncs.
   void sync_replicaset(const std::string& key);
@@ -106,7 +106,7 @@ class ControllerManager {
   void sync_job(const std::string& key);
   void monitor_nodes();
   void taint_pass();
-  void on_node(const std::shared_ptr<const Node>& node);
+  void on_node(const std::shared_ptr<const Node>& old_node, const std::shared_ptr<const Node>& node);
   void evict_if_needed(const Node& node, const Pod& pod);
   void evict(const std::string& namespace_, const std::string& name);
   void patch_taints(const std::string& node, const TaintUpdate& update);

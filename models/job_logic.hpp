@@ -47,6 +47,9 @@ namespace kubesim::models {
 inline constexpr sim::Duration kDefaultJobPodFailureBackOff = sim::seconds(10);
 inline constexpr sim::Duration kMaxJobPodFailureBackOff = sim::minutes(10);
 inline constexpr std::int32_t kMaxPodCreateDeletePerSync = 500;
+// upstream job_controller.go syncJobBatchPeriod: pod events and Job status updates sync the
+// Job once, this long after the first of them.
+inline constexpr sim::Duration kSyncJobBatchPeriod = sim::seconds(1);
 
 inline constexpr std::string_view kJobReasonBackoffLimitExceeded = "BackoffLimitExceeded";
 inline constexpr std::string_view kJobReasonDeadlineExceeded = "DeadlineExceeded";

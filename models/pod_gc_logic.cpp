@@ -53,6 +53,12 @@ bool gc_order_less(const Pod& a, const Pod& b) {
   return a.metadata.creation_timestamp < b.metadata.creation_timestamp;
 }
 
+bool pod_gc_candidate(const Pod& pod, bool node_exists, bool over_threshold) {
+  if (pod.metadata.being_deleted()) return true;
+  if (!pod.spec.node_name.empty() && !node_exists) return true;
+  return over_threshold && pod.terminal();
+}
+
 std::vector<PodGcAction> pod_gc(std::span<const Pod* const> pods,
                                 std::span<const Node* const> nodes, PodGcQuarantine& quarantine,
                                 sim::Time now, const PodGcConfig& config) {

@@ -83,6 +83,13 @@ bool pod_is_evicted(const Pod& pod);
 // upstream byEvictionAndCreationTimestamp: evicted first, then older, then by name.
 bool gc_order_less(const Pod& a, const Pod& b);
 
+// Whether a pass can act on the pod at all: it is terminating, bound to a node that does
+// not exist, or terminated while the terminated pods are over the threshold. pod_gc over
+// just these pods (in the same order) gives the same actions and quarantine as over all
+// of them, so a controller can keep the candidates as running sets instead of listing
+// every pod each pass.
+bool pod_gc_candidate(const Pod& pod, bool node_exists, bool over_threshold);
+
 // One GC pass. Each pod appears at most once (the first check that picks it).
 std::vector<PodGcAction> pod_gc(std::span<const Pod* const> pods,
                                 std::span<const Node* const> nodes, PodGcQuarantine& quarantine,

@@ -159,6 +159,23 @@ int count_intolerable_prefer_no_schedule(std::span<const Taint> taints,
   return count;
 }
 
+bool same_no_execute_taints(std::span<const Taint> a, std::span<const Taint> b) {
+  auto next = [](std::span<const Taint> t, std::size_t i) {
+    while (i < t.size() && t[i].effect != TaintEffect::kNoExecute) ++i;
+    return i;
+  };
+  std::size_t i = next(a, 0);
+  std::size_t j = next(b, 0);
+  while (i < a.size() && j < b.size()) {
+    if (a[i].key != b[j].key || a[i].value != b[j].value || a[i].time_added != b[j].time_added) {
+      return false;
+    }
+    i = next(a, i + 1);
+    j = next(b, j + 1);
+  }
+  return i == a.size() && j == b.size();
+}
+
 NoExecuteDecision no_execute_decision(std::span<const Taint> taints,
                                       std::span<const Toleration> tolerations,
                                       bool enable_comparison_operators) {

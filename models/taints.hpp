@@ -174,6 +174,10 @@ NoExecuteDecision no_execute_decision(std::span<const Taint> taints,
                                       std::span<const Toleration> tolerations,
                                       bool enable_comparison_operators = false);
 
+// upstream tainteviction NodeUpdated's test: the NoExecute taints of two taint lists, in
+// order, are equal (key, value, effect and timeAdded: helper.Semantic.DeepEqual).
+bool same_no_execute_taints(std::span<const Taint> a, std::span<const Taint> b);
+
 // API validation (upstream validateNodeTaints): the key is a label key, the value a label
 // value; a node's taints are unique by (key, effect).
 sim::Status validate_taint(const Taint& taint);

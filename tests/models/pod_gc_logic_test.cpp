@@ -160,3 +160,60 @@ TEST_CASE("terminating pods: unscheduled ones, and those on out-of-service nodes
   CHECK_FALSE(acts[0].disruption_condition);
   CHECK(acts[2].reason == PodGcReason::kUnscheduledTerminating);
 }
+
+// The controller lists only pod_gc_candidate pods. Over random populations (phases, nodes
+// that exist or not, ready or out of service, terminating or not, thresholds on both sides
+// of the terminated count) and several passes sharing a quarantine, the actions over the
+// candidates equal the actions over every pod.
+TEST_CASE("pod_gc over the candidates equals pod_gc over all pods", "[podgc]") {
+  std::uint64_t state = 12345;
+  auto next = [&](std::uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  const PodPhase phases[] = {PodPhase::kPending, PodPhase::kRunning, PodPhase::kSucceeded,
+                             PodPhase::kFailed};
+  std::size_t acted = 0;
+  for (int round = 0; round < 60; ++round) {
+    World w;
+    for (int n = 0; n < 4; ++n) {
+      Node& node = w.node("node-" + std::to_string(n), next(3) != 0);
+      if (next(3) == 0) node.spec.taints.push_back(Taint{std::string(kTaintNodeOutOfService), "",
+                                                          TaintEffect::kNoExecute, std::nullopt});
+    }
+    const int pods = 5 + static_cast<int>(next(40));
+    for (int i = 0; i < pods; ++i) {
+      std::string node;
+      const auto where = next(7);  // 0: unbound, 1–4: existing node, 5–6: missing node
+      if (where != 0) node = "node-" + std::to_string(where - 1);
+      Pod& p = w.pod("p" + std::to_string(i), phases[next(4)], node,
+                     seconds(static_cast<std::int64_t>(next(100))));
+      if (next(4) == 0) p.metadata.deletion_timestamp = seconds(1);
+    }
+    const std::int32_t threshold = static_cast<std::int32_t>(next(12));
+    PodGcConfig config;
+    config.terminated_pod_threshold = threshold;
+    std::size_t terminal = 0;
+    for (const Pod& p : w.pods) terminal += p.terminal() ? 1 : 0;
+    const bool over = threshold > 0 && terminal > static_cast<std::size_t>(threshold);
+    PodGcQuarantine all_q, candidates_q;
+    for (Time now : {seconds(0), seconds(20), seconds(40), seconds(60)}) {
+      const auto all = pod_gc(w.pod_view(), w.node_view(), all_q, now, config);
+      std::vector<const Pod*> subset;
+      for (const Pod* p : w.pod_view()) {
+        const bool exists = p->spec.node_name.empty() ||
+                            p->spec.node_name < "node-4";  // node-0 … node-3 exist
+        if (pod_gc_candidate(*p, exists, over)) subset.push_back(p);
+      }
+      const auto some = pod_gc(subset, w.node_view(), candidates_q, now, config);
+      REQUIRE(names(some) == names(all));
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        CHECK(some[i].reason == all[i].reason);
+        CHECK(some[i].mark_failed == all[i].mark_failed);
+        CHECK(some[i].disruption_condition == all[i].disruption_condition);
+      }
+      acted += all.size();
+    }
+  }
+  CHECK(acted > 100);  // the populations exercise every check, not just empty passes
+}

@@ -24,6 +24,7 @@ using kubesim::models::NoExecuteDecision;
 using kubesim::models::Taint;
 using kubesim::models::TaintEffect;
 using kubesim::models::TaintEffectSet;
+using kubesim::models::same_no_execute_taints;
 using kubesim::models::tolerates;
 using kubesim::models::Toleration;
 using kubesim::models::TolerationOperator;
@@ -318,4 +319,25 @@ TEST_CASE("validate_taints: label syntax and unique (key, effect)", "[taints]") 
   std::vector<Taint> bad_value = {taint("k", "a b", kNoSchedule)};
   CHECK(validate_taints(bad_value).message().find("value: label value \"a b\"") !=
         std::string::npos);
+}
+
+// upstream tainteviction NodeUpdated compares only the NoExecute taints (getNoExecuteTaints,
+// then helper.Semantic.DeepEqual): other effects never matter, order and timeAdded do.
+TEST_CASE("same_no_execute_taints compares the NoExecute subset only", "[taints]") {
+  const Taint a = taint("a", "1", kNoExecute);
+  const Taint b = taint("b", "", kNoExecute);
+  const Taint s = taint("s", "", kNoSchedule);
+  const Taint p = taint("p", "x", kPrefer);
+  using V = std::vector<Taint>;
+  CHECK(same_no_execute_taints(V{}, V{}));
+  CHECK(same_no_execute_taints(V{s}, V{p}));
+  CHECK(same_no_execute_taints(V{s, a, p, b}, V{a, b}));
+  CHECK_FALSE(same_no_execute_taints(V{a}, V{}));
+  CHECK_FALSE(same_no_execute_taints(V{s}, V{s, b}));
+  CHECK_FALSE(same_no_execute_taints(V{a, b}, V{b, a}));
+  CHECK_FALSE(same_no_execute_taints(V{a}, V{taint("a", "2", kNoExecute)}));
+  Taint later = a;
+  later.time_added = seconds(5);
+  CHECK_FALSE(same_no_execute_taints(V{a}, V{later}));
+  CHECK(same_no_execute_taints(V{later}, V{s, later}));
 }
