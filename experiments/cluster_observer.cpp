@@ -23,8 +23,9 @@ struct ClusterObserver::Impl {
   sim::Simulation& sim;
   models::Cluster& cluster;
   bool record_events;
-  std::unordered_map<std::string, std::size_t> index;  // pod key → record
-  std::unordered_map<std::string, bool> counted;       // pod key → requests in the sums
+  // pod key → record (found by namespace/name without building the key)
+  std::unordered_map<std::string, std::size_t, models::ObjectKeyHash, models::ObjectKeyEqual> index;
+  std::vector<char> counted;  // per record: its requests are in the sums
   std::int64_t cpu = 0, memory = 0, gpu = 0;           // requested by bound live pods (gpu: milli)
   std::int64_t cpu_total = 0, memory_total = 0, gpu_total = 0;
   std::int64_t pending = 0, running = 0;
@@ -115,11 +116,12 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
       s.memory_total -= n.status.allocatable.memory;
       s.gpu_total -= n.status.allocatable.gpu;
     }
-    if (it->second != ready) {
+    const bool changed = it->second != ready;
+    if (changed) {
       s.ready_nodes += ready ? 1 : -1;
       it->second = ready;
-      s.event("Node", e.type, name, e.resource_version, {{"ready", ready}});
-    } else if (e.type != models::WatchEventType::kModified) {
+    }
+    if (s.record_events && (changed || e.type != models::WatchEventType::kModified)) {
       s.event("Node", e.type, name, e.resource_version, {{"ready", ready}});
     }
     if (e.type == models::WatchEventType::kDeleted) s.node_ready.erase(name);
@@ -134,9 +136,9 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
   auto pods = api.pods().watch(0, {}, [this](const models::WatchEvent<models::Pod>& e) {
     Impl& s = *impl_;
     const models::Pod& p = *e.object;
-    const std::string key = models::object_key(p.metadata.namespace_, p.metadata.name);
+    const models::ObjectKeyRef ref{p.metadata.namespace_, p.metadata.name};
     const sim::Time now = s.sim.now();
-    auto found = s.index.find(key);
+    auto found = s.index.find(ref);
     if (e.type == models::WatchEventType::kAdded || found == s.index.end()) {
       PodRecord r;
       r.namespace_ = p.metadata.namespace_;
@@ -154,8 +156,13 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
       r.gpu_milli = std::int64_t{gd.devices} * gd.milli;
       r.created = p.metadata.creation_timestamp;
       if (s.gpu_share) s.gpu_share->pod_created(p);
-      found = s.index.insert_or_assign(key, records_.size()).first;
+      if (found != s.index.end()) {
+        found->second = records_.size();  // a new pod under a deleted one's name
+      } else {
+        found = s.index.emplace(models::object_key(ref.namespace_, ref.name), records_.size()).first;
+      }
       records_.push_back(std::move(r));
+      s.counted.push_back(0);
       s.created.add();
       s.pending += 1;  // a new record starts pending; the transition below corrects it
     }
@@ -185,21 +192,21 @@ ClusterObserver::ClusterObserver(sim::Simulation& sim, sim::MetricRegistry& metr
     s.pending += (is_pending ? 1 : 0) - (was_pending ? 1 : 0);
     s.running += (is_running ? 1 : 0) - (was_running ? 1 : 0);
     const bool counts = p.bound() && !p.terminal() && e.type != models::WatchEventType::kDeleted;
-    bool& c = s.counted[key];
-    if (counts != c) {
+    const std::size_t record = found->second;
+    char& c = s.counted[record];
+    if (counts != static_cast<bool>(c)) {
       const std::int64_t sign = counts ? 1 : -1;
       s.cpu += sign * r.cpu_milli;
       s.memory += sign * r.memory;
       s.gpu += sign * r.gpu_milli;
       if (!counts && s.gpu_share) s.gpu_share->pod_released(p, r.node);
-      c = counts;
+      c = counts ? 1 : 0;
     }
-    if (e.type == models::WatchEventType::kDeleted) {
-      s.counted.erase(key);
-      s.index.erase(key);
+    if (s.record_events) {
+      s.event("Pod", e.type, models::object_key(ref.namespace_, ref.name), e.resource_version,
+              {{"phase", r.phase}, {"node", p.spec.node_name}});
     }
-    s.event("Pod", e.type, key, e.resource_version,
-            {{"phase", r.phase}, {"node", p.spec.node_name}});
+    if (e.type == models::WatchEventType::kDeleted) s.index.erase(found);
     s.update_gauges();
   });
   m.pod_watch = pods.ok() ? pods.value() : 0;

@@ -56,7 +56,7 @@ class Informer {
     return it == cache_.end() ? nullptr : it->second;
   }
   // The cached objects by "namespace/name" key (sorted).
-  const std::map<std::string, Ptr, std::less<>>& cache() const { return cache_; }
+  const std::map<std::string, Ptr, std::less<>>& cache() const { return cache_.map(); }
   // Changes committed but not yet delivered.
   std::size_t lag() const { return queue_.size(); }
 
@@ -88,14 +88,13 @@ class Informer {
   }
 
   void deliver(const WatchEvent<T>& e) {
-    // One search, with no key string built unless the object is new to the cache.
+    // One hash probe, with no key string built unless the object is new to the cache.
     const ObjectKeyRef ref{e.object->metadata.namespace_, e.object->metadata.name};
     switch (e.type) {
       case WatchEventType::kAdded:
       case WatchEventType::kModified: {
-        auto it = cache_.lower_bound(ref);
-        if (it == cache_.end() || ref < it->first) {
-          cache_.emplace_hint(it, object_key(ref.namespace_, ref.name), e.object);
+        auto [it, added] = cache_.try_emplace(ref, e.object);
+        if (added) {
           if (handlers_.on_add) handlers_.on_add(e.object);
         } else {
           Ptr old = std::move(it->second);
@@ -118,7 +117,7 @@ class Informer {
   ObjectStore<T>& store_;
   Handlers handlers_;
   typename ObjectStore<T>::WatchId watch_ = 0;
-  std::map<std::string, Ptr, std::less<>> cache_;
+  ObjectKeyMap<Ptr> cache_;
   std::deque<Delivery> queue_;
   sim::EventHandle drain_;
 };

@@ -40,6 +40,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -93,6 +94,112 @@ inline bool operator<(const ObjectKeyRef& ref, const std::string& key) {
   return compare_object_key(key, ref) > 0;
 }
 
+// The hash of object_key(namespace, name), computed alike from the key string or from an
+// ObjectKeyRef (the bytes "namespace/name" streamed eight at a time, so no key is built).
+struct ObjectKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const {
+    Stream h;
+    h.add(key);
+    return h.finish();
+  }
+  std::size_t operator()(const ObjectKeyRef& ref) const {
+    Stream h;
+    if (!ref.namespace_.empty()) {
+      h.add(ref.namespace_);
+      h.add("/");
+    }
+    h.add(ref.name);
+    return h.finish();
+  }
+
+ private:
+  struct Stream {
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+    std::uint64_t word = 0;
+    unsigned fill = 0;
+    void add(std::string_view bytes) {
+      for (const char c : bytes) {
+        word |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * fill);
+        if (++fill == 8) mix();
+      }
+    }
+    void mix() {
+      state = (state ^ word) * 0xff51afd7ed558ccdULL;
+      state ^= state >> 32;
+      word = 0;
+      fill = 0;
+    }
+    std::size_t finish() {
+      word |= static_cast<std::uint64_t>(fill + 1) << 56;  // the tail's length
+      mix();
+      state ^= state >> 29;
+      state *= 0xc4ceb9fe1a85ec53ULL;
+      return static_cast<std::size_t>(state ^ (state >> 32));
+    }
+  };
+};
+struct ObjectKeyEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  bool operator()(std::string_view key, const ObjectKeyRef& ref) const {
+    return compare_object_key(key, ref) == 0;
+  }
+  bool operator()(const ObjectKeyRef& ref, std::string_view key) const {
+    return compare_object_key(key, ref) == 0;
+  }
+};
+
+// Objects by object_key(), iterated in key order (a std::map) and found by one hash probe
+// (an index of the map's nodes beside it) instead of a descent of string comparisons —
+// the object store and every informer cache look up by namespace/name on each event.
+template <typename V>
+class ObjectKeyMap {
+ public:
+  using Map = std::map<std::string, V, std::less<>>;
+  using iterator = typename Map::iterator;
+  using const_iterator = typename Map::const_iterator;
+
+  const Map& map() const { return map_; }
+  std::size_t size() const { return map_.size(); }
+  bool empty() const { return map_.empty(); }
+  iterator begin() { return map_.begin(); }
+  iterator end() { return map_.end(); }
+  const_iterator begin() const { return map_.begin(); }
+  const_iterator end() const { return map_.end(); }
+
+  template <typename K>
+  iterator find(const K& key) {
+    auto it = index_.find(key);
+    return it == index_.end() ? map_.end() : it->second;
+  }
+  template <typename K>
+  const_iterator find(const K& key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? map_.end() : const_iterator(it->second);
+  }
+  // Inserts `value` under object_key(ref) unless the key exists; the key string is built
+  // only for a new entry.
+  std::pair<iterator, bool> try_emplace(const ObjectKeyRef& ref, const V& value) {
+    if (auto it = index_.find(ref); it != index_.end()) return {it->second, false};
+    auto at = map_.emplace(object_key(ref.namespace_, ref.name), value).first;
+    index_.emplace(std::string_view(at->first), at);
+    return {at, true};
+  }
+  void erase(iterator it) {
+    index_.erase(std::string_view(it->first));
+    map_.erase(it);
+  }
+  void clear() {
+    index_.clear();
+    map_.clear();
+  }
+
+ private:
+  Map map_;
+  std::unordered_map<std::string_view, iterator, ObjectKeyHash, ObjectKeyEqual> index_;
+};
+
 template <typename T>
 struct WatchEvent {
   WatchEventType type;
@@ -121,15 +228,13 @@ class ObjectStore {
 
   // Fails with AlreadyExists if an object with that namespace/name exists.
   sim::Result<Ptr> create(T object) {
-    auto at = objects_.lower_bound(ref_of(object));
-    if (at != objects_.end() && !(ref_of(object) < at->first)) {
+    if (objects_.find(ref_of(object)) != objects_.end()) {
       return sim::Status::already_exists(kind_ + " \"" + object.metadata.name +
                                          "\" already exists");
     }
     object.metadata.resource_version = clock_.next();
-    std::string key = key_of(object);
     Ptr stored = std::make_shared<const T>(std::move(object));
-    at = objects_.emplace_hint(at, std::move(key), stored);
+    auto at = objects_.try_emplace(ref_of(*stored), stored).first;
     index_insert(at->first, *stored);
     publish(WatchEventType::kAdded, nullptr, stored);
     return stored;
@@ -267,7 +372,7 @@ class ObjectStore {
   }
   std::vector<Ptr> by_index(const std::string& name, const std::string& value) const {
     std::vector<Ptr> out;
-    for (const auto& key : keys_by_index(name, value)) out.push_back(objects_.at(key));
+    for (const auto& key : keys_by_index(name, value)) out.push_back(objects_.find(key)->second);
     return out;
   }
 
@@ -295,7 +400,7 @@ class ObjectStore {
     return ObjectKeyRef{object.metadata.namespace_, object.metadata.name};
   }
   // Stores `stored` (its resourceVersion already taken) in place of the object at `it`.
-  void replace(typename std::map<std::string, Ptr, std::less<>>::iterator it, Ptr stored) {
+  void replace(typename ObjectKeyMap<Ptr>::iterator it, Ptr stored) {
     Ptr old = std::move(it->second);
     if (!indexes_.empty()) index_erase(it->first, *old);
     it->second = stored;
@@ -368,7 +473,7 @@ class ObjectStore {
   ResourceVersionClock& clock_;
   std::string kind_;
   std::size_t history_limit_;
-  std::map<std::string, Ptr, std::less<>> objects_;
+  ObjectKeyMap<Ptr> objects_;
   std::deque<Record> history_;
   std::int64_t oldest_resumable_ = 0;
   std::map<WatchId, Watch> watches_;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -225,3 +226,55 @@ TEST_CASE("indexes follow every write", "[object_store]") {
 
 }  // namespace
 }  // namespace kubesim::models
+
+// ObjectKeyMap's hash must agree between a key string and the namespace/name it is built
+// from, for every split (the stream crosses the 8-byte word boundary at any offset).
+TEST_CASE("ObjectKeyHash: a key and its ObjectKeyRef hash alike", "[store]") {
+  kubesim::models::ObjectKeyHash hash;
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-.";
+  std::set<std::size_t> distinct;
+  int cases = 0;
+  for (std::size_t ns_len = 0; ns_len <= 17; ++ns_len) {
+    for (std::size_t name_len = 1; name_len <= 19; ++name_len) {
+      std::string ns, name;
+      for (std::size_t i = 0; i < ns_len; ++i) ns += alphabet[(i * 7 + ns_len) % alphabet.size()];
+      for (std::size_t i = 0; i < name_len; ++i) name += alphabet[(i * 5 + name_len) % alphabet.size()];
+      const std::string key = kubesim::models::object_key(ns, name);
+      const kubesim::models::ObjectKeyRef ref{ns, name};
+      REQUIRE(hash(std::string_view(key)) == hash(ref));
+      distinct.insert(hash(ref));
+      ++cases;
+    }
+  }
+  // Different keys almost never share a hash (a weak mix would collide on the tail).
+  CHECK(distinct.size() == static_cast<std::size_t>(cases));
+  // "a/b" in namespace "" and name "b" in namespace "a" are the same key.
+  CHECK(hash(kubesim::models::ObjectKeyRef{"", "a/b"}) == hash(kubesim::models::ObjectKeyRef{"a", "b"}));
+  CHECK(hash(kubesim::models::ObjectKeyRef{"", "ab"}) != hash(kubesim::models::ObjectKeyRef{"a", "b"}));
+}
+
+TEST_CASE("ObjectKeyMap finds by key or by reference and iterates in key order", "[store]") {
+  kubesim::models::ObjectKeyMap<int> m;
+  using kubesim::models::ObjectKeyRef;
+  CHECK(m.try_emplace(ObjectKeyRef{"b", "x"}, 1).second);
+  CHECK(m.try_emplace(ObjectKeyRef{"a", "y"}, 2).second);
+  CHECK(m.try_emplace(ObjectKeyRef{"", "node-1"}, 3).second);
+  auto again = m.try_emplace(ObjectKeyRef{"b", "x"}, 9);
+  CHECK_FALSE(again.second);
+  CHECK(again.first->second == 1);
+  CHECK(m.size() == 3);
+  REQUIRE(m.find(ObjectKeyRef{"a", "y"}) != m.end());
+  CHECK(m.find(ObjectKeyRef{"a", "y"})->second == 2);
+  CHECK(m.find(std::string_view("b/x"))->second == 1);
+  CHECK(m.find(ObjectKeyRef{"", "node-1"})->second == 3);
+  CHECK(m.find(ObjectKeyRef{"a", "x"}) == m.end());
+  CHECK(m.find(ObjectKeyRef{"", "b/x"})->second == 1);  // the same key string
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : m) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"a/y", "b/x", "node-1"});
+  m.erase(m.find(ObjectKeyRef{"b", "x"}));
+  CHECK(m.find(ObjectKeyRef{"b", "x"}) == m.end());
+  CHECK(m.size() == 2);
+  CHECK(m.try_emplace(ObjectKeyRef{"b", "x"}, 4).second);
+  CHECK(m.find(std::string_view("b/x"))->second == 4);
+}
