@@ -192,6 +192,7 @@ void NodeInfo::set_node(std::shared_ptr<const Node> node) {
       has_hard_taints_ = true;
     }
   }
+  hard_taint_set_ = has_hard_taints_ && owner_ != nullptr ? owner_->intern_hard_taints(*node_) : 0;
   images_.clear();
   for (const auto& image : node_->status.images) {
     for (const auto& name : image.names) images_.emplace_back(name, image.size_bytes);
@@ -426,6 +427,24 @@ void Snapshot::journal(const NodeInfo* node, std::shared_ptr<const PodInfo> pod,
   }
   r.pod = std::move(pod);
   journal_.push_back(std::move(r));
+}
+
+std::uint32_t Snapshot::intern_hard_taints(const Node& node) {
+  std::string key;
+  for (const Taint& t : node.spec.taints) {
+    if (t.effect == TaintEffect::kPreferNoSchedule) continue;
+    key += t.key;
+    key += '\0';
+    key += t.value;
+    key += '\0';
+    key += static_cast<char>('0' + static_cast<int>(t.effect));
+  }
+  if (auto it = hard_taint_sets_.find(std::string_view(key)); it != hard_taint_sets_.end()) {
+    return it->second;
+  }
+  const auto id = static_cast<std::uint32_t>(hard_taint_sets_.size() + 1);
+  hard_taint_sets_.emplace(std::move(key), id);
+  return id;
 }
 
 std::uint32_t Snapshot::label_set_of(const Pod& pod) {
@@ -959,6 +978,7 @@ ScheduleResult Framework::schedule(CycleState& state, const PodInfo& pod, const 
     for (const NodeInfo* node : snapshot.nodes()) rejected_.emplace_back(node, pre_filter_status);
     feasible_.clear();
   } else {
+    for (const PluginRef& ref : filter_) ref.plugin->prepare_filter(state, pod);
     // upstream: evaluateNominatedNode: a nominated node (set by an earlier preemption) is
     // tried alone first; if it passes it is the only feasible node.
     const std::string& nominated = pod.pod->status.nominated_node_name;

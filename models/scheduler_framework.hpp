@@ -156,6 +156,10 @@ class alignas(64) NodeInfo {
   // Some taint with effect NoSchedule or NoExecute / PreferNoSchedule.
   bool has_hard_taints() const { return has_hard_taints_; }
   bool has_prefer_no_schedule_taints() const { return has_prefer_taints_; }
+  // The node's NoSchedule/NoExecute taints (key, value, effect, in order) as a number its
+  // Snapshot interns: nodes with equal numbers tolerate the same pods. 0 when there are no
+  // such taints or the NodeInfo belongs to no Snapshot (then read the taints).
+  std::uint32_t hard_taint_set() const { return hard_taint_set_; }
   const ResourceList& requested() const { return requested_; }  // Σ real requests
   std::int64_t non_zero_milli_cpu() const { return non_zero_milli_cpu_; }
   std::int64_t non_zero_memory() const { return non_zero_memory_; }
@@ -228,6 +232,7 @@ class alignas(64) NodeInfo {
   bool has_images_ = false;
   std::uint8_t num_inline_images_ = 0;
   std::int32_t index_ = -1;
+  std::uint32_t hard_taint_set_ = 0;
   ResourceList allocatable_;
   ResourceList requested_;
   double inv_alloc_cpu_ = 0;
@@ -361,6 +366,8 @@ class Snapshot {
                std::int32_t delta = 0);
   void journal_structure();
   std::uint32_t label_set_of(const Pod& pod);
+  std::uint32_t intern_hard_taints(const Node& node);
+  StringMap<std::uint32_t> hard_taint_sets_;  // "k\0v\0e\0..." -> id ≥ 1; never iterated
   std::uint64_t id_ = 0;
   std::vector<JournalRecord> journal_;
   StringMap<std::uint32_t> label_sets_;  // "ns\0k\0v\0..." -> id; never iterated
@@ -456,6 +463,11 @@ class Plugin {
   // spec.nodeName), so the framework leaves the plugin out of this cycle's node loop.
   virtual bool filter_passes_all(const CycleState&, const PodInfo&) { return false; }
   virtual bool filter_passes(const CycleState&, const PodInfo&, const NodeInfo&) { return false; }
+  // kubesim, not an upstream extension point: called once per scheduling cycle before the
+  // Filter node loop (after PreFilter), so a plugin can keep per-pod answers that many
+  // nodes share in its CycleState slot. filter()/filter_passes() must also work without it
+  // (preemption and explain call them on their own).
+  virtual void prepare_filter(CycleState&, const PodInfo&) {}
   // PostFilter (DefaultPreemption): runs when no node passed Filter. On success
   // `nominated_node` names the node the pod should wait for and `victims` the pods to evict.
   struct PostFilterResult {

@@ -394,10 +394,39 @@ PluginStatus TaintToleration::filter(const CycleState&, const PodInfo& pod, cons
       "node(s) had untolerated taint {" + t->key + ": " + t->value + "}", /*unresolvable=*/true);
 }
 
-bool TaintToleration::filter_passes(const CycleState&, const PodInfo& pod, const NodeInfo& node) {
-  return !node.has_hard_taints() ||
-         models::find_untolerated_taint(node.node().spec.taints, pod.pod->spec.tolerations,
-                                        models::kNoScheduleOrNoExecute) == nullptr;
+namespace {
+// TaintToleration's per-cycle memo: per hard taint set number, -1 not yet asked, 0 some
+// taint is not tolerated, 1 all tolerated.
+struct TaintMemo final : sched::StateData {
+  std::vector<std::int8_t> passes;
+  std::unique_ptr<sched::StateData> clone() const override {
+    return std::make_unique<TaintMemo>(*this);
+  }
+};
+}  // namespace
+
+void TaintToleration::prepare_filter(CycleState& state, const PodInfo&) {
+  if (auto* memo = static_cast<TaintMemo*>(state.get(slot()))) {
+    std::fill(memo->passes.begin(), memo->passes.end(), std::int8_t{-1});
+  } else {
+    state.set(slot(), std::make_unique<TaintMemo>());
+  }
+}
+
+bool TaintToleration::filter_passes(const CycleState& state, const PodInfo& pod,
+                                    const NodeInfo& node) {
+  if (!node.has_hard_taints()) return true;
+  auto tolerated = [&] {
+    return models::find_untolerated_taint(node.node().spec.taints, pod.pod->spec.tolerations,
+                                          models::kNoScheduleOrNoExecute) == nullptr;
+  };
+  const std::uint32_t set = node.hard_taint_set();
+  auto* memo = static_cast<TaintMemo*>(state.get(slot()));
+  if (set == 0 || memo == nullptr) return tolerated();
+  if (set >= memo->passes.size()) memo->passes.resize(set + 1, -1);
+  std::int8_t& known = memo->passes[set];
+  if (known < 0) known = tolerated() ? 1 : 0;
+  return known == 1;
 }
 
 std::int64_t TaintToleration::score(const CycleState&, const PodInfo& pod, const NodeInfo& node) {

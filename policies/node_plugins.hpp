@@ -138,6 +138,9 @@ class TaintToleration : public sched::Plugin {
   bool quick_filter_exact() const override { return true; }
   bool filter_passes(const sched::CycleState&, const sched::PodInfo& pod,
                      const sched::NodeInfo& node) override;
+  // The cycle's answers per NodeInfo::hard_taint_set(): a cluster has few distinct taint
+  // sets, so each is matched against the pod's tolerations once per cycle.
+  void prepare_filter(sched::CycleState& state, const sched::PodInfo& pod) override;
   std::int64_t score(const sched::CycleState&, const sched::PodInfo& pod,
                      const sched::NodeInfo& node) override;
   void score_nodes(const sched::CycleState& state, const sched::PodInfo& pod,

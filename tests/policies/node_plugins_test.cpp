@@ -418,6 +418,57 @@ TEST_CASE("TaintToleration's quick filter is exact", "[node_plugins]") {
   CHECK(rejected < checked);
 }
 
+TEST_CASE("TaintToleration's per-cycle memo answers as filter() on every node", "[node_plugins]") {
+  // One snapshot holding every combination of up to two taints twice (so taint sets are
+  // shared by several nodes, and the memo is hit), then, per pod, prepare_filter and
+  // filter_passes over all nodes against filter().ok().
+  kp::TaintToleration tt;
+  const TaintEffect effects[] = {TaintEffect::kNoSchedule, TaintEffect::kPreferNoSchedule,
+                                 TaintEffect::kNoExecute};
+  const Toleration tolerations[] = {
+      toleration("a", TolerationOperator::kEqual, "x", TaintEffect::kNoSchedule),
+      toleration("b", TolerationOperator::kExists, "", TaintEffect::kNoExecute),
+      toleration("a", TolerationOperator::kEqual, "y", TaintEffect::kNoExecute)};
+  std::vector<std::shared_ptr<const kubesim::models::Node>> nodes;
+  for (int copy = 0; copy < 2; ++copy) {
+    for (int t1 = -1; t1 < 6; ++t1) {
+      for (int t2 = -1; t2 < 6; ++t2) {
+        NodeBuilder nb("n" + std::to_string(copy) + "-" + std::to_string(t1 + 1) +
+                       std::to_string(t2 + 1));
+        if (t1 >= 0) nb.taint(t1 < 3 ? "a" : "b", "x", effects[t1 % 3]);
+        if (t2 >= 0) nb.taint(t2 < 3 ? "b" : "a", "y", effects[t2 % 3]);
+        nodes.push_back(nb.build());
+      }
+    }
+  }
+  Snapshot s = snapshot_of(nodes);
+  // Equal hard taints share a number; a PreferNoSchedule taint does not count.
+  CHECK(s.find("n0-11")->hard_taint_set() == s.find("n1-11")->hard_taint_set());
+  CHECK(s.find("n0-11")->hard_taint_set() != 0);
+  CHECK(s.find("n0-00")->hard_taint_set() == 0);
+  CHECK(s.find("n0-20")->hard_taint_set() == 0);  // only a PreferNoSchedule taint
+  CHECK(s.find("n0-12")->hard_taint_set() == s.find("n0-10")->hard_taint_set());
+  CHECK(s.find("n0-11")->hard_taint_set() != s.find("n0-13")->hard_taint_set());
+  int rejected = 0;
+  for (int mask = 0; mask < 8; ++mask) {
+    PodBuilder pb("p");
+    for (int i = 0; i < 3; ++i) {
+      if (mask >> i & 1) pb.toleration(tolerations[i]);
+    }
+    auto pod = pb.info();
+    CycleState state(1);
+    tt.prepare_filter(state, *pod);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto* node : s.nodes()) {
+        const bool full = tt.filter(state, *pod, *node).ok();
+        REQUIRE(tt.filter_passes(state, *pod, *node) == full);
+        rejected += full ? 0 : 1;
+      }
+    }
+  }
+  CHECK(rejected > 0);
+}
+
 TEST_CASE("TaintToleration filter and score follow upstream's tests", "[node_plugins]") {
   kp::TaintToleration tt;
   SECTION("a pod having no tolerations can't be scheduled onto a node with nonempty taints") {
