@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -253,7 +254,8 @@ std::optional<scenarios::Scenario> load(const ScenarioArgs& a, std::ostream& err
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const ProcessOptions& process) {
   CLI::App app{"kubesim: a deterministic discrete-event simulator of Kubernetes clusters for AI "
                "workloads",
                "kubesim"};
@@ -379,9 +381,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return 0;
     }
     if (run->parsed()) {
-      auto scenario = load(run_args, err);
-      if (!scenario) return 1;
-      experiments::ScenarioRun scenario_run(*scenario);
+      auto loaded = load(run_args, err);
+      if (!loaded) return 1;
+      auto scenario = std::make_unique<scenarios::Scenario>(std::move(*loaded));
+      loaded.reset();
+      auto run_owner = std::make_unique<experiments::ScenarioRun>(*scenario);
+      experiments::ScenarioRun& scenario_run = *run_owner;
       scenario_run.run();
       const std::string dir = output_dir.empty() ? "runs/" + scenario->name : output_dir;
       if (const std::string problem = scenario_run.write_run_directory(dir); !problem.empty()) {
@@ -395,6 +400,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             << (scenario->cluster && scenario->events_jsonl ? ", " + dir + "/events.jsonl"
                                                             : std::string())
             << "\n";
+      }
+      if (process.skip_teardown) {
+        out.flush();
+        (void)run_owner.release();  // NOLINT: left to the process exit (ProcessOptions)
+        (void)scenario.release();
       }
       return 0;
     }

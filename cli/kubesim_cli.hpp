@@ -12,6 +12,16 @@
 
 namespace kubesim::cli {
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// How the process around run_cli() behaves.
+struct ProcessOptions {
+  // `kubesim run` leaves the finished simulation to the operating system instead of
+  // destroying it, because the process exits next: tearing down a large cluster's objects
+  // (150,000 pods in several caches) takes seconds and changes nothing. main() sets it;
+  // tests and sanitizer builds (leak checks) do not.
+  bool skip_teardown = false;
+};
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const ProcessOptions& process = {});
 
 }  // namespace kubesim::cli

@@ -7,5 +7,9 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
-  return kubesim::cli::run_cli(args, std::cout, std::cerr);
+  kubesim::cli::ProcessOptions process;
+#if !defined(__SANITIZE_ADDRESS__)
+  process.skip_teardown = true;  // LeakSanitizer would report the deliberate leak
+#endif
+  return kubesim::cli::run_cli(args, std::cout, std::cerr, process);
 }
