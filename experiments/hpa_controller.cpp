@@ -144,8 +144,19 @@ void HpaController::reconcile(const std::string& key) {
       return p.metadata.namespace_ == ns && matcher->matches(p.metadata.labels);
     });
   }
+  // metrics.k8s.io is read only for Resource and ContainerResource metrics (upstream
+  // computeReplicasForMetric calls GetResourceReplicas / GetRawResourceReplicas only for
+  // those; policies::decide reads in.resource_metrics nowhere else), so an HPA without one
+  // does not ask the pipeline for PodMetrics (built on first request).
+  const bool reads_resource_metrics =
+      std::any_of(hpa->spec.metrics.begin(), hpa->spec.metrics.end(), [](const auto& m) {
+        return m.type == models::MetricSourceType::kResource ||
+               m.type == models::MetricSourceType::kContainerResource;
+      });
+  in.pods.reserve(pods.size());
   for (const auto& p : pods) {
     in.pods.push_back(p.get());
+    if (!reads_resource_metrics) continue;
     if (const models::PodMetrics* m = pipeline_.pod_metrics(t.namespace_, p->metadata.name)) {
       in.resource_metrics.push_back(m);
     }

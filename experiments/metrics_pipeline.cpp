@@ -82,6 +82,7 @@ void MetricsPipeline::on_pod_event(const models::WatchEvent<models::Pod>& e) {
   if (!found) it = running_.emplace_hint(it, models::object_key(ref.namespace_, ref.name), RunningPod{});
   std::size_t index = 0;
   it->second.pod = e.object;
+  it->second.requests_cpu_milli = e.object->requests().cpu_milli;
   it->second.traffic = traffic_of(*e.object, &index) != nullptr ? static_cast<int>(index) : -1;
 }
 
@@ -131,7 +132,7 @@ void MetricsPipeline::scrape_resources() {
       const ServiceTraffic* t = traffic_[static_cast<std::size_t>(running.traffic)];
       const scenarios::PodUsageSpec& u = t->spec().usage;
       idle = static_cast<double>(u.idle_cpu_milli) / 1000;
-      busy = static_cast<double>(u.busy_cpu_milli.value_or(pod->requests().cpu_milli)) / 1000;
+      busy = static_cast<double>(u.busy_cpu_milli.value_or(running.requests_cpu_milli)) / 1000;
       memory = u.memory_bytes;
       if (auto load = t->pod_load(key)) busy_seconds = load->counters.busy_seconds;
     } else {
@@ -167,8 +168,8 @@ void MetricsPipeline::scrape_resources() {
   publish(sim_, metrics_server_.delay, pod_metrics_, std::move(fresh));
 }
 
-std::optional<MetricsPipeline::Values> MetricsPipeline::window_values(
-    const std::deque<LoadSample>& window, bool service) {
+std::optional<MetricsPipeline::Values> MetricsPipeline::window_values(const Window& window,
+                                                                      bool service) {
   if (window.size() < 2) return std::nullopt;
   const LoadSample& a = window.front();
   const LoadSample& b = window.back();
@@ -190,9 +191,11 @@ std::optional<MetricsPipeline::Values> MetricsPipeline::window_values(
 
 void MetricsPipeline::scrape_custom() {
   const sim::Time now = sim_.now();
-  auto trim = [&](std::deque<LoadSample>& w) {
+  auto trim = [&](Window& w) {
     // Keep the samples of the last `window` (both ends included, as a range selector).
-    while (!w.empty() && w.front().time < now - custom_.window) w.pop_front();
+    auto first = w.begin();
+    while (first != w.end() && first->time < now - custom_.window) ++first;
+    w.erase(w.begin(), first);
   };
   std::vector<PodValues> pod_values;
   std::vector<Values> sums(traffic_.size(), Values{});

@@ -33,7 +33,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -115,6 +114,7 @@ class MetricsPipeline {
   struct RunningPod {
     std::shared_ptr<const models::Pod> pod;
     int traffic = -1;
+    std::int64_t requests_cpu_milli = 0;  // pod->requests().cpu_milli, summed once
   };
 
   void on_pod_event(const models::WatchEvent<models::Pod>& e);
@@ -122,7 +122,11 @@ class MetricsPipeline {
   void scrape_custom();
   // The rate/average of every metric between the oldest and newest sample of `window`;
   // nullopt with fewer than two samples.
-  static std::optional<Values> window_values(const std::deque<LoadSample>& window, bool service);
+  // A window's samples, oldest first: a few (window / interval + 1), so a vector whose
+  // front is erased keeps its capacity instead of a deque allocating a block every few
+  // samples.
+  using Window = std::vector<LoadSample>;
+  static std::optional<Values> window_values(const Window& window, bool service);
   const ServiceTraffic* traffic_of(const models::Pod& pod, std::size_t* index) const;
   static std::optional<std::size_t> metric_index(const std::string& metric);
 
@@ -141,8 +145,8 @@ class MetricsPipeline {
   // Per-pod state is kept for the pods of the last scrape only; both scrapes pair these
   // maps with running_ in one merge walk (all sorted by pod key).
   std::map<std::string, PodCpu, std::less<>> cpu_;  // pod key -> samples
-  std::map<std::string, std::deque<LoadSample>, std::less<>> pod_windows_;
-  std::map<std::string, std::deque<LoadSample>> service_windows_;
+  std::map<std::string, Window, std::less<>> pod_windows_;
+  std::map<std::string, Window> service_windows_;
   // What a resource scrape found for one pod. The PodMetrics object is built from it when
   // first asked for (most runs never read metrics.k8s.io), from the pod object the scrape
   // saw, so it is the same object an eager build would have made.

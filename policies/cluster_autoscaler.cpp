@@ -486,6 +486,45 @@ std::optional<sim::Time> ClusterAutoscalerState::unneeded_since(std::string_view
   return it->second;
 }
 
+bool ClusterAutoscalerState::scale_down_candidate(const sched::NodeInfo& ni,
+                                                  const NodeGroupSpec* g) const {
+  if (!g) return false;  // not autoscaled
+  if (ni.node().metadata.annotations.get(kScaleDownDisabledAnnotation) == "true") return false;
+  // PreFilteringScaleDownNodeProcessor: groups at their minimum size offer no candidates.
+  return state_.at(g->name()).target > g->min_size;
+}
+
+bool ClusterAutoscalerState::removal_worth_simulating(const sched::NodeInfo& ni, sim::Time now,
+                                                      NodeUtilization& u) const {
+  auto un = unremovable_until_.find(ni.name());
+  if (un != unremovable_until_.end() && un->second > now) return false;  // RecentlyUnremovable
+  if (!ni.node().ready() && !options_.scale_down_unready_enabled) return false;
+  u = node_utilization(ni);
+  const double threshold = u.gpu_node ? options_.scale_down_gpu_utilization_threshold
+                                      : options_.scale_down_utilization_threshold;
+  return u.utilization < threshold;  // else NotUnderutilized
+}
+
+bool ClusterAutoscalerState::any_removal_to_simulate(
+    sim::Time now, std::span<const Registered> nodes,
+    const std::set<std::string, std::less<>>& not_started) const {
+  // scale_down()'s candidates are the registered nodes of the working snapshot that are not
+  // starting or being deleted; until a removal is simulated, each one's pods (hence its
+  // utilization) are those it has in `snap`. If none passes the checks that come before the
+  // simulation, none is simulated and the order in which they are visited does not matter.
+  NodeUtilization u;
+  for (const Registered& r : nodes) {
+    const sched::NodeInfo* ni = r.info;
+    if (!scale_down_candidate(*ni, r.group)) continue;
+    if (not_started.contains(ni->name()) || deleting_.contains(ni->name()) ||
+        ni->node().metadata.being_deleted()) {
+      continue;
+    }
+    if (removal_worth_simulating(*ni, now, u)) return true;
+  }
+  return false;
+}
+
 void ClusterAutoscalerState::record_scale_down_failure(sim::Time now, std::string_view node) {
   last_scale_down_fail_ = now;
   auto it = deleting_.find(node);
@@ -496,16 +535,17 @@ void ClusterAutoscalerState::record_scale_down_failure(sim::Time now, std::strin
 }
 
 std::map<std::string, ClusterAutoscalerState::GroupCounts, std::less<>>
-ClusterAutoscalerState::count_nodes(const sched::Snapshot& s, sim::Time /*now*/) const {
+ClusterAutoscalerState::count_nodes(std::span<const Registered> nodes) const {
   std::map<std::string, GroupCounts, std::less<>> counts;
   for (const NodeGroupSpec& g : groups_) counts[g.name()];
-  for (const sched::NodeInfo* ni : s.nodes()) {
-    const NodeGroupSpec* g = group_of(ni->node());
+  for (const Registered& r : nodes) {
+    const NodeGroupSpec* g = r.group;
+    const sched::NodeInfo* ni = r.info;
     // Nodes being deleted already left the target size.
     if (!g || deleting_.contains(ni->name())) continue;
     GroupCounts& c = counts[g->name()];
     ++c.registered;
-    const bool ready = ni->node().ready();
+    const bool ready = r.ready;
     if (ready) ++c.ready;
     const GroupState& st = state_.at(g->name());
     if (!ready && st.request_time && ni->node().metadata.creation_timestamp >= *st.request_time) {
@@ -574,57 +614,81 @@ ClusterAutoscalerActions ClusterAutoscalerState::step(sim::Time now,
   std::erase_if(unremovable_until_,
                 [&](const auto& kv) { return gone(kv.first) || kv.second <= now; });
 
-  auto counts = count_nodes(snap, now);
+  std::vector<Registered> registered;
+  registered.reserve(snap.size());
+  for (const sched::NodeInfo* ni : snap.nodes()) {
+    registered.push_back({ni, group_of(ni->node()), ni->node().ready()});
+  }
+  auto counts = count_nodes(registered);
+  bool requests_outstanding = false;
   for (auto& [name, g] : state_) {
     if (g.target < 0) g.target = counts.at(name).registered;
+    requests_outstanding = requests_outstanding || g.request_time.has_value();
   }
   update_scale_up_requests(now, counts, actions);
-  counts = count_nodes(snap, now);
+  // The counts read deleting_ and the groups' request times; updating the requests only
+  // clears request times, so with none outstanding before, the counts are unchanged.
+  if (requests_outstanding) counts = count_nodes(registered);
 
-  // The working snapshot: registered nodes, minus those still starting up, plus one template
-  // node per upcoming node (upstream addUpcomingNodesToClusterSnapshot).
-  sched::Snapshot work;
-  copy_snapshot(snap, work);
   std::set<std::string, std::less<>> fake_nodes;
   std::set<std::string, std::less<>> not_started;
   std::int32_t ready_nodes = 0;
-  for (const sched::NodeInfo* ni : snap.nodes()) {
-    if (ni->node().ready()) ++ready_nodes;
-    const NodeGroupSpec* g = group_of(ni->node());
-    if (!g || ni->node().ready()) continue;
+  for (const Registered& r : registered) {
+    const sched::NodeInfo* ni = r.info;
+    if (r.ready) ++ready_nodes;
+    const NodeGroupSpec* g = r.group;
+    if (!g || r.ready) continue;
     const GroupState& st = state_.at(g->name());
     if (st.request_time && ni->node().metadata.creation_timestamp >= *st.request_time) {
       not_started.insert(ni->name());
     }
   }
-  for (const std::string& n : not_started) work.remove_node(n);
-  // Nodes being deleted take no pods (upstream taints them ToBeDeletedByClusterAutoscaler).
-  for (const sched::NodeInfo* ni : snap.nodes()) {
-    if (deleting_.contains(ni->name()) || ni->node().metadata.being_deleted()) {
-      work.remove_node(ni->name());
-    }
-  }
-  for (const NodeGroupSpec& g : groups_) {
-    const GroupCounts& c = counts.at(g.name());
-    const std::int32_t upcoming =
-        std::max(0, state_.at(g.name()).target - c.registered) + c.not_started;
-    if (upcoming <= 0) continue;
-    auto& tmpl = templates_[g.name()];
-    if (!tmpl) tmpl = template_node(g.pool, "template-" + g.name(), 0);
-    for (std::int32_t i = 0; i < upcoming; ++i) {
-      std::string name = "upcoming-" + g.name() + "-" + std::to_string(i);
-      work.upsert_node(renamed_node(*tmpl, name));
-      fake_nodes.insert(std::move(name));
-    }
-  }
 
-  // Pods to help: old enough (filterOutYoungPods), and not schedulable on existing or upcoming
-  // nodes (FilterOutSchedulable, highest priority first; placed pods stay in the snapshot).
+  // Pods to help: old enough (filterOutYoungPods).
   std::vector<PodInfoPtr> pending;
   for (const PodInfoPtr& p : view.unschedulable_pods) {
     if (now - p->pod->metadata.creation_timestamp < options_.new_pod_scale_up_delay) continue;
     pending.push_back(p);
   }
+
+  // The working snapshot: registered nodes, minus those still starting up and those being
+  // deleted, plus one template node per upcoming node (upstream
+  // addUpcomingNodesToClusterSnapshot). Only the simulations read it: FilterOutSchedulable
+  // and scale-up for pending pods, and scale-down's removal simulation. With no pending
+  // pod and no scale-down candidate that reaches the removal simulation (checked on `snap`,
+  // whose real nodes carry the same pods as the copy would: nothing else was placed), the
+  // loop decides exactly as with the copy, so it is not made (most loops of a steady day).
+  sched::Snapshot work;
+  const bool need_work =
+      always_copy_snapshot_ || !pending.empty() ||
+      (options_.scale_down_enabled && any_removal_to_simulate(now, registered, not_started));
+  if (need_work) {
+    ++snapshot_copies_;
+    copy_snapshot(snap, work);
+    for (const std::string& n : not_started) work.remove_node(n);
+    // Nodes being deleted take no pods (upstream taints them ToBeDeletedByClusterAutoscaler).
+    for (const sched::NodeInfo* ni : snap.nodes()) {
+      if (deleting_.contains(ni->name()) || ni->node().metadata.being_deleted()) {
+        work.remove_node(ni->name());
+      }
+    }
+    for (const NodeGroupSpec& g : groups_) {
+      const GroupCounts& c = counts.at(g.name());
+      const std::int32_t upcoming =
+          std::max(0, state_.at(g.name()).target - c.registered) + c.not_started;
+      if (upcoming <= 0) continue;
+      auto& tmpl = templates_[g.name()];
+      if (!tmpl) tmpl = template_node(g.pool, "template-" + g.name(), 0);
+      for (std::int32_t i = 0; i < upcoming; ++i) {
+        std::string name = "upcoming-" + g.name() + "-" + std::to_string(i);
+        work.upsert_node(renamed_node(*tmpl, name));
+        fake_nodes.insert(std::move(name));
+      }
+    }
+  }
+
+  // Not schedulable on existing or upcoming nodes (FilterOutSchedulable, highest priority
+  // first; placed pods stay in the snapshot).
   std::stable_sort(pending.begin(), pending.end(), [](const PodInfoPtr& a, const PodInfoPtr& b) {
     return a->pod->spec.priority > b->pod->spec.priority;
   });
@@ -773,12 +837,7 @@ void ClusterAutoscalerState::scale_down(sim::Time now, sched::Snapshot& work,
       continue;
     }
     destinations.insert(name);
-    const NodeGroupSpec* g = group_of(ni->node());
-    if (!g) continue;  // not autoscaled
-    if (ni->node().metadata.annotations.get(kScaleDownDisabledAnnotation) == "true") continue;
-    // PreFilteringScaleDownNodeProcessor: groups at their minimum size offer no candidates.
-    if (state_.at(g->name()).target <= g->min_size) continue;
-    candidates.push_back(ni);
+    if (scale_down_candidate(*ni)) candidates.push_back(ni);
   }
   // Nodes found unneeded before are evaluated first (upstream's previous-candidates sorting).
   std::stable_partition(candidates.begin(), candidates.end(), [&](const sched::NodeInfo* ni) {
@@ -794,13 +853,8 @@ void ClusterAutoscalerState::scale_down(sim::Time now, sched::Snapshot& work,
   std::vector<Removable> removable;
   for (sched::NodeInfo* ni : candidates) {
     const std::string name = ni->name();
-    auto un = unremovable_until_.find(name);
-    if (un != unremovable_until_.end() && un->second > now) continue;  // RecentlyUnremovable
-    if (!ni->node().ready() && !options_.scale_down_unready_enabled) continue;
-    const NodeUtilization u = node_utilization(*ni);
-    const double threshold = u.gpu_node ? options_.scale_down_gpu_utilization_threshold
-                                        : options_.scale_down_utilization_threshold;
-    if (u.utilization >= threshold) continue;  // NotUnderutilized
+    NodeUtilization u;
+    if (!removal_worth_simulating(*ni, now, u)) continue;
     // Removal simulation (upstream simulator/cluster.go SimulateNodeRemoval).
     std::vector<PodInfoPtr> to_move;
     std::string blocked;

@@ -23,7 +23,8 @@
 // with the registered nodes and their pods (a Snapshot it keeps) and the pods the scheduler
 // marked unschedulable; step() returns what to do (a scale-up of one group, nodes to delete,
 // scale-ups that timed out) and the caller applies it as events. The view is read, never
-// changed: step() works on its own copy. Not thread-safe.
+// changed: step() works on its own copy, made only in loops whose simulations read it (pending
+// pods, or a scale-down candidate to simulate removing). Not thread-safe.
 //
 // Membership: a node belongs to the node group whose NodePool name equals the node's
 // kubesim.io/node-pool label (make_nodes sets it); other nodes are not autoscaled (they are
@@ -334,6 +335,12 @@ class ClusterAutoscalerState {
   std::optional<sim::Time> unneeded_since(std::string_view node) const;
   const ClusterAutoscalerOptions& options() const { return options_; }
   const std::vector<NodeGroupSpec>& groups() const { return groups_; }
+  // step() copies the view's Snapshot into a working one only when a simulation will read
+  // it (pending pods, or a scale-down candidate to simulate removing); true copies it at
+  // every loop, as before that shortcut (for the differential test that the two agree).
+  void set_always_copy_snapshot(bool always) { always_copy_snapshot_ = always; }
+  // Loops that copied the Snapshot so far.
+  std::int64_t snapshot_copies() const { return snapshot_copies_; }
 
  private:
   struct GroupState {
@@ -355,8 +362,28 @@ class ClusterAutoscalerState {
   };
 
   const NodeGroupSpec* group_of(const models::Node& node) const;
-  std::map<std::string, GroupCounts, std::less<>> count_nodes(const models::sched::Snapshot& s,
-                                                              sim::Time now) const;
+  // scale_down()'s per-node checks: a candidate at all (autoscaled group above its minimum,
+  // scale-down not disabled by annotation), then the ones before the removal simulation
+  // (not recently unremovable, ready or unready allowed, under the utilization threshold;
+  // `u` gets the utilization).
+  bool scale_down_candidate(const models::sched::NodeInfo& ni) const {
+    return scale_down_candidate(ni, group_of(ni.node()));
+  }
+  bool scale_down_candidate(const models::sched::NodeInfo& ni, const NodeGroupSpec* g) const;
+  bool removal_worth_simulating(const models::sched::NodeInfo& ni, sim::Time now,
+                                NodeUtilization& u) const;
+  // A registered node as one step() sees it: its group (group_of) and readiness, worked
+  // out once per loop (the view does not change during it).
+  struct Registered {
+    const models::sched::NodeInfo* info = nullptr;
+    const NodeGroupSpec* group = nullptr;
+    bool ready = false;
+  };
+  // Whether some registered node (not starting, not being deleted) passes both.
+  bool any_removal_to_simulate(sim::Time now, std::span<const Registered> nodes,
+                               const std::set<std::string, std::less<>>& not_started) const;
+  std::map<std::string, GroupCounts, std::less<>> count_nodes(
+      std::span<const Registered> nodes) const;
   void update_scale_up_requests(sim::Time now,
                                 const std::map<std::string, GroupCounts, std::less<>>& counts,
                                 ClusterAutoscalerActions& actions);
@@ -383,6 +410,8 @@ class ClusterAutoscalerState {
   sim::Time last_scale_up_ = INT64_MIN / 2;
   sim::Time last_scale_down_delete_ = INT64_MIN / 2;
   sim::Time last_scale_down_fail_ = INT64_MIN / 2;
+  bool always_copy_snapshot_ = false;
+  std::int64_t snapshot_copies_ = 0;
 };
 
 }  // namespace kubesim::policies

@@ -654,3 +654,204 @@ TEST_CASE("scale-down-delay-after-failure holds deletions for 3 minutes",
   REQUIRE(d);
   CHECK(d->at == 680 * kS);
 }
+
+// ---- The snapshot-copy shortcut ------------------------------------------------------------
+
+namespace {
+
+void check_same(const kp::ClusterAutoscalerActions& a, const kp::ClusterAutoscalerActions& b) {
+  CHECK(a.scale_up_status == b.scale_up_status);
+  CHECK(a.scale_down_status == b.scale_down_status);
+  CHECK(a.reasons == b.reasons);
+  REQUIRE(a.scale_up.has_value() == b.scale_up.has_value());
+  if (a.scale_up) {
+    CHECK(a.scale_up->group == b.scale_up->group);
+    CHECK(a.scale_up->count == b.scale_up->count);
+    CHECK(a.scale_up->new_target == b.scale_up->new_target);
+    CHECK(a.scale_up->pods == b.scale_up->pods);
+  }
+  REQUIRE(a.deletions.size() == b.deletions.size());
+  for (std::size_t i = 0; i < a.deletions.size(); ++i) {
+    CHECK(a.deletions[i].node == b.deletions[i].node);
+    CHECK(a.deletions[i].group == b.deletions[i].group);
+    CHECK(a.deletions[i].empty == b.deletions[i].empty);
+    CHECK(a.deletions[i].pods_to_evict == b.deletions[i].pods_to_evict);
+    CHECK(a.deletions[i].utilization == b.deletions[i].utilization);
+  }
+  REQUIRE(a.failed_scale_ups.size() == b.failed_scale_ups.size());
+  for (std::size_t i = 0; i < a.failed_scale_ups.size(); ++i) {
+    CHECK(a.failed_scale_ups[i].group == b.failed_scale_ups[i].group);
+    CHECK(a.failed_scale_ups[i].cancelled == b.failed_scale_ups[i].cancelled);
+    CHECK(a.failed_scale_ups[i].backoff_until == b.failed_scale_ups[i].backoff_until);
+  }
+}
+
+}  // namespace
+
+// step() copies the Snapshot only when a simulation reads it; a loop that skips the copy
+// must decide exactly what the copying loop decides. A scripted random day of pending pods,
+// scale-ups (nodes registering unready, then Ready; some never), pods leaving (nodes going
+// underutilized), blocking pods, deletions and a scale-down-disabled node, run through two
+// autoscalers that see the same views: one copying at every loop, one taking the shortcut.
+TEST_CASE("the snapshot-copy shortcut decides exactly as copying at every loop",
+          "[autoscaler][scaledown]") {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    sim::Rng rng(seed);
+    TestCluster c;
+    auto cpu = make_pool("g", 8000, 32 * kGi, 0.4);
+    auto gpu = make_pool("h", 8000, 64 * kGi, 4.0, 1);
+    c.add_nodes(cpu, 4);
+    c.add_nodes(gpu, 2);
+    kp::ClusterAutoscalerOptions opts;
+    opts.scale_down_unneeded_time = 2 * sim::kMinute;
+    opts.scale_down_delay_after_add = 3 * sim::kMinute;
+    opts.max_node_provision_time = 5 * sim::kMinute;
+    std::vector<kp::NodeGroupSpec> groups = {group(cpu, 2, 12), group(gpu, 1, 6)};
+    kp::ClusterAutoscalerState copying(groups, opts, kubesim::testing::default_filter());
+    kp::ClusterAutoscalerState shortcut(groups, opts, kubesim::testing::default_filter());
+    copying.set_always_copy_snapshot(true);
+
+    std::map<std::string, std::int64_t> free_cpu;  // node -> CPU not requested (milli)
+    for (int i = 0; i < 4; ++i) free_cpu["g-" + std::to_string(i)] = 8000;
+    for (int i = 0; i < 2; ++i) free_cpu["h-" + std::to_string(i)] = 8000;
+    std::map<std::string, std::vector<std::string>> pods_on;  // node -> pod keys
+    std::map<std::string, std::int64_t> pod_cpu;              // pod key -> CPU
+    std::vector<PodBuilder> pending_pods;
+    // Requested nodes: when they register (unready) and become Ready; -1 when cancelled.
+    struct Launch {
+      sim::Time register_at;
+      sim::Time ready_at;
+      bool gpu;
+      std::string name;
+    };
+    std::vector<Launch> launches;
+    std::vector<std::pair<sim::Time, std::string>> removals;  // node deletions to apply
+    int next_node = 100, next_pod = 0;
+    auto bind = [&](const std::string& node, PodBuilder p, std::int64_t milli) {
+      const std::string key = "default/" + p.pod().metadata.name;
+      c.bind(node, std::move(p));
+      free_cpu[node] -= milli;
+      pods_on[node].push_back(key);
+      pod_cpu[key] = milli;
+    };
+    std::int64_t loops = 0;
+    for (sim::Time now = 0; now <= 4 * sim::kHour; now += 10 * kS, ++loops) {
+      // Nodes register (unready), become Ready, are deleted.
+      for (const Launch& l : launches) {
+        if (l.register_at == now) {
+          c.add_nodes(l.gpu ? gpu : cpu, 1, now, std::stoi(l.name.substr(2)), false);
+          free_cpu[l.name] = 8000;
+        }
+        if (l.ready_at == now && c.snapshot.find(l.name) != nullptr) {
+          c.remove_node(l.name);
+          c.add_nodes(l.gpu ? gpu : cpu, 1, l.register_at, std::stoi(l.name.substr(2)), true);
+          free_cpu[l.name] = 8000;
+        }
+      }
+      for (const auto& [at, node] : removals) {
+        if (at != now || c.snapshot.find(node) == nullptr) continue;
+        c.remove_node(node);
+        free_cpu.erase(node);
+        pods_on.erase(node);
+      }
+      // Load, hour by hour: pending pods arrive in the first 20 minutes (some for GPUs), pods
+      // leave in the next 20, the last 20 are quiet; a bare pod lands at minute 30.
+      const sim::Time minute = now % sim::kHour;
+      if (minute < 20 * sim::kMinute && rng.below(6) == 0) {
+        const auto n = 1 + rng.below(4);
+        for (std::uint64_t i = 0; i < n; ++i) {
+          auto p =
+              owned_pod("p" + std::to_string(next_pod++), 2000 + 1000 * rng.below(5), kGi, now);
+          if (rng.below(8) == 0) p.request("nvidia.com/gpu", 1);
+          pending_pods.push_back(std::move(p));
+        }
+      }
+      if (minute >= 20 * sim::kMinute && minute < 40 * sim::kMinute && rng.below(3) == 0 &&
+          !pods_on.empty()) {
+        auto it = std::next(pods_on.begin(), static_cast<long>(rng.below(pods_on.size())));
+        if (!it->second.empty()) {
+          const std::string key = it->second.back();
+          it->second.pop_back();
+          c.snapshot.find(it->first)->remove_pod(key);
+          free_cpu[it->first] += pod_cpu[key];
+        }
+      }
+      if (now % sim::kHour == 30 * sim::kMinute && !pods_on.empty()) {
+        // A pod without a controller blocks its node's removal.
+        const std::string node = std::prev(pods_on.end())->first;
+        PodBuilder bare("bare-" + std::to_string(now / sim::kHour));
+        bare.container(500, kMi).node_name(node);
+        c.snapshot.find(node)->add_pod(bare.info());
+      }
+      // Pending pods go to Ready nodes with room (first fit, by name).
+      std::vector<PodBuilder> still;
+      for (PodBuilder& p : pending_pods) {
+        const std::int64_t milli = p.pod().requests().cpu_milli;
+        const bool wants_gpu = p.pod().requests().gpu > 0;
+        std::string home;
+        for (const auto& [node, free] : free_cpu) {
+          const auto* ni = c.snapshot.find(node);
+          if (ni == nullptr || !ni->node().ready() || free < milli) continue;
+          if (wants_gpu && ni->allocatable().gpu - ni->requested().gpu < 1) continue;
+          home = node;
+          break;
+        }
+        if (home.empty()) {
+          still.push_back(std::move(p));
+        } else {
+          bind(home, std::move(p), milli);
+        }
+      }
+      pending_pods = std::move(still);
+      std::vector<PodInfoPtr> unschedulable;
+      for (const PodBuilder& p : pending_pods) unschedulable.push_back(p.info());
+
+      auto a = copying.step(now, view_of(c, unschedulable));
+      auto b = shortcut.step(now, view_of(c, unschedulable));
+      check_same(a, b);
+      for (const auto& [name, g] : std::map<std::string, bool>{{"g", false}, {"h", true}}) {
+        CHECK(copying.target_size(name) == shortcut.target_size(name));
+      }
+      if (a.scale_up) {
+        for (std::int32_t i = 0; i < a.scale_up->count; ++i) {
+          const bool is_gpu = a.scale_up->group == "h";
+          const std::string name = (is_gpu ? "h-" : "g-") + std::to_string(next_node++);
+          // One launch in five never registers (max-node-provision-time failure).
+          const bool fails = rng.below(5) == 0;
+          const sim::Time reg = now + (fails ? 100 : 6 + rng.below(6)) * 10 * kS;
+          launches.push_back({reg, reg + 60 * kS, is_gpu, name});
+        }
+      }
+      for (const auto& f : a.failed_scale_ups) {
+        // The group's newest launches that have not registered are cancelled.
+        std::int32_t left = f.cancelled;
+        for (auto it = launches.rbegin(); it != launches.rend() && left > 0; ++it) {
+          if ((it->gpu ? "h" : "g") != f.group || it->register_at <= now) continue;
+          it->register_at = it->ready_at = -1;
+          --left;
+        }
+      }
+      for (const auto& d : a.deletions) {
+        // Evicted pods come back as pending; the node goes 20 s later.
+        for (const std::string& key : d.pods_to_evict) {
+          auto p = owned_pod(key.substr(8) + "-x", pod_cpu[key], kGi, now);
+          pending_pods.push_back(std::move(p));
+        }
+        removals.emplace_back(now + 20 * kS, d.node);
+      }
+      if (now == sim::kHour && c.snapshot.find("g-1") != nullptr) {
+        // This node is kept from scale-down by its annotation from now on.
+        auto n = std::make_shared<kubesim::models::Node>(c.snapshot.find("g-1")->node());
+        n->metadata.annotations.set(std::string(kp::kScaleDownDisabledAnnotation), "true");
+        c.snapshot.upsert_node(std::move(n));
+      }
+    }
+    // The script exercised both paths, and the shortcut was taken on most loops.
+    CHECK(copying.snapshot_copies() == loops);
+    CHECK(shortcut.snapshot_copies() > 0);
+    CHECK(shortcut.snapshot_copies() < loops);
+    WARN("seed " << seed << ": " << shortcut.snapshot_copies() << " copies in " << loops
+                 << " loops");
+  }
+}
