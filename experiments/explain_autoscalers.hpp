@@ -33,9 +33,11 @@
 //     status.health's failure counts restored; then, when the target has (or is given)
 //     replicas, one reconcile of the generated HPA (policies::keda_hpa_for) on the same
 //     values, with the HPA memory annotations of the ScaledObject.
-//   * Knative PodAutoscalers: one tick of policies::KpaAutoscaler on the window averages of
-//     kObservedMetricsAnnotation, config-autoscaler from the state, the PA's Active
-//     condition (and its lastTransitionTime) restored.
+//   * Knative PodAutoscalers: one tick of policies::KpaAutoscaler (config-autoscaler from
+//     the state, the PA's Active condition and its lastTransitionTime restored) on windows
+//     computed from the per-second samples of kLoadHistoryAnnotation by KpaAutoscaler::record
+//     and scale() — the running controller's code path — or, without that annotation, on
+//     the window averages of kObservedMetricsAnnotation (the reason says which).
 //   * PredictiveAutoscalers: the samples of kLoadHistoryAnnotation recorded, then one
 //     decide() at now.
 // Deterministic; not thread-safe (plain values).
@@ -72,10 +74,15 @@ inline constexpr std::string_view kTriggerValuesAnnotation = "kubesim.io/trigger
 // On a PodAutoscaler: the autoscaler's window averages of the revision's total concurrency
 // (or requests per second for metric rps) and its panic state:
 // '{"stable": 45, "panic": 80, "panicTime": "2025-09-01T08:09:58Z", "maxPanicPods": 10}'
-// ("panic" defaults to "stable"; no panicTime: not panicking).
+// ("panic" defaults to "stable"; no panicTime: not panicking). The averages are the fallback
+// when the PA has no kLoadHistoryAnnotation; with one only panicTime and maxPanicPods are read.
 inline constexpr std::string_view kObservedMetricsAnnotation = "kubesim.io/observed-metrics";
 // On a PredictiveAutoscaler: the recorded samples of its metric, oldest first:
-// '[{"time": "2025-09-01T08:00:00Z", "value": 120}, ...]'.
+// '[{"time": "2025-09-01T08:00:00Z", "value": 120}, ...]'. On a PodAutoscaler, the same form:
+// the collector's per-second records of the revision's total concurrency (or requests per
+// second with metric rps), oldest first, none after now; entries in the same second add up
+// (as upstream's 1 s buckets do), a second without an entry counts as 0 (a gap).
+// kObservedMetricsAnnotation may then carry only panicTime and maxPanicPods.
 inline constexpr std::string_view kLoadHistoryAnnotation = "kubesim.io/load-history";
 
 // What the HPA controller reads from its scale target's /scale subresource.
@@ -115,6 +122,10 @@ struct ExplainKpa {
   std::optional<double> observed_stable;
   std::optional<double> observed_panic;
   bool panicking_before = false;
+  // The windows were computed from kubesim.io/load-history (history_samples entries) by the
+  // running autoscaler's code; false: the averages of kubesim.io/observed-metrics were used.
+  bool from_history = false;
+  std::size_t history_samples = 0;
   policies::KpaDecision decision;
 };
 

@@ -11,6 +11,9 @@
 //                 pkg/controller/hpa.go (the generated HPA) -> policies/keda.hpp, hpa.hpp;
 //   Knative       pkg/autoscaler/scaling/autoscaler.go (Scale), pkg/reconciler/autoscaling/
 //                 kpa/scaler.go and kpa.go (bounds, scale to zero, Active) -> policies/kpa.hpp;
+//                 the stable and panic windows from kubesim.io/load-history through
+//                 KpaAutoscaler::record + scale (pkg/autoscaler/aggregation/bucketing.go),
+//                 the code path KpaController runs; window averages only as the fallback;
 //   kubesim       policies/predictive.hpp.
 #include <algorithm>
 #include <cmath>
@@ -205,14 +208,21 @@ std::string kpa_reason(const ExplainKpa& k, std::int32_t current) {
   std::string o;
   if (!r.valid) {
     o = "no data in the stable window";
+    if (k.from_history) {
+      o += " (" + sim::format_duration(c.stable_window) + " before now, of " +
+           std::to_string(k.history_samples) + " samples)";
+    }
     if (d.desired >= 0) o += ": the last decision " + std::to_string(d.desired) + " stands";
   } else {
     const double ready = std::max(1, k.ready_pods);
     const double ratio = r.desired_panic_pods / ready;
     const bool over = ratio >= c.panic_threshold;
     o = d.panicking ? "panic: " : "stable: ";
-    o += k.metric + " stable " + fmt_number(r.observed_stable) + ", panic " +
-         fmt_number(r.observed_panic) + " / target " + fmt_number(c.target_value) + " per pod -> " +
+    o += k.metric + " stable " + fmt_number(r.observed_stable);
+    if (k.from_history) o += " (" + sim::format_duration(c.stable_window) + " window)";
+    o += ", panic " + fmt_number(r.observed_panic);
+    if (k.from_history) o += " (" + sim::format_duration(c.panic_window) + " window)";
+    o += " / target " + fmt_number(c.target_value) + " per pod -> " +
          fmt_number(r.desired_stable_pods) + " / " + fmt_number(r.desired_panic_pods) + " pods";
     if (over) {
       o += "; " + fmt_number(r.desired_panic_pods) + " pods for " + fmt_number(ready) +
@@ -244,7 +254,49 @@ std::string kpa_reason(const ExplainKpa& k, std::int32_t current) {
     o += "; no change at " + std::to_string(current);
   }
   o += " (PA " + std::string(policies::to_string(d.activity)) + ")";
+  if (k.from_history) {
+    o += "; windows computed from " + std::to_string(k.history_samples) + " per-second samples (" +
+         std::string(kLoadHistoryAnnotation) + ")";
+  } else {
+    o += "; window averages as given (" + std::string(kObservedMetricsAnnotation) + "; no " +
+         std::string(kLoadHistoryAnnotation) + ")";
+  }
   return o;
+}
+
+// kubesim.io/load-history on a PodAutoscaler: the collector's per-second records of the
+// revision's total (concurrency or requests per second), oldest first, none after now.
+struct KpaSample {
+  sim::Time at = 0;
+  double value = 0;
+};
+
+sim::Result<std::optional<std::vector<KpaSample>>> kpa_history(const AnnotationSubject& subject,
+                                                               sim::Time now, std::int64_t origin) {
+  const std::string_view key = kLoadHistoryAnnotation;
+  auto list = annotation_list(subject, key);
+  if (!list) return list.status();
+  if (!*list) return std::optional<std::vector<KpaSample>>{};
+  std::vector<KpaSample> samples;
+  samples.reserve((**list).size());
+  for (const json& s : **list) {
+    auto t = entry_time(subject, key, s, origin);
+    if (!t) return t.status();
+    if (!s.contains("value")) return bad_annotation(subject, key, "every entry needs \"value\"");
+    auto v = non_negative(subject, key, s["value"], "value");
+    if (!v) return v.status();
+    if (*t > now) {
+      return bad_annotation(subject, key,
+                            "sample at " + s["time"].get<std::string>() + " is after now");
+    }
+    if (!samples.empty() && *t < samples.back().at) {
+      return bad_annotation(subject, key,
+                            "samples must be oldest first: " + s["time"].get<std::string>() +
+                                " comes after a later one");
+    }
+    samples.push_back(KpaSample{*t, *v});
+  }
+  return std::optional<std::vector<KpaSample>>{std::move(samples)};
 }
 
 sim::Status explain_one_kpa(const scenarios::Manifests& state, const models::PodAutoscaler& pa,
@@ -265,6 +317,10 @@ sim::Status explain_one_kpa(const scenarios::Manifests& state, const models::Pod
   a.min_replicas = k.config.min_scale;
   a.max_replicas = k.config.max_scale;
 
+  // The per-second history first: with it the windows are computed, as the running
+  // autoscaler computes them; the averages of kubesim.io/observed-metrics are the fallback.
+  auto history = kpa_history(subject, out.now, origin);
+  if (!history) return history.status();
   auto observed = annotation_object(subject, key);
   if (!observed) return observed.status();
   std::optional<sim::Time> panic_time;
@@ -279,17 +335,26 @@ sim::Status explain_one_kpa(const scenarios::Manifests& state, const models::Pod
             "unknown field \"" + field + "\" (expected stable, panic, panicTime, maxPanicPods)");
       }
     }
-    if (!o.contains("stable")) {
-      return bad_annotation(subject, key,
-                            "\"stable\" is required: the stable window's average " + k.metric);
-    }
-    auto stable = non_negative(subject, key, o["stable"], "stable");
-    if (!stable) return stable.status();
-    k.observed_stable = *stable;
-    if (o.contains("panic")) {
-      auto panic = non_negative(subject, key, o["panic"], "panic");
-      if (!panic) return panic.status();
-      k.observed_panic = *panic;
+    if (*history) {
+      if (o.contains("stable") || o.contains("panic")) {
+        return bad_annotation(subject, key,
+                              "\"stable\" and \"panic\" are computed from " +
+                                  std::string(kLoadHistoryAnnotation) +
+                                  " when it is given: keep only panicTime and maxPanicPods");
+      }
+    } else {
+      if (!o.contains("stable")) {
+        return bad_annotation(subject, key,
+                              "\"stable\" is required: the stable window's average " + k.metric);
+      }
+      auto stable = non_negative(subject, key, o["stable"], "stable");
+      if (!stable) return stable.status();
+      k.observed_stable = *stable;
+      if (o.contains("panic")) {
+        auto panic = non_negative(subject, key, o["panic"], "panic");
+        if (!panic) return panic.status();
+        k.observed_panic = *panic;
+      }
     }
     if (o.contains("panicTime")) {
       auto t = entry_time(subject, key, json{{"time", o["panicTime"]}}, origin);
@@ -313,10 +378,11 @@ sim::Status explain_one_kpa(const scenarios::Manifests& state, const models::Pod
   }
   a.current_replicas = target->spec_replicas;
   a.desired_replicas = target->spec_replicas;
-  if (!*observed) {
-    a.error = "no " + std::string(key) +
-              " annotation: give the window averages of the revision's total " + k.metric +
-              ", e.g. '{\"stable\": 45, \"panic\": 80}'";
+  if (!*history && !k.observed_stable) {
+    a.error = "no " + std::string(kLoadHistoryAnnotation) + " or " + std::string(key) +
+              " annotation: give the revision's total " + k.metric +
+              " per second, e.g. '[{\"time\": \"2025-09-01T08:09:59Z\", \"value\": 45}]', or the "
+              "window averages, e.g. '{\"stable\": 45, \"panic\": 80}'";
     a.reason = "no change: " + a.error;
     a.kpa = std::move(k);
     out.autoscalers.push_back(std::move(a));
@@ -344,7 +410,20 @@ sim::Status explain_one_kpa(const scenarios::Manifests& state, const models::Pod
   k.panicking_before = panic_time.has_value();
   policies::KpaAutoscaler kpa(k.config, out.now, 0);
   kpa.restore(restored);
-  k.decision = kpa.scale_with(out.now, k.ready_pods, k.observed_stable, k.observed_panic);
+  if (*history) {
+    // The running controller's path (KpaController::second, tick): every sample recorded in
+    // the stable and panic windows (TimedFloat64Buckets, 1 s buckets), then one tick.
+    k.from_history = true;
+    k.history_samples = (*history)->size();
+    for (const KpaSample& s : **history) kpa.record(s.at, s.value);
+    k.decision = kpa.scale(out.now, k.ready_pods);
+    if (k.decision.decider.valid) {
+      k.observed_stable = k.decision.decider.observed_stable;
+      k.observed_panic = k.decision.decider.observed_panic;
+    }
+  } else {
+    k.decision = kpa.scale_with(out.now, k.ready_pods, k.observed_stable, k.observed_panic);
+  }
   if (k.decision.replicas) a.desired_replicas = *k.decision.replicas;
   a.reason = kpa_reason(k, target->spec_replicas);
   a.kpa = std::move(k);
@@ -507,6 +586,10 @@ void add_serverless_json(const ExplainAutoscaler& a, json& out) {
         {"targetPerPod", k.config.target_value},
         {"totalPerPod", k.config.total_value},
         {"readyPods", k.ready_pods},
+        {"windows", k.from_history ? "history" : "averages"},
+        {"historySamples", k.history_samples},
+        {"stableWindow", sim::format_duration(k.config.stable_window)},
+        {"panicWindow", sim::format_duration(k.config.panic_window)},
         {"observedStable", optional_number(k.observed_stable)},
         {"observedPanic", optional_number(k.observed_panic)},
         {"desiredStablePods",

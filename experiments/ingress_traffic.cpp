@@ -18,10 +18,27 @@ models::Labels selector_of(const scenarios::Manifests& m, const std::string& ns,
   return selector;
 }
 
+// ingress-nginx: the backend's port names one of the Service's ports, by number
+// (servicePort.Port) or by name. A Service not in the manifests has no ports to match: its
+// pool has no endpoints anyway.
+bool backend_port_matches(const scenarios::Manifests& m, const std::string& ns,
+                          const models::IngressServiceBackend& b) {
+  for (const auto& svc : m.services) {
+    if (svc.metadata.namespace_ != ns || svc.metadata.name != b.name) continue;
+    if (b.port_number == 0 && b.port_name.empty()) return true;
+    for (const auto& p : svc.spec.ports) {
+      if (b.port_number != 0 ? p.port == b.port_number : p.name == b.port_name) return true;
+    }
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 IngressTraffic::IngressTraffic(sim::Simulation& sim, sim::MetricRegistry& metrics,
-                               models::ApiServer& api, sim::Sampler* sampler,
+                               models::ApiServer& api, models::KubeProxyFleet& proxies,
+                               sim::Sampler* sampler,
                                scenarios::TrafficWorkloadSpec spec,
                                const scenarios::Manifests& manifests,
                                std::vector<std::unique_ptr<ServiceTraffic>>& pools)
@@ -35,6 +52,7 @@ IngressTraffic::IngressTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
       failed_(metrics.counter(spec_.name + ".requests_failed")),
       not_found_(metrics.counter(spec_.name + ".requests_not_found")),
       default_backend_(metrics.counter(spec_.name + ".requests_default_backend")),
+      no_service_port_(metrics.counter(spec_.name + ".requests_no_service_port")),
       e2e_(metrics.histogram(spec_.name + ".e2e_s")),
       ttft_(metrics.histogram(spec_.name + ".ttft_s")),
       in_flight_g_(metrics.gauge(spec_.name + ".in_flight")) {
@@ -65,7 +83,7 @@ IngressTraffic::IngressTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
     p.slo = scenarios::SloSpec{};
     p.activator.reset();  // the activator fronts the (Knative) backends, not the controller
     pools.push_back(std::make_unique<ServiceTraffic>(
-        sim, metrics, api, sampler, std::move(p),
+        sim, metrics, api, proxies, sampler, std::move(p),
         selector_of(manifests, c.service_namespace, c.service_name)));
     controller_ = pools.back().get();
     controller_->feed_externally(
@@ -81,7 +99,7 @@ IngressTraffic::IngressTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
     }
     const std::string& ns = ingress_.metadata.namespace_;
     const std::string name = spec_.name + (b.name == "controller" ? ".backend." : ".") + b.name;
-    pools.push_back(std::make_unique<ServiceTraffic>(sim, metrics, api, sampler,
+    pools.push_back(std::make_unique<ServiceTraffic>(sim, metrics, api, proxies, sampler,
                                                      pool_spec(name, ns, b.name),
                                                      selector_of(manifests, ns, b.name)));
     ServiceTraffic* pool = pools.back().get();
@@ -101,7 +119,11 @@ IngressTraffic::IngressTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
     const models::IngressRoute ir = models::route(ingress_, r.host, r.path);
     Route route;
     route.kind = ir.kind;
-    if (ir.backend != nullptr) route.backend = pool_of(*ir.backend);
+    if (ir.backend != nullptr) {
+      route.backend = pool_of(*ir.backend);
+      route.port_matched =
+          backend_port_matches(manifests, ingress_.metadata.namespace_, *ir.backend);
+    }
     routes_.push_back(route);
     total += r.weight;
     cumulative_weight_.push_back(total);
@@ -134,6 +156,7 @@ IngressTraffic::Counts IngressTraffic::counts() const {
   c.failed = static_cast<std::uint64_t>(failed_.value());
   c.not_found = static_cast<std::uint64_t>(not_found_.value());
   c.default_backend = static_cast<std::uint64_t>(default_backend_.value());
+  c.no_service_port = static_cast<std::uint64_t>(no_service_port_.value());
   c.in_flight = static_cast<std::int64_t>(in_flight_g_.value());
   return c;
 }
@@ -171,10 +194,16 @@ void IngressTraffic::on_controller_end(std::uint64_t id, ServiceTraffic::Ended h
     return;
   }
   if (route.kind == models::IngressRoute::Kind::kDefaultBackend) default_backend_.add();
+  if (!route.port_matched) {  // no upstream endpoints for that port: the controller's 503
+    no_service_port_.add();
+    end(ServiceTraffic::Ended::kFailed);
+    return;
+  }
   // The backend sees the request as created (request.at), so its latencies are end to end.
   // A backend pool has servers of its own (also when it selects the controller's pods), so
   // this never re-enters the server whose result is being delivered.
-  route.backend->submit(result->request, id);
+  // It enters the backend Service at the controller pod's node (that kube-proxy's view).
+  route.backend->submit_from(result->request, id, controller_->ended_on_proxy());
 }
 
 void IngressTraffic::on_backend_end(ServiceTraffic::Ended how,

@@ -13,10 +13,17 @@
 //   3. After the proxy time the Ingress's rules route it (models/ingress.hpp: host, then the
 //      longest matching path, Exact before Prefix; else spec.defaultBackend). No rule and no
 //      default backend: the controller's 404 → failed, counted in requests_not_found.
-//   4. It goes to the backend Service's pods through that Service's own pool (the
-//      machinery of ServiceTraffic: endpoints, load balancer, servers, onEndpointGone). A
-//      backend without endpoints → failed (the controller's 503 for an upstream without
-//      endpoints).
+//   4. The backend's service port must be one of the Service's: port.number equal to one
+//      of its ports[].port, or port.name to one of its ports[].name (ingress-nginx
+//      internal/ingress/controller/controller.go, serviceEndpoints: a backend port matching
+//      no Service port gets no endpoints and the controller logs it). The API accepts such
+//      an Ingress, so the scenario loads; each request on that route is the controller's
+//      503 → failed, counted in requests_no_service_port.
+//   5. It goes to the backend Service's pods through that Service's own pool (the
+//      machinery of ServiceTraffic: endpoints, load balancer, servers, onEndpointGone),
+//      entering at the node of the controller pod that proxied it (that node's
+//      kube-proxy view). A backend without endpoints → failed (the controller's 503 for an
+//      upstream without endpoints).
 // Latencies are measured from the request's creation (step 1), so a backend's e2e includes
 // the controller's queueing and proxy time.
 //
@@ -61,13 +68,15 @@ class IngressTraffic {
     std::uint64_t failed = 0;
     std::uint64_t not_found = 0;        // of failed: no rule and no default backend (404)
     std::uint64_t default_backend = 0;  // routed to spec.defaultBackend
+    std::uint64_t no_service_port = 0;  // of failed: the backend port is not the Service's
     std::int64_t in_flight = 0;
   };
 
   // REQUIRES: spec.via_ingress(); the Ingress is in `manifests` (scenario loading checked
   // it). Creates the pools and appends them to `pools`.
   IngressTraffic(sim::Simulation& sim, sim::MetricRegistry& metrics, models::ApiServer& api,
-                 sim::Sampler* sampler, scenarios::TrafficWorkloadSpec spec,
+                 models::KubeProxyFleet& proxies, sim::Sampler* sampler,
+                 scenarios::TrafficWorkloadSpec spec,
                  const scenarios::Manifests& manifests,
                  std::vector<std::unique_ptr<ServiceTraffic>>& pools);
   IngressTraffic(const IngressTraffic&) = delete;
@@ -86,6 +95,7 @@ class IngressTraffic {
   struct Route {
     models::IngressRoute::Kind kind = models::IngressRoute::Kind::kNotFound;
     ServiceTraffic* backend = nullptr;  // null: 404
+    bool port_matched = true;           // false: 503, the backend port is not the Service's
   };
 
   void on_arrival(const models::Request& request);
@@ -112,6 +122,7 @@ class IngressTraffic {
   sim::Counter& failed_;
   sim::Counter& not_found_;
   sim::Counter& default_backend_;
+  sim::Counter& no_service_port_;
   sim::Histogram& e2e_;
   sim::Histogram& ttft_;
   sim::Gauge& in_flight_g_;

@@ -21,8 +21,8 @@ std::string gauge_prefix(const std::string& key) {
 
 KpaController::KpaController(sim::Simulation& sim, sim::MetricRegistry& metrics,
                              models::ApiServer& api, sim::Sampler* sampler,
-                             std::vector<const ServiceTraffic*> traffic,
-                             std::vector<Applied> autoscalers, policies::KpaClusterConfig cluster)
+                             std::vector<ServiceTraffic*> traffic, std::vector<Applied> autoscalers,
+                             policies::KpaClusterConfig cluster)
     : sim_(sim),
       metrics_(metrics),
       api_(api),
@@ -102,15 +102,15 @@ std::vector<std::shared_ptr<const models::Pod>> KpaController::pods_of(
   });
 }
 
-const ServiceTraffic* KpaController::service_of(const models::PodAutoscaler& pa) const {
+ServiceTraffic* KpaController::service_of(const models::PodAutoscaler& pa) const {
   auto scale = scale_of(pa);
   if (!scale || !scale->selector) return nullptr;
   // A pod carrying the selector's labels (the target's pod template has them).
   models::Pod probe;
   probe.metadata.namespace_ = pa.metadata.namespace_;
   probe.metadata.labels = scale->selector->match_labels;
-  const ServiceTraffic* best = nullptr;
-  for (const ServiceTraffic* t : traffic_) {
+  ServiceTraffic* best = nullptr;
+  for (ServiceTraffic* t : traffic_) {
     if (!t->selects(probe)) continue;
     if (best == nullptr || t->spec().service_name < best->spec().service_name) best = t;
   }
@@ -154,7 +154,20 @@ std::int32_t KpaController::ready_pods(const Tracked& t) const {
 
 double KpaController::scrape(Tracked& t) {
   const models::PodAutoscaler& pa = *t.pa;
-  if (t.traffic == nullptr) t.traffic = service_of(pa);
+  if (t.traffic == nullptr) {
+    t.traffic = service_of(pa);
+    if (t.traffic != nullptr) {
+      // kpa.go before the decider's first valid tick (want unknown): Proxy when the initial
+      // excess burst capacity is negative or the PA is Inactive.
+      const bool proxy = t.kpa->excess_burst_capacity() < 0 ||
+                         t.kpa->activity() == policies::KpaActivity::kInactive;
+      t.sks = std::make_unique<KnativeSks>(*t.traffic, metrics_, pa,
+                                           proxy ? SksMode::kProxy : SksMode::kServe, sim_.now());
+      // The activator's counters from here on.
+      t.previous_sent = t.traffic->sent_total();
+      t.previous_buffered_seconds = t.traffic->activator_buffered_seconds();
+    }
+  }
   const bool first = t.scrapes == 0;
   ++t.scrapes;
   if (t.traffic == nullptr) return 0;
@@ -182,16 +195,22 @@ double KpaController::scrape(Tracked& t) {
     }
   }
   t.previous = std::move(now_values);
-  // The activator's share (simplified, see the header): requests sent while the Service
-  // has no endpoint.
+  // The activator's share (see the header).
   const std::uint64_t sent = t.traffic->sent_total();
-  if (t.traffic->activator_enabled() && !rps) {
-    // The traffic models the activator's buffer (ServiceTraffic, spec.activator): its stat
-    // is the mean number of requests it held over the last second.
-    const double held = t.traffic->activator_buffered_seconds();
-    if (!first) total += held - t.previous_buffered_seconds;
-    t.previous_buffered_seconds = held;
+  if (t.traffic->activator_enabled()) {
+    if (rps) {
+      // collector.go: RequestCount − ProxiedRequestCount of the pods plus the activator's
+      // request count = every request sent to the Service in the second.
+      total = first ? 0.0 : static_cast<double>(sent - t.previous_sent);
+    } else {
+      // The mean number of requests the activator held over the last second; those it
+      // forwarded are in the pods' counters already.
+      const double held = t.traffic->activator_buffered_seconds();
+      if (!first) total += held - t.previous_buffered_seconds;
+      t.previous_buffered_seconds = held;
+    }
   } else if (!first && t.traffic->endpoints() == 0) {
+    // No activator (fluid traffic): the requests sent while there is no endpoint.
     total += static_cast<double>(sent - t.previous_sent);
   }
   t.previous_sent = sent;
@@ -219,6 +238,8 @@ void KpaController::tick(Tracked& t) {
   t.observed_stable->set(d.decider.observed_stable);
   t.observed_panic->set(d.decider.observed_panic);
   t.activator->set(d.activator_in_path ? 1 : 0);
+  // kpa.go: the SKS mode follows the decision at once (knative_sks.hpp, simplified).
+  if (t.sks) t.sks->set_mode(d.activator_in_path ? SksMode::kProxy : SksMode::kServe, now);
   if (d.replicas) {
     const models::PodAutoscaler& pa = *t.pa;
     auto scale = scale_of(pa);
@@ -295,6 +316,11 @@ void KpaController::write_status(Tracked& t, const policies::KpaDecision& d) {
                                       o.status = st;
                                       return true;
                                     });
+}
+
+const KnativeSks* KpaController::sks(const std::string& key) const {
+  auto it = tracked_.find(key);
+  return it == tracked_.end() ? nullptr : it->second.sks.get();
 }
 
 std::uint64_t KpaController::status_writes(const std::string& key) const {

@@ -18,14 +18,17 @@
 //     from zero (it started serving after the previous scrape). When the PA is applied a
 //     baseline scrape is taken (not recorded). The Service: the first traffic Service (by name)
 //     of the PA's namespace whose selector selects the Deployment's template labels.
-//   * activator (simplified): while the Service has no endpoint, the requests sent to it in
-//     the last second are recorded as the activator's stat (each would be held by the
-//     activator; as concurrency this is arrivals × 1 s, as rps exact). The request itself is
-//     NOT buffered: it fails at once (ServiceTraffic: no endpoint, connection refused). A
+//   * the activator: once the Service is known, a KnativeSks (experiments/knative_sks.hpp)
+//     puts Knative's activator in front of it (the workload's own `activator:` wins) and
+//     after every tick follows the PA reconciler's SKS mode (KpaDecision::activator_in_path:
+//     Proxy at zero or with a negative excess burst capacity, else Serve). The activator's
+//     stat: metric concurrency adds the mean number of requests it held over the last second
+//     (Δ activator_buffered_seconds(); requests it forwarded are counted on the pods, as
+//     upstream subtracts proxied requests from the queue-proxy's stat); metric rps is the
+//     requests sent to the Service in the last second (activator arrivals + direct ones). A
 //     non-zero stat while the last decision was 0 pokes the decider (an immediate tick).
-//     With the traffic workload's `activator` (ServiceTraffic models the buffer: requests
-//     wait instead of failing), the concurrency stat is instead the mean number of requests
-//     the buffer held over the last second (Δ activator_buffered_seconds()).
+//     Fluid traffic has no activator: there, while the Service has no endpoint, the requests
+//     sent in the last second are the stat (arrivals × 1 s as concurrency), and they fail.
 //   * every 2 s (the record of that second first) runs KpaAutoscaler::scale(now, ready pods)
 //     and writes KpaDecision::replicas to the Deployment's spec.replicas when it differs
 //     (its own client, the autoscaler's QPS 20 / burst 30 — Knative's controller defaults
@@ -52,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/knative_sks.hpp"
 #include "experiments/scale_targets.hpp"
 #include "models/autoscaling_objects.hpp"
 #include "policies/kpa.hpp"
@@ -77,7 +81,7 @@ class KpaController {
 
   // `sampler` may be null (no timeseries columns).
   KpaController(sim::Simulation& sim, sim::MetricRegistry& metrics, models::ApiServer& api,
-                sim::Sampler* sampler, std::vector<const ServiceTraffic*> traffic,
+                sim::Sampler* sampler, std::vector<ServiceTraffic*> traffic,
                 std::vector<Applied> autoscalers, policies::KpaClusterConfig cluster = {});
   ~KpaController();
   KpaController(const KpaController&) = delete;
@@ -98,12 +102,16 @@ class KpaController {
   double last_recorded(const std::string& key) const;
   // Status patches sent for the PA (only when its status changed).
   std::uint64_t status_writes(const std::string& key) const;
+  // The PA's ServerlessService (activator in or out of the path), nullptr until the Service
+  // behind it is known.
+  const KnativeSks* sks(const std::string& key) const;
 
  private:
   struct Tracked {
     const models::PodAutoscaler* pa = nullptr;
     std::unique_ptr<policies::KpaAutoscaler> kpa;
-    const ServiceTraffic* traffic = nullptr;
+    ServiceTraffic* traffic = nullptr;
+    std::unique_ptr<KnativeSks> sks;
     sim::TimerHandle timer{};
     std::uint64_t scrapes = 0;               // the baseline at begin() included
     std::uint64_t seconds = 0;               // 1 s scrapes recorded
@@ -126,7 +134,7 @@ class KpaController {
   double scrape(Tracked& t);
   void tick(Tracked& t);
   std::int32_t ready_pods(const Tracked& t) const;
-  const ServiceTraffic* service_of(const models::PodAutoscaler& pa) const;
+  ServiceTraffic* service_of(const models::PodAutoscaler& pa) const;
   // The target's scale (its /scale subresource), nullopt when missing.
   std::optional<ScaleSubresource> scale_of(const models::PodAutoscaler& pa) const;
   // The target's pods (its scale's selector, the PA's namespace).
@@ -135,7 +143,7 @@ class KpaController {
   sim::Simulation& sim_;
   sim::MetricRegistry& metrics_;
   models::ApiServer& api_;
-  std::vector<const ServiceTraffic*> traffic_;
+  std::vector<ServiceTraffic*> traffic_;
   std::vector<Applied> objects_;
   policies::KpaClusterConfig cluster_;
   models::ApiClient& client_;

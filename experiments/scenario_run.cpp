@@ -102,6 +102,8 @@ struct ScenarioRun::Model {
   std::unique_ptr<ClusterObserver> observer;
   // spec.cluster.clusterAutoscaler / karpenter; destroyed before the cluster it drives.
   std::unique_ptr<NodeAutoscaling> node_autoscaling;
+  // The nodes' kube-proxies (models/kube_proxy.hpp), when there is traffic; outlives it.
+  std::unique_ptr<models::KubeProxyFleet> kube_proxy;
   // type: traffic workloads; destroyed before the cluster (they watch its pod store).
   std::vector<std::unique_ptr<ServiceTraffic>> traffic;
   // type: traffic workloads through an Ingress; their pools are in `traffic` (destroyed
@@ -278,11 +280,17 @@ void ScenarioRun::build_cluster() {
   for (const auto& o : m.replica_sets) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.jobs) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.pods) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.endpoint_slices) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
+  if (!scenario_.traffic.empty()) {
+    model_->kube_proxy = std::make_unique<models::KubeProxyFleet>(*sim_, *metrics_, cluster.api());
+  }
   for (const auto& t : scenario_.traffic) {
     if (t.via_ingress()) {  // experiments/ingress_traffic.hpp: its pools join `traffic`
-      model_->ingress.push_back(std::make_unique<IngressTraffic>(
-          *sim_, *metrics_, cluster.api(), sampler_.get(), t, m, model_->traffic));
+      model_->ingress.push_back(std::make_unique<IngressTraffic>(*sim_, *metrics_, cluster.api(),
+                                                                 *model_->kube_proxy,
+                                                                 sampler_.get(), t, m,
+                                                                 model_->traffic));
       continue;
     }
     models::Labels selector;  // the Service exists: scenario loading checked it
@@ -296,8 +304,8 @@ void ScenarioRun::build_cluster() {
         selector = svc.spec.selector;
       }
     }
-    model_->traffic.push_back(std::make_unique<ServiceTraffic>(*sim_, *metrics_, cluster.api(),
-                                                               sampler_.get(), t, selector));
+    model_->traffic.push_back(std::make_unique<ServiceTraffic>(
+        *sim_, *metrics_, cluster.api(), *model_->kube_proxy, sampler_.get(), t, selector));
   }
   // AIServices (stable.example.com/v1, docs/aiservice.md) and their operator, when the
   // scenario has any (the loader checked that their CustomResourceDefinition came first).
@@ -400,8 +408,11 @@ void ScenarioRun::build_autoscalers() {
     // Knative's autoscaler scrapes the pods (queue-proxies) itself: no pipeline needed.
     std::vector<KpaController::Applied> pas;
     for (const auto& o : m.pod_autoscalers) pas.push_back({o, apply_time(o.metadata)});
+    // Non-const: the KPA puts Knative's activator in the Services' path (knative_sks.hpp).
+    std::vector<ServiceTraffic*> served;
+    for (const auto& t : model_->traffic) served.push_back(t.get());
     model_->kpa = std::make_unique<KpaController>(
-        *sim_, *metrics_, cluster.api(), sampler_.get(), traffic, std::move(pas),
+        *sim_, *metrics_, cluster.api(), sampler_.get(), std::move(served), std::move(pas),
         m.knative_autoscaler_config.value_or(policies::KpaClusterConfig{}));
   }
   if (m.horizontal_pod_autoscalers.empty() && m.scaled_objects.empty() &&

@@ -13,13 +13,16 @@ constexpr std::uint64_t kRetried = std::uint64_t{1} << 63;
 }  // namespace
 
 ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metrics,
-                               models::ApiServer& api, sim::Sampler* sampler,
-                               scenarios::TrafficWorkloadSpec spec, models::Labels selector)
+                               models::ApiServer& api, models::KubeProxyFleet& proxies,
+                               sim::Sampler* sampler, scenarios::TrafficWorkloadSpec spec,
+                               models::Labels selector)
     : sim_(sim),
       api_(api),
       spec_(std::move(spec)),
       selector_(std::move(selector)),
+      proxies_(proxies),
       lb_(spec_.load_balancing, sim.rng("lb/" + spec_.name)),
+      entry_rng_(sim.rng("lb/" + spec_.name + "/entry")),
       sent_(metrics.counter(spec_.name + ".requests_sent")),
       succeeded_(metrics.counter(spec_.name + ".requests_succeeded")),
       timed_out_(metrics.counter(spec_.name + ".requests_timed_out")),
@@ -34,10 +37,7 @@ ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
       slo_met_(metrics.counter(spec_.name + ".requests_slo_met")),
       cold_starts_(metrics.counter(spec_.name + ".cold_starts")),
       serving_g_(metrics.gauge(spec_.name + ".serving_pods")) {
-  if (spec_.activator) {
-    buffered_g_ = &metrics.gauge(spec_.name + ".activator_buffered");
-    buffered_c_ = &metrics.counter(spec_.name + ".activator_requests_buffered");
-  }
+  if (spec_.activator) make_activator_metrics(metrics);
   auto filter = [this](const models::Pod& p) { return selects(p); };
   auto watched = api_.pods().watch(0, filter, [this](const models::WatchEvent<models::Pod>& e) {
     const models::Pod& p = *e.object;
@@ -47,6 +47,12 @@ ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
     on_pod(serving, models::object_key(p.metadata.namespace_, p.metadata.name));
   });
   watch_ = watched.ok() ? watched.value() : 0;
+  models::KubeProxySettings kp;
+  kp.min_sync_period = spec_.kube_proxy_min_sync_period;
+  kp.sync_period = spec_.kube_proxy_sync_period;
+  kp.extra_delay = spec_.endpoint_delay;
+  proxy_service_ = proxies_.add_service(spec_.service_namespace, spec_.service_name, kp,
+                                        [this] { reference_synced(); });
   if (sampler != nullptr) {
     const double interval_s = sim::to_seconds(sampler->interval());
     // The first column closes the interval: the latency columns after it read its figures.
@@ -112,6 +118,13 @@ void ServiceTraffic::submit(const models::Request& request, std::uint64_t id) {
   sent_.add();
   in_flight_g_.add(1);
   send(request, id);
+}
+
+void ServiceTraffic::submit_from(const models::Request& request, std::uint64_t id,
+                                 std::uint32_t proxy) {
+  entry_ = proxy == models::KubeProxyFleet::kReference ? kAnyNode : proxy;
+  submit(request, id);
+  entry_ = kAnyNode;
 }
 
 void ServiceTraffic::ended(std::uint64_t id, Ended how, const models::RequestResult* result) {
@@ -192,8 +205,9 @@ void ServiceTraffic::on_pod(bool serving, const std::string& key) {
   auto it = current_.find(key);
   if (serving && it == current_.end()) {
     const auto id = static_cast<std::uint32_t>(backends_.size());
-    backends_.push_back(Backend{key, nullptr, false, false, false});
+    backends_.push_back(Backend{key, nullptr, false, models::KubeProxyFleet::kReference});
     current_.emplace(key, id);
+    last_backend_.insert_or_assign(key, id);
     cold_starts_.add();
     serving_g_.set(static_cast<double>(current_.size()));
     start_serving(id);
@@ -207,9 +221,16 @@ void ServiceTraffic::on_pod(bool serving, const std::string& key) {
 
 void ServiceTraffic::start_serving(std::uint32_t id) {
   Backend& b = backends_[id];
+  const auto slash = b.key.find('/');
+  auto pod = api_.pods().get(b.key.substr(0, slash), b.key.substr(slash + 1));
+  if (pod != nullptr) {
+    if (auto proxy = proxies_.proxy_of(pod->spec.node_name)) b.proxy = *proxy;
+  }
+  // Views that list the pod map it to this backend from now on.
+  ++backend_changes_;
   if (spec_.fluid) {  // the pods share one fluid model; no per-pod server
     b.serving = true;
-    sim_.schedule_after(spec_.endpoint_delay, [this, id] { set_endpoint(id, true); });
+    reference_synced();
     return;
   }
   models::InferenceServerConfig config = spec_.server;
@@ -218,8 +239,6 @@ void ServiceTraffic::start_serving(std::uint32_t id) {
   // nvidia.com/gpu.product label, as GPU feature discovery sets it), when kubesim knows that
   // GPU; otherwise at server.gpu's.
   if (config.model == models::ServiceModel::kLlm) {
-    const auto slash = b.key.find('/');
-    auto pod = api_.pods().get(b.key.substr(0, slash), b.key.substr(slash + 1));
     auto node = pod == nullptr ? nullptr : api_.nodes().get("", pod->spec.node_name);
     if (const std::string* product =
             node == nullptr ? nullptr : node->metadata.labels.find(models::kLabelGpuProduct)) {
@@ -227,73 +246,110 @@ void ServiceTraffic::start_serving(std::uint32_t id) {
     }
   }
   b.server = std::make_unique<models::InferenceServer>(
-      sim_, std::move(config), [this](const models::RequestResult& r) { on_result(r); });
+      sim_, std::move(config), [this, id](const models::RequestResult& r) { on_result(r, id); });
   // The pod's readiness delay was its cold start: it serves from the moment it is Ready.
   b.server->start_ready();
   b.serving = true;
-  sim_.schedule_after(spec_.endpoint_delay, [this, id] { set_endpoint(id, true); });
+  reference_synced();
 }
 
 void ServiceTraffic::stop_serving(std::uint32_t id) {
   Backend& b = backends_[id];
   b.serving = false;
-  if (spec_.fluid) {
-    sim_.schedule_after(spec_.endpoint_delay, [this, id] { set_endpoint(id, false); });
-    return;
-  }
+  if (spec_.fluid) return;
   // The pod stops now (deleted, terminating or not Ready): what it holds fails or comes back
   // for one retry. Results arrive through on_result before terminate() returns.
   b.server->terminate(spec_.on_endpoint_gone == scenarios::EndpointGone::kRetry
                           ? models::DrainMode::kReturn
                           : models::DrainMode::kFail);
   accumulate(retired_[b.key], b.server->counters());
-  sim_.schedule_after(spec_.endpoint_delay, [this, id] {
-    set_endpoint(id, false);
+  // Requests routed to it from now on meet a gone endpoint (route() checks `serving`).
+  sim_.schedule_after(0, [this, id] {
     backends_[id].server.reset();  // not inside its own result sink: an event of ours
   });
 }
 
-// The EndpointSlice change reached kube-proxy; it is in the rules at the proxy's next sync:
-// at once when the last sync is at least minSyncPeriod ago, else when it will be — every
-// change until then goes into that one sync (upstream BoundedFrequencyRunner.Run).
-void ServiceTraffic::set_endpoint(std::uint32_t id, bool endpoint) {
-  backends_[id].wanted = endpoint;
-  if (sync_pending_) return;
-  const sim::Time at = last_sync_ < 0
-                           ? sim_.now()
-                           : std::max(sim_.now(), last_sync_ + spec_.kube_proxy_min_sync_period);
-  if (at == sim_.now()) {
-    sync_endpoints();
-    return;
+// The backends of a kube-proxy view's usable endpoints (pods this object never saw serving,
+// e.g. a manifest slice's, are left out).
+std::vector<std::uint32_t> ServiceTraffic::backends_of(const models::ProxyEndpoints& view) const {
+  std::vector<std::uint32_t> list;
+  list.reserve(view.usable.size());
+  for (std::uint32_t i : view.usable) {
+    auto it = last_backend_.find(view.endpoints[i].key);
+    if (it != last_backend_.end()) list.push_back(it->second);
   }
-  sync_pending_ = true;
-  sim_.schedule_at(at, [this] {
-    sync_pending_ = false;
-    sync_endpoints();
-  });
+  return list;
 }
 
-void ServiceTraffic::sync_endpoints() {
-  last_sync_ = sim_.now();
-  for (Backend& b : backends_) b.endpoint = b.wanted;
-  std::vector<std::uint32_t> list;
-  for (std::uint32_t i = 0; i < backends_.size(); ++i) {
-    if (backends_[i].endpoint) list.push_back(i);
-  }
+// The reference kube-proxy synced (or a backend started): its rules are the activator's,
+// fluid mode's and the endpoints gauge's view.
+void ServiceTraffic::reference_synced() {
+  std::vector<std::uint32_t> list =
+      backends_of(proxies_.view(models::KubeProxyFleet::kReference, proxy_service_));
   endpoints_g_.set(static_cast<double>(list.size()));
   lb_.set_endpoints(std::move(list));
-  if (!buffer_.empty()) release_buffered();
+  if (!buffer_.empty() && !release_pending_) {
+    // Not inside a pod watch callback or a sync: an event of ours.
+    release_pending_ = true;
+    sim_.schedule_after(0, [this] {
+      release_pending_ = false;
+      if (!buffer_.empty()) release_buffered();
+    });
+  }
+}
+
+// The load balancer of one node's kube-proxy, brought up to date with its view.
+models::LoadBalancer& ServiceTraffic::node_lb(std::uint32_t proxy) {
+  if (proxy >= node_views_.size()) node_views_.resize(proxy + 1);
+  std::unique_ptr<NodeView>& nv = node_views_[proxy];
+  if (nv == nullptr) {
+    nv = std::make_unique<NodeView>(NodeView{
+        ~std::uint64_t{0}, 0,
+        models::LoadBalancer(spec_.load_balancing,
+                             sim_.rng("lb/" + spec_.name + "/" + proxies_.node_of(proxy)))});
+  }
+  const models::ProxyEndpoints& view = proxies_.view(proxy, proxy_service_);
+  if (nv->version != view.version || nv->backends != backend_changes_) {
+    nv->version = view.version;
+    nv->backends = backend_changes_;
+    nv->lb.set_endpoints(backends_of(view));
+  }
+  return nv->lb;
 }
 
 void ServiceTraffic::send(const models::Request& request, std::uint64_t id) {
   // The activator is in the path while there is no endpoint or it still holds requests
-  // (FIFO: a new request does not overtake buffered ones).
-  if (spec_.activator && (lb_.endpoints().empty() || !buffer_.empty())) {
+  // (FIFO: a new request does not overtake buffered ones), and always while the SKS is in
+  // Proxy mode (activator_in_path()).
+  if (activator_in_path()) {
+    ++proxied_;
+    proxied_c_->add();
     buffer(request, id);
     return;
   }
+  ++direct_;
+  if (direct_c_ != nullptr) direct_c_->add();
   route(request, id);
 }
+
+// ---- Knative SKS hook (experiments/knative_sks.hpp) ---------------------------------------
+
+void ServiceTraffic::make_activator_metrics(sim::MetricRegistry& metrics) {
+  buffered_g_ = &metrics.gauge(spec_.name + ".activator_buffered");
+  buffered_c_ = &metrics.counter(spec_.name + ".activator_requests_buffered");
+  proxied_c_ = &metrics.counter(spec_.name + ".requests_proxied");
+  direct_c_ = &metrics.counter(spec_.name + ".requests_direct");
+}
+
+void ServiceTraffic::enable_activator(sim::MetricRegistry& metrics,
+                                      const scenarios::ActivatorSpec& spec) {
+  assert(!spec_.fluid && "enable_activator: request mode only");
+  if (spec_.activator) return;  // the scenario's own activator: wins
+  spec_.activator = spec;
+  make_activator_metrics(metrics);
+}
+
+// ---- end of the Knative SKS hook ----------------------------------------------------------
 
 double ServiceTraffic::activator_buffered_seconds() const {
   return buffered_seconds_ +
@@ -369,21 +425,37 @@ void ServiceTraffic::release_buffered() {
     buffer_changed();
     buffer_.pop_front();
     buffered_g_->set(static_cast<double>(buffer_.size()));
+    // The activator sends to the pods it knows (Knative's activator watches the endpoints
+    // itself and dials pod IPs): the reference view, not a node's kube-proxy.
+    const std::uint32_t entry = entry_;
+    entry_ = models::KubeProxyFleet::kReference;
     route(b.request, b.id);
+    entry_ = entry;
   }
 }
 
 void ServiceTraffic::route(const models::Request& request, std::uint64_t id) {
+  // The node the request enters at; its kube-proxy's rules choose the endpoint.
+  std::uint32_t entry = entry_;
+  if (entry == kAnyNode) {
+    const std::vector<std::uint32_t>& nodes = proxies_.ready_nodes();
+    if (nodes.empty()) {  // no node takes traffic: connection refused
+      finish_failed(id);
+      return;
+    }
+    entry = nodes.size() == 1 ? nodes.front() : nodes[entry_rng_.below(nodes.size())];
+  }
+  models::LoadBalancer& lb = entry == models::KubeProxyFleet::kReference ? lb_ : node_lb(entry);
   std::optional<std::uint32_t> pick;
   if (spec_.load_balancing == models::LbMode::kLeastConnections) {
     // IPVS lc counts active connections: requests queued or running on the pod. A stale
     // endpoint (its pod gone) holds none.
-    pick = lb_.pick([this](std::uint32_t e) -> std::int64_t {
+    pick = lb.pick([this](std::uint32_t e) -> std::int64_t {
       const models::InferenceServer* s = backends_[e].server.get();
       return s == nullptr ? 0 : s->in_flight() + s->queue_length();
     });
   } else {
-    pick = lb_.pick();
+    pick = lb.pick();
   }
   if (!pick) {  // no endpoint: connection refused
     finish_failed(id);
@@ -414,7 +486,8 @@ void ServiceTraffic::finish_failed(std::uint64_t id) {
   ended(id, Ended::kFailed, nullptr);
 }
 
-void ServiceTraffic::on_result(const models::RequestResult& r) {
+void ServiceTraffic::on_result(const models::RequestResult& r, std::uint32_t backend) {
+  ended_proxy_ = backends_[backend].proxy;
   Ended how = Ended::kSucceeded;
   switch (r.outcome) {
     case models::Outcome::kSuccess: {
@@ -479,7 +552,8 @@ void ServiceTraffic::fluid_step() {
   in.arrival_rate = active ? models::nominal_rate(t, mid) : 0.0;
   in.mean_input_tokens = t.input_tokens.mean();
   in.mean_output_tokens = std::max(1.0, t.output_tokens.mean());
-  std::vector<std::uint32_t> ready;
+  std::vector<std::uint32_t>& ready = fluid_ready_;
+  ready.clear();
   for (std::uint32_t e : lb_.endpoints()) {
     if (backends_[e].serving) ready.push_back(e);
   }
@@ -528,8 +602,11 @@ void ServiceTraffic::fluid_step() {
   if (ready.empty()) return;
   const double share = 1.0 / static_cast<double>(ready.size());
   const double seconds = sim::to_seconds(dt);
+  if (fluid_pod_of_.size() < backends_.size()) fluid_pod_of_.resize(backends_.size(), nullptr);
   for (std::uint32_t e : ready) {
-    FluidPod& p = fluid_pods_[backends_[e].key];
+    FluidPod*& cached = fluid_pod_of_[e];
+    if (cached == nullptr) cached = &fluid_pods_[backends_[e].key];
+    FluidPod& p = *cached;
     p.arrived += out.offered * share;
     p.completed += out.completed * share;
     p.output_tokens += out.completed * share * in.mean_output_tokens;

@@ -9,10 +9,22 @@
 //     deletionTimestamp). The server starts warm (start_ready()): the pod's cold start is its
 //     readiness delay (the kubesim.io/ready-after annotation / readiness probe), so Ready
 //     means serving. modelSizeGB/loadGBps are not used in this slice.
-//   - its membership in the LoadBalancer's endpoint list, which follows the pod's serving
-//     state `endpointDelay` later (EndpointSlice controller + kube-proxy propagation). During
-//     that delay a newly Ready pod receives no request, and a pod that stopped serving still
-//     receives requests, which meet a gone endpoint.
+//   - its place in each kube-proxy's rules, which follow the Service's EndpointSlices: the
+//     EndpointSlice controller (models/endpointslice_controller.hpp) writes the slices through
+//     the API server, and every node's kube-proxy (models/kube_proxy.hpp) hears them after its
+//     watch delay (plus `endpointDelay`, an extra delay, 0 by default) and programs them at
+//     its next allowed sync (minSyncPeriod). Until then a newly Ready pod receives no request
+//     through that node, and a pod that stopped serving still receives requests through it,
+//     which meet a gone endpoint.
+// Which kube-proxy routes a request: a request from outside enters at a Ready node drawn
+// uniformly (stream "lb/<name>/entry"), as an external L4 load balancer of a LoadBalancer
+// Service with externalTrafficPolicy: Cluster spreads connections over the nodes; a request
+// an Ingress controller pod forwards (submit_from) enters at that pod's node. That node's
+// view picks the endpoint, with a load balancer state of its own (IPVS rr/lc state and the
+// iptables random choice are per node; stream "lb/<name>/<node>"). No Ready node: the request
+// fails (connection refused). The activator (which sends buffered requests to pod IPs
+// itself), fluid mode and the <name>.endpoints figures use the reference kube-proxy's view
+// (KubeProxyFleet::kReference), a coherent one.
 // When a pod stops serving, its server is terminated at once: with onEndpointGone: fail its
 // queued and in-flight requests fail (connection reset); with retry they are re-sent once
 // through the load balancer (which may pick another stale endpoint: the retry then fails).
@@ -40,6 +52,9 @@
 // balancer; with containerConcurrency c > 0 a pod takes a buffered request only while it
 // holds fewer than c (queued + running; the least loaded endpoint first), and the rest wait
 // for a completion. Buffered requests are in flight; their latencies include the wait.
+// A Knative PodAutoscaler on the Service's pods enables the activator without spec.activator
+// and puts it in the path also in SKS Proxy mode (the "Knative SKS hook" below,
+// experiments/knative_sks.hpp).
 //
 // Deterministic: pods are kept in a std::map by namespace/name; load balancing draws from
 // stream "lb/<name>", CPU service times from "serving/<name>/<pod>#<k>/service". Not
@@ -56,6 +71,7 @@
 #include <vector>
 
 #include "models/inference_server.hpp"
+#include "models/kube_proxy.hpp"
 #include "models/load_balancer.hpp"
 #include "models/traffic.hpp"
 #include "models/workloads.hpp"
@@ -85,9 +101,10 @@ class ServiceTraffic {
   // `selector` is the Service's spec.selector (an empty selector selects no pod, as
   // upstream: a Service without a selector gets no EndpointSlices from the controller).
   // `sampler` may be null (no timeseries columns).
+  // `proxies` must outlive this object.
   ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metrics, models::ApiServer& api,
-                 sim::Sampler* sampler, scenarios::TrafficWorkloadSpec spec,
-                 models::Labels selector);
+                 models::KubeProxyFleet& proxies, sim::Sampler* sampler,
+                 scenarios::TrafficWorkloadSpec spec, models::Labels selector);
   ~ServiceTraffic();
   ServiceTraffic(const ServiceTraffic&) = delete;
   ServiceTraffic& operator=(const ServiceTraffic&) = delete;
@@ -107,6 +124,11 @@ class ServiceTraffic {
   // Sends one request to the Service (counted as sent). REQUIRES: feed_externally() was
   // called; the top bit of `id` is clear (it marks re-sends).
   void submit(const models::Request& request, std::uint64_t id);
+  // As submit(), entering at the node of kube-proxy `proxy` (a forwarding pod's node).
+  void submit_from(const models::Request& request, std::uint64_t id, std::uint32_t proxy);
+  // Inside an EndHook call: the kube-proxy of the node of the pod that served the request
+  // (KubeProxyFleet::kReference when unknown or not served).
+  std::uint32_t ended_on_proxy() const { return ended_proxy_; }
 
   const scenarios::TrafficWorkloadSpec& spec() const { return spec_; }
   Counts counts() const;
@@ -130,6 +152,23 @@ class ServiceTraffic {
   bool activator_enabled() const { return spec_.activator.has_value(); }
   std::size_t activator_buffered() const { return buffer_.size(); }
   double activator_buffered_seconds() const;
+  // ---- Knative SKS hook (driven by experiments/knative_sks.hpp for a PodAutoscaler) ------
+  // Models the activator with `spec` when the workload has no spec.activator (an explicit
+  // spec.activator is kept: it wins). REQUIRES: request mode (not fluid).
+  void enable_activator(sim::MetricRegistry& metrics, const scenarios::ActivatorSpec& spec);
+  // The ServerlessService's mode: true = Proxy (every request goes through the activator),
+  // false = Serve (through it only while the Service has no endpoint or it holds requests).
+  void set_activator_in_path(bool proxy) { activator_proxy_ = proxy; }
+  // Whether a request sent now goes through the activator.
+  bool activator_in_path() const {
+    return spec_.activator.has_value() &&
+           (activator_proxy_ || endpoints() == 0 || !buffer_.empty());
+  }
+  // Sends (re-sends included) that went through the activator, and straight to the load
+  // balancer: proxied + direct = sent + retried.
+  std::uint64_t requests_proxied() const { return proxied_; }
+  std::uint64_t requests_direct() const { return direct_; }
+  // ---- end of the Knative SKS hook ------------------------------------------------------
   // The Service as namespace/name.
   std::string service_key() const;
   // Requests sent to the Service so far (the offered load, whatever became of them).
@@ -142,18 +181,25 @@ class ServiceTraffic {
   struct Backend {
     std::string key;  // namespace/name
     std::unique_ptr<models::InferenceServer> server;
-    bool serving = false;   // as the pod store says now
-    bool endpoint = false;  // as the load balancer sees it (endpointDelay later)
-    bool wanted = false;    // as kube-proxy has heard it, not yet synced into its rules
+    bool serving = false;  // as the pod store says now
+    std::uint32_t proxy = 0;  // the kube-proxy of the pod's node (kReference: unknown)
+  };
+  // One node's kube-proxy rules for the Service, as backend ids, rebuilt when its view or
+  // the backends changed.
+  struct NodeView {
+    std::uint64_t version = 0;
+    std::uint64_t backends = 0;
+    models::LoadBalancer lb;
   };
 
   void on_pod(bool serving, const std::string& key);
   void start_serving(std::uint32_t id);
   void stop_serving(std::uint32_t id);
-  void set_endpoint(std::uint32_t id, bool endpoint);
-  void sync_endpoints();
+  void reference_synced();
+  std::vector<std::uint32_t> backends_of(const models::ProxyEndpoints& view) const;
+  models::LoadBalancer& node_lb(std::uint32_t proxy);
   void send(const models::Request& request, std::uint64_t id);
-  void on_result(const models::RequestResult& r);
+  void on_result(const models::RequestResult& r, std::uint32_t backend);
   void endpoint_gone(const models::Request& request, std::uint64_t id);
   void finish_failed(std::uint64_t id);
   void ended(std::uint64_t id, Ended how, const models::RequestResult* result);
@@ -169,16 +215,26 @@ class ServiceTraffic {
   models::ApiServer& api_;
   scenarios::TrafficWorkloadSpec spec_;
   models::Labels selector_;
+  models::KubeProxyFleet& proxies_;
+  std::uint32_t proxy_service_ = 0;  // the Service's index in proxies_
+  // The reference kube-proxy's rules (KubeProxyFleet::kReference).
   models::LoadBalancer lb_;
+  std::vector<std::unique_ptr<NodeView>> node_views_;  // by kube-proxy index, lazily
+  std::uint64_t backend_changes_ = 0;                  // bumped when a backend starts
+  sim::Rng entry_rng_;
+  std::uint32_t ended_proxy_ = 0;
+  static constexpr std::uint32_t kAnyNode = ~std::uint32_t{0};
+  // During submit_from: where the request enters; kReference while the activator releases
+  // (it sends to the pods directly).
+  std::uint32_t entry_ = kAnyNode;
   std::unique_ptr<models::TrafficSource> source_;
   std::uint64_t watch_ = 0;
   // Backends by id (LoadBalancer endpoint ids); a pod that becomes serving again after it
   // stopped gets a new id (a new server).
   std::vector<Backend> backends_;
   std::map<std::string, std::uint32_t> current_;  // pod key -> its current backend id
+  std::map<std::string, std::uint32_t, std::less<>> last_backend_;  // pod key -> latest id
   std::map<std::string, sim::Time> first_routed_;
-  sim::Time last_sync_ = -1;  // kube-proxy's last sync; -1: none yet
-  bool sync_pending_ = false;
   // Counters of the pod's servers that stopped (a pod may serve, stop and serve again).
   std::map<std::string, models::PodCounters> retired_;
   std::uint64_t next_request_ = 0;
@@ -195,6 +251,13 @@ class ServiceTraffic {
   bool release_pending_ = false;
   sim::Gauge* buffered_g_ = nullptr;
   sim::Counter* buffered_c_ = nullptr;
+  // Knative SKS hook: the SKS is in Proxy mode; sends through the activator / direct.
+  bool activator_proxy_ = false;
+  std::uint64_t proxied_ = 0;
+  std::uint64_t direct_ = 0;
+  sim::Counter* proxied_c_ = nullptr;
+  sim::Counter* direct_c_ = nullptr;
+  void make_activator_metrics(sim::MetricRegistry& metrics);
 
   sim::Counter& sent_;
   sim::Counter& succeeded_;
@@ -238,6 +301,10 @@ class ServiceTraffic {
     double busy_seconds = 0, in_flight_seconds = 0, queue_seconds = 0;
   };
   std::map<std::string, FluidPod> fluid_pods_;
+  // fluid_step scratch: each backend's entry of fluid_pods_ (by backend id; map nodes are
+  // stable and never erased), so a step does no string lookup; the ready endpoints.
+  std::vector<FluidPod*> fluid_pod_of_;
+  std::vector<std::uint32_t> fluid_ready_;
 };
 
 }  // namespace kubesim::experiments

@@ -33,6 +33,7 @@ ApiServer::ApiServer(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
       deployments_(clock_, "deployments", config_.watch_history),
       jobs_(clock_, "jobs", config_.watch_history),
       services_(clock_, "services", config_.watch_history),
+      endpoint_slices_(clock_, "endpointslices", config_.watch_history),
       namespaces_(clock_, "namespaces", config_.watch_history),
       priority_classes_(clock_, "priorityclasses", config_.watch_history),
       hpas_(clock_, "horizontalpodautoscalers", config_.watch_history),

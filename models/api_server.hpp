@@ -65,6 +65,10 @@ inline constexpr std::int64_t kPodBytes = 3000;
 inline constexpr std::int64_t kNodeBytes = 6000;
 inline constexpr std::int64_t kLeaseBytes = 300;
 inline constexpr std::int64_t kWorkloadBytes = 2000;  // ReplicaSet, Deployment, Job
+// An EndpointSlice: metadata and ports, plus per endpoint its address, conditions, nodeName,
+// zone and targetRef (a 100-endpoint slice encodes to ~12 kB).
+inline constexpr std::int64_t kEndpointSliceBaseBytes = 400;
+inline constexpr std::int64_t kEndpointBytes = 120;
 
 class ApiServer {
  public:
@@ -84,6 +88,7 @@ class ApiServer {
   ObjectStore<Deployment>& deployments() { return deployments_; }
   ObjectStore<Job>& jobs() { return jobs_; }
   ObjectStore<Service>& services() { return services_; }
+  ObjectStore<EndpointSlice>& endpoint_slices() { return endpoint_slices_; }
   ObjectStore<Namespace>& namespaces() { return namespaces_; }
   ObjectStore<PriorityClass>& priority_classes() { return priority_classes_; }
   ObjectStore<HorizontalPodAutoscaler>& horizontal_pod_autoscalers() { return hpas_; }
@@ -110,7 +115,7 @@ class ApiServer {
   template <typename T>
   void create(ApiClient& client, T object, Done done = {}) {
     ObjectStore<T>& s = store<T>();
-    const std::int64_t bytes = bytes_of<T>();
+    const std::int64_t bytes = bytes_of(object);
     submit(client, ApiVerb::kCreate, bytes,
            [this, &s, object = std::move(object)]() mutable -> sim::Status {
              if (object.metadata.uid.empty()) object.metadata.uid = new_uid();
@@ -129,7 +134,8 @@ class ApiServer {
   template <typename T>
   void update(ApiClient& client, T object, std::int64_t expected_version, Done done = {}) {
     ObjectStore<T>& s = store<T>();
-    submit(client, ApiVerb::kUpdate, bytes_of<T>(),
+    const std::int64_t bytes = bytes_of(object);
+    submit(client, ApiVerb::kUpdate, bytes,
            [&s, object = std::move(object), expected_version]() mutable -> sim::Status {
              return s.update(std::move(object), expected_version).status();
            },
@@ -213,7 +219,19 @@ class ApiServer {
     if constexpr (std::is_same_v<T, Pod>) return kPodBytes;
     else if constexpr (std::is_same_v<T, Node>) return kNodeBytes;
     else if constexpr (std::is_same_v<T, Lease>) return kLeaseBytes;
+    else if constexpr (std::is_same_v<T, EndpointSlice>) return kEndpointSliceBaseBytes;
     else return kWorkloadBytes;
+  }
+  // The size of this object (kinds whose size varies much with their content).
+  template <typename T>
+  static std::int64_t bytes_of(const T& object) {
+    if constexpr (std::is_same_v<T, EndpointSlice>) {
+      return kEndpointSliceBaseBytes +
+             kEndpointBytes * static_cast<std::int64_t>(object.endpoints.size());
+    } else {
+      (void)object;
+      return bytes_of<T>();
+    }
   }
 
   void submit(ApiClient& client, ApiVerb verb, std::int64_t bytes, Apply apply, Done done);
@@ -235,6 +253,7 @@ class ApiServer {
   ObjectStore<Deployment> deployments_;
   ObjectStore<Job> jobs_;
   ObjectStore<Service> services_;
+  ObjectStore<EndpointSlice> endpoint_slices_;
   ObjectStore<Namespace> namespaces_;
   ObjectStore<PriorityClass> priority_classes_;
   ObjectStore<HorizontalPodAutoscaler> hpas_;
@@ -261,6 +280,9 @@ template <> inline ObjectStore<ReplicaSet>& ApiServer::store<ReplicaSet>() { ret
 template <> inline ObjectStore<Deployment>& ApiServer::store<Deployment>() { return deployments_; }
 template <> inline ObjectStore<Job>& ApiServer::store<Job>() { return jobs_; }
 template <> inline ObjectStore<Service>& ApiServer::store<Service>() { return services_; }
+template <> inline ObjectStore<EndpointSlice>& ApiServer::store<EndpointSlice>() {
+  return endpoint_slices_;
+}
 template <> inline ObjectStore<Namespace>& ApiServer::store<Namespace>() { return namespaces_; }
 template <> inline ObjectStore<PriorityClass>& ApiServer::store<PriorityClass>() {
   return priority_classes_;

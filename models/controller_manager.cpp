@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "models/deployment_logic.hpp"
+#include "models/endpointslice_controller.hpp"
 #include "models/job_logic.hpp"
 #include "models/pod_gc_logic.hpp"
 #include "models/node_lifecycle_logic.hpp"
@@ -236,6 +237,12 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
       api, Informer<Pod>::Handlers{[this](const auto& p) { on_pod(nullptr, p); },
                                    [this](const auto& o, const auto& p) { on_pod(o, p); },
                                    [this](const auto& p) { on_pod_delete(p); }});
+  EndpointSliceControllerConfig eps;
+  eps.rate_limit = config_.rate_limit;
+  eps.max_endpoints_per_slice = config_.max_endpoints_per_slice;
+  eps.sync_window = config_.sync_window;
+  endpoint_slices_ =
+      std::make_unique<EndpointSliceController>(sim, metrics, api, *pods_, *nodes_, eps);
 }
 
 ControllerManager::~ControllerManager() {
@@ -294,6 +301,7 @@ void ControllerManager::on_job(const std::shared_ptr<const Job>& old_job,
 
 void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
                                const std::shared_ptr<const Pod>& pod) {
+  endpoint_slices_->on_pod(old_pod.get(), *pod);
   {
     const bool was_terminal = old_pod != nullptr && old_pod->terminal();
     const bool was_deleting = old_pod != nullptr && old_pod->metadata.being_deleted();
@@ -355,6 +363,7 @@ void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
 }
 
 void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
+  endpoint_slices_->on_pod_delete(*pod);
   if (pod->terminal() || pod->metadata.being_deleted()) {
     const std::string key = key_of(*pod);
     node_health_->terminal_pods.erase(key);

@@ -4,6 +4,9 @@
 // functions of models/*_logic.hpp and turning their answers into API requests through one
 // API client (the process's --kube-api-qps / --kube-api-burst, 20 / 30 by default, shared by
 // every controller as upstream shares one rest config).
+// The EndpointSlice controller (models/endpointslice_controller.hpp) is owned here too and
+// fed by this object's pod and node informers; it writes through a client of its own with
+// the same QPS/burst.
 //
 // Runtime rules reproduced from upstream (pkg/controller):
 // - Work queues deduplicate keys; a key is synced once per event batch. Syncs take no
@@ -63,10 +66,13 @@ struct ControllerManagerConfig {
   sim::Duration sync_window = 100 * sim::kMillisecond;
   // Expectations time out after this (controller_utils.go ExpectationsTimeout).
   sim::Duration expectations_timeout = 5 * sim::kMinute;
+  // EndpointSlice controller (--max-endpoints-per-slice).
+  std::int32_t max_endpoints_per_slice = 100;
 };
 
 struct TaintUpdate;
 class PodGcQuarantine;
+class EndpointSliceController;
 
 class ControllerManager {
  public:
@@ -84,6 +90,8 @@ class ControllerManager {
   sim::Status rollback(std::string_view namespace_, std::string_view name, std::int64_t revision);
 
   const Informer<Pod>& pods() const { return *pods_; }
+  // The EndpointSlice controller (models/endpointslice_controller.hpp).
+  const EndpointSliceController& endpoint_slices() const { return *endpoint_slices_; }
 
  private:
   class WorkQueue;
@@ -156,6 +164,7 @@ class ControllerManager {
   struct JobState;
   std::map<std::string, JobState, std::less<>> job_states_;
   std::unique_ptr<PodGcQuarantine> gc_quarantine_;
+  std::unique_ptr<EndpointSliceController> endpoint_slices_;
 
   sim::Counter& pods_created_;
   sim::Counter& pods_deleted_;

@@ -65,6 +65,7 @@ struct ContainerPort {
   std::int32_t host_port = 0;  // 0: none
   std::string protocol = "TCP";
   std::string host_ip;
+  std::string name = {};  // an IANA_SVC_NAME a Service's targetPort may refer to
   friend bool operator==(const ContainerPort&, const ContainerPort&) = default;
 };
 

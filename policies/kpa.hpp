@@ -277,6 +277,9 @@ class KpaAutoscaler {
   sim::Time activity_since() const { return activity_since_; }
   // The target has reached its initial scale once (kpa.go ScaleTargetInitialized).
   bool scale_target_initialized() const { return scale_target_initialized_; }
+  // The decider status's excess burst capacity: the last valid tick's, or before the first
+  // one multiscaler.go's initial value (initial scale × total − TBC; 0 / −1 for TBC 0 / −1).
+  std::int32_t excess_burst_capacity() const { return last_ebc_; }
   const KpaWindow& stable_window() const { return stable_; }
   const KpaWindow& panic_window() const { return panic_; }
 

@@ -716,7 +716,7 @@ class ManifestReader {
         if (port.host_port > 65535) p.error("hostPort", "must be between 1 and 65535");
         port.protocol = p.one_of("protocol", {"TCP", "UDP", "SCTP"}).value_or("TCP");
         port.host_ip = p.string("hostIP").value_or("");
-        ignore(p, {{"name", "port names are not used by the scheduler"}});
+        port.name = p.string("name").value_or("");  // a Service's named targetPort
         p.finish();
         out.ports.push_back(std::move(port));
       }

@@ -4,9 +4,9 @@
 // Ingress, with the requests' host and path and the ingress controller's Service — the
 // request stream (a models::TrafficSpec, every field of docs/serving.md §1 in camelCase),
 // the serving model of each ready pod behind the Service (a models::InferenceServerConfig),
-// the kube-proxy load-balancing mode and two behaviours of endpoint changes: how long an
-// endpoint change takes to reach the load balancer, and what happens to requests of a pod
-// that stops being an endpoint. docs/scenarios.md ("type: traffic") lists every field.
+// the kube-proxy load-balancing mode and settings (minSyncPeriod, syncPeriod; an extra
+// endpointDelay), and what happens to requests of a pod that stops being an endpoint.
+// docs/scenarios.md ("type: traffic") lists every field.
 //
 // The reader validates every field at the boundary (file:line:column, did-you-mean for
 // enumerations and unknown keys, via FieldReader); the experiments layer
@@ -28,7 +28,7 @@ class FieldReader;  // scenarios/yaml_reader.hpp (kept out: it pulls in yaml-cpp
 
 // What happens to a request that meets a pod which is no longer (or soon no longer) an
 // endpoint: queued and in-flight requests when the pod stops being Ready or is deleted, and
-// requests the load balancer still routes to it during endpointDelay.
+// requests a kube-proxy that has not synced the change yet still routes to it.
 enum class EndpointGone {
   kFail,   // the request fails (connection refused / reset)
   kRetry,  // the client re-sends it once, through the load balancer again
@@ -98,13 +98,17 @@ struct TrafficWorkloadSpec {
   models::TrafficSpec traffic;
   models::InferenceServerConfig server;
   models::LbMode load_balancing = models::LbMode::kRandom;
-  // kube-proxy propagation: a Ready change of a pod reaches the load balancer this long
-  // after it commits.
-  sim::Duration endpoint_delay = sim::kSecond;
+  // An extra delay between a kube-proxy hearing an EndpointSlice change and its runner
+  // taking it (endpointDelay; 0 by default: the controller, API and watch path are modelled,
+  // models/kube_proxy.hpp).
+  sim::Duration endpoint_delay = 0;
   // kube-proxy's --iptables-min-sync-period / --ipvs-min-sync-period (v1.34 default 1s): a
   // change reaches the rules at the proxy's next sync, at most one sync per period
-  // (pkg/util/async BoundedFrequencyRunner); changes within the period are batched.
+  // (pkg/proxy/runner BoundedFrequencyRunner); changes within the period are batched.
   sim::Duration kube_proxy_min_sync_period = sim::kSecond;
+  // --iptables-sync-period / --ipvs-sync-period (30s): v1.34's runner retry interval after
+  // a failed sync; syncs do not fail in kubesim, so it has no effect (docs/serving.md §4).
+  sim::Duration kube_proxy_sync_period = 30 * sim::kSecond;
   EndpointGone on_endpoint_gone = EndpointGone::kFail;
   PodUsageSpec usage;  // podUsage
   SloSpec slo;         // slo

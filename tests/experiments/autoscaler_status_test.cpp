@@ -141,8 +141,10 @@ TEST_CASE("ScaledObject status through the API server: Active, lastActiveTime, h
 
 TEST_CASE("PodAutoscaler status through the API server: Active, NoTraffic, desiredScale",
           "[kpa][autoscaling][status]") {
-  // kpa_keda_runtime_test.cpp: one pod; traffic stops at 30 s; the 92 s tick marks the PA
-  // Inactive; 0 replicas at 122 s; traffic again at 150 s pokes 0 -> 1 at 151 s.
+  // kpa_keda_runtime_test.cpp: one pod; traffic from 5 s (the first pod serving) stops at
+  // 30 s; the 92 s tick marks the PA Inactive; 0 replicas at 122 s; traffic again at 150 s
+  // (held by Knative's activator) pokes 0 -> 1 at 151 s, then the cold start's held requests
+  // panic the 156 s tick: 2.
   const std::string pa = R"(apiVersion: autoscaling.internal.knative.dev/v1alpha1
 kind: PodAutoscaler
 metadata:
@@ -153,8 +155,9 @@ metadata:
 spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
 )";
-  auto s =
-      load(scenario("200s", "[{at: 0s, rate: 5}, {at: 30s, rate: 0}, {at: 150s, rate: 5}]", 1, pa));
+  auto s = load(scenario(
+      "200s", "[{at: 0s, rate: 0}, {at: 5s, rate: 5}, {at: 30s, rate: 0}, {at: 150s, rate: 5}]",
+      1, pa));
   ScenarioRun run(s);
   REQUIRE(run.kpa_controller() != nullptr);
   std::map<int, models::PodAutoscalerStatus> seen;
@@ -184,7 +187,7 @@ spec:
   CHECK(active(151)->reason == "Queued");
   CHECK(seen[151].desired_scale == 1);
   CHECK(active(199)->status == models::ConditionStatus::kTrue);
-  CHECK(seen[199].actual_scale == 1);
+  CHECK(seen[199].actual_scale == 2);
   CHECK(run.kpa_controller()->status_writes("default/web") < 100);  // not every 2 s tick
   check_invariants(run);
 }
@@ -194,7 +197,8 @@ TEST_CASE("config-autoscaler in the scenario sets the KPA's cluster defaults",
   // The panic timeline of kpa_keda_runtime_test.cpp, with max-scale-up-rate 2 from the
   // ConfigMap instead of KpaController::set_cluster_config: the 62 s tick panics and is
   // capped at ceil(2 x 1) = 2, then 4 at 66 s (ceil(2 x 2)). With the default 1000 the 62 s
-  // tick would jump to the panic count (>= 3).
+  // tick would jump to the panic count (>= 3). The load starts at 5 s, once the first pod
+  // serves (kpa_keda_runtime_test.cpp).
   const std::string config = R"(apiVersion: v1
 kind: ConfigMap
 metadata: {name: config-autoscaler, namespace: knative-serving}
@@ -211,7 +215,8 @@ metadata:
 spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
 )";
-  auto s = load(scenario("80s", "[{at: 0s, rate: 5}, {at: 60s, rate: 70}]", 1, config + pa));
+  auto s = load(scenario("80s", "[{at: 0s, rate: 0}, {at: 5s, rate: 5}, {at: 60s, rate: 70}]", 1,
+                         config + pa));
   REQUIRE(s.manifests.knative_autoscaler_config.has_value());
   CHECK(s.manifests.knative_autoscaler_config->max_scale_up_rate == 2);
   ScenarioRun run(s);

@@ -133,12 +133,13 @@ void check_decomposition(const ScenarioRun& run) {
   const Outcomes a = outcomes(run, "shop.api");
   const Outcomes b = outcomes(run, "shop.web");
   const std::int64_t not_found = counter(run, "shop.requests_not_found");
+  const std::int64_t no_port = counter(run, "shop.requests_no_service_port");
   CHECK(w.sent == c.sent);
-  CHECK(c.succeeded == a.sent + b.sent + not_found);
+  CHECK(c.succeeded == a.sent + b.sent + not_found + no_port);
   CHECK(w.succeeded == a.succeeded + b.succeeded);
   CHECK(w.rejected == c.rejected + a.rejected + b.rejected);
   CHECK(w.timed_out == c.timed_out + a.timed_out + b.timed_out);
-  CHECK(w.failed == c.failed + not_found + a.failed + b.failed);
+  CHECK(w.failed == c.failed + not_found + no_port + a.failed + b.failed);
   for (const char* n : {"shop", "shop.controller", "shop.api", "shop.web"}) {
     check_conservation(run, n);
   }
@@ -341,6 +342,57 @@ TEST_CASE("the ingress example scenario runs", "[traffic][ingress][examples]") {
   const double share =
       static_cast<double>(counter(run, "shop.requests_default_backend")) / static_cast<double>(n);
   CHECK(share == Approx(0.05).margin(0.005));
+}
+
+TEST_CASE("a backend port that is none of the Service's ports is the controller's 503",
+          "[traffic][ingress]") {
+  // ingress-nginx matches backend.service.port against the Service's ports (port.number to
+  // ports[].port, port.name to ports[].name); an unmatched port has no upstream endpoints.
+  // The API accepts the Ingress, so the scenario loads. Half the requests go to /api
+  // (number 8080: api's Service has only port 80), half to / (web, by name).
+  const std::string fields = R"(    routes:
+    - {host: shop.example.com, path: /api, weight: 1}
+    - {host: shop.example.com, path: /index.html, weight: 1}
+    ingressController: {service: ingress-nginx/ctl, concurrency: 64, proxyTime: 1ms}
+    traffic: {kind: constant, rate: 50, start: 30s, end: 50s}
+    server: {model: cpu, concurrency: 8, serviceTime: 5ms}
+)";
+  auto text = [&](const std::string& web_port) {
+    std::string t = scenario("1m", fields, 1, 1, 1, false);
+    const std::string api_ref = "name: api, port: {number: 80}";
+    t.replace(t.find(api_ref), api_ref.size(), "name: api, port: {number: 8080}");
+    const std::string web_ref = "name: web, port: {number: 80}";
+    t.replace(t.find(web_ref), web_ref.size(), "name: web, port: {name: " + web_port + "}");
+    const std::string web_svc = "name: web, namespace: default}\nspec:\n  selector: {app: web}\n"
+                                "  ports: [{port: 80}]";
+    t.replace(t.find(web_svc), web_svc.size(),
+              "name: web, namespace: default}\nspec:\n  selector: {app: web}\n"
+              "  ports: [{name: http, port: 80}]");
+    return t;
+  };
+  SECTION("number unmatched, name matched") {
+    ScenarioRun run(testing::load_scenario_ok(text("http")));
+    run.run();
+    const std::int64_t n = counter(run, "shop.requests_sent");
+    CHECK(n == 999);
+    const std::int64_t no_port = counter(run, "shop.requests_no_service_port");
+    const std::int64_t web = counter(run, "shop.web.requests_sent");
+    CHECK(counter(run, "shop.api.requests_sent") == 0);
+    CHECK(no_port + web == n);
+    CHECK(no_port > 400);
+    CHECK(no_port < 600);
+    CHECK(counter(run, "shop.requests_failed") == no_port);
+    CHECK(counter(run, "shop.requests_succeeded") == web);
+    check_decomposition(run);
+  }
+  SECTION("name unmatched too: every request is a 503") {
+    ScenarioRun run(testing::load_scenario_ok(text("grpc")));
+    run.run();
+    CHECK(counter(run, "shop.requests_no_service_port") == 999);
+    CHECK(counter(run, "shop.requests_failed") == 999);
+    CHECK(counter(run, "shop.web.requests_sent") == 0);
+    check_decomposition(run);
+  }
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 // Service of the simulated cluster and served by its ready pods. Expected values come from
 // queueing theory (M/M/1 per pod under random load balancing), hand timelines (round robin,
 // constant arrivals and service) and the EndpointSlice/kube-proxy rules of upstream v1.34
-// (a pod is an endpoint while Ready and not terminating; the load balancer learns of a
-// change endpointDelay later).
+// (a pod is an endpoint while Ready and not terminating; a node's kube-proxy programs a
+// committed EndpointSlice change after its watch delay, endpointDelay and its next allowed
+// sync: docs/serving.md §4).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
@@ -205,7 +206,8 @@ TEST_CASE("a deleted pod's requests fail or are retried once (onEndpointGone)", 
   CHECK(retry.succeeded == retry.sent);
 }
 
-TEST_CASE("a pod that turns Ready at t receives no request before t + endpointDelay", "[traffic]") {
+TEST_CASE("a Ready pod receives no request before its slice commits + endpointDelay",
+          "[traffic]") {
   const std::string workload = R"(  - name: web
     type: traffic
     service: default/web
@@ -220,15 +222,27 @@ TEST_CASE("a pod that turns Ready at t receives no request before t + endpointDe
     if (ready_at < 0 && e.object->ready()) ready_at = run.simulation().now();
   });
   REQUIRE(w.ok());
+  // When the EndpointSlice controller's write listing the pod as ready commits.
+  sim::Time listed_at = -1;
+  auto ws = cluster.api().endpoint_slices().watch(
+      0, {}, [&](const models::WatchEvent<models::EndpointSlice>& e) {
+        for (const auto& ep : e.object->endpoints) {
+          if (listed_at < 0 && ep.conditions.ready == true) listed_at = run.simulation().now();
+        }
+      });
+  REQUIRE(ws.ok());
   run.run();
   REQUIRE(ready_at >= 0);
+  REQUIRE(listed_at > ready_at);  // informer delay + the controller's API write
   const sim::Time delay = 3 * kSecond;
-  // Find the ServiceTraffic's view through the metrics: every request before t + delay found
-  // no endpoint and failed; the constant stream (1 ms apart) then reaches the pod within 1 ms.
+  // Every request before listed_at + delay found no endpoint (each node's kube-proxy takes
+  // the change at listed_at + its watch delay + endpointDelay, and its last sync is long
+  // ago) and failed; after both nodes' syncs — their watch delays are below 300 ms — the
+  // constant stream (1 ms apart) reaches the pod.
   const std::int64_t failed = counter(run, "web.requests_failed");
-  const std::int64_t expected_failed = (ready_at + delay) / sim::kMillisecond;  // 1 ms .. t+d
+  const std::int64_t expected_failed = (listed_at + delay) / sim::kMillisecond;  // 1 ms ..
   CHECK(failed >= expected_failed - 1);
-  CHECK(failed <= expected_failed);
+  CHECK(failed <= expected_failed + 300);
   CHECK(counter(run, "web.requests_succeeded") + failed +
             run.metrics().find_gauge("web.in_flight")->value() ==
         counter(run, "web.requests_sent"));
@@ -236,11 +250,16 @@ TEST_CASE("a pod that turns Ready at t receives no request before t + endpointDe
 
 TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[traffic]") {
   // Pods a and b turn Ready at t_a < t_b (b's readiness delay is 500 ms longer; the kubelet
-  // adds its own spread), less than 3 s apart. kube-proxy's first sync is at once, at
-  // t_a + endpointDelay; b's change arrives at t_b + endpointDelay and goes into the next
-  // sync, no earlier than minSyncPeriod after the first: at max(t_b, t_a + minSyncPeriod) +
-  // endpointDelay. With minSyncPeriod 0 it is synced when it arrives. Round robin at 1000
-  // req/s: an endpoint gets a request within 2 ms of entering the rules.
+  // adds its own spread), less than 3 s apart; their slice writes commit a few ms later.
+  // Their readiness delays (10 s) put the syncs of the earlier slice changes (the
+  // placeholder, the pods listed not ready) more than minSyncPeriod before a's change.
+  // Each node's kube-proxy syncs a's change at once (its last sync is long ago), at
+  // c_a + its watch delay + endpointDelay; b's change arrives at c_b + watch delay +
+  // endpointDelay and goes into that proxy's next sync, minSyncPeriod (3 s) after the first.
+  // With minSyncPeriod 0 it is synced when it arrives. Round robin at 1000 req/s over two
+  // entry nodes: an endpoint gets a request within a few ms of entering a node's rules. The
+  // two nodes' watch-delay draws (p99 50 ms) and the controller's write latencies shift the
+  // gaps by less than 150 ms.
   struct Gaps {
     double routed = 0;
     double ready = 0;
@@ -256,10 +275,10 @@ TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[
     kubeProxy: {minSyncPeriod: )" + min_sync + "}\n";
     std::string pods = bare_pod("a") + bare_pod("b");
     pods.replace(pods.find("  labels: {app: web}", pods.find("name: b")), 20,
-                 "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 1500ms}");
+                 "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 11500ms}");
     pods.replace(pods.find("  labels: {app: web}"), 20,
-                 "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 1s}");
-    ScenarioRun run(load(scenario("30s", workload, pods)));
+                 "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 10s}");
+    ScenarioRun run(load(scenario("60s", workload, pods)));
     std::map<std::string, sim::Time> ready;
     auto w = run.cluster()->api().pods().watch(0, {}, [&](const models::WatchEvent<models::Pod>& e) {
       if (e.object->ready()) ready.try_emplace(e.object->metadata.name, run.simulation().now());
@@ -278,10 +297,10 @@ TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[
   INFO("Ready " << batched.ready << " s apart");
   REQUIRE(batched.ready > 0);
   REQUIRE(batched.ready < 3);
-  CHECK(batched.routed == Approx(3.0).margin(0.002));  // the second sync, 3 s after the first
+  CHECK(batched.routed == Approx(3.0).margin(0.15));  // the second sync, 3 s after the first
   const Gaps immediate = gaps("0s");
   CHECK(immediate.ready == Approx(batched.ready).margin(1e-9));  // same run up to the proxy
-  CHECK(immediate.routed == Approx(immediate.ready).margin(0.002));
+  CHECK(immediate.routed == Approx(immediate.ready).margin(0.15));
 }
 
 TEST_CASE("every request ends exactly once under overload, timeouts and pod churn", "[traffic]") {
@@ -387,6 +406,33 @@ TEST_CASE("traffic workload input errors are reported with a hint", "[traffic][s
     const std::string err = load_error(scenario("1m", w, ""));
     CHECK(err.find("spec.workloads[0].server.gpu") != std::string::npos);
   }
+  SECTION("kubeProxy.syncPeriod must be positive (kube-proxy's validation)") {
+    const std::string w = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: poisson, rate: 1}
+    kubeProxy: {minSyncPeriod: 2s, syncPeriod: 0s}
+)";
+    const std::string err = load_error(scenario("1m", w, ""));
+    INFO(err);
+    CHECK(err.find("spec.workloads[0].kubeProxy.syncPeriod") != std::string::npos);
+    CHECK(err.find("must be greater than 0") != std::string::npos);
+  }
+}
+
+TEST_CASE("kubeProxy fields and endpointDelay defaults", "[traffic][scenario]") {
+  const std::string w = R"(  - name: web
+    type: traffic
+    service: default/web
+    traffic: {kind: poisson, rate: 1}
+    kubeProxy: {minSyncPeriod: 2s, syncPeriod: 45s}
+)";
+  const scenarios::Scenario s = load(scenario("1m", w, ""));
+  REQUIRE(s.traffic.size() == 1);
+  CHECK(s.traffic[0].kube_proxy_min_sync_period == 2 * kSecond);
+  CHECK(s.traffic[0].kube_proxy_sync_period == 45 * kSecond);
+  // endpointDelay is an extra delay now that the propagation is modelled: 0 by default.
+  CHECK(s.traffic[0].endpoint_delay == 0);
 }
 
 }  // namespace

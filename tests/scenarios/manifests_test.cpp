@@ -612,8 +612,6 @@ TEST_CASE("a kubectl get pods -o yaml CoreDNS pod reads with its noise ignored",
       "spec.containers[*].args:",
       "spec.containers[*].imagePullPolicy:",
       "spec.containers[*].livenessProbe:",
-      "spec.containers[*].ports[*].name: port names are "
-      "not used by the scheduler (2 times, first at m.yaml:56:13)",
       "spec.containers[*].securityContext:",
       "spec.containers[*].terminationMessagePath:",
       "spec.containers[*].terminationMessagePolicy:",
@@ -873,7 +871,9 @@ status:
   // it is simulation time 0.
   CHECK(p.status.start_time == 0);
   CHECK_FALSE(has_ignored(r.m, "status.startTime"));
-  CHECK(has_ignored(r.m, "spec.containers[0].ports[0].name"));
+  // Container port names are read: a Service's named targetPort resolves to them.
+  CHECK_FALSE(has_ignored(r.m, "spec.containers[0].ports[0].name"));
+  CHECK(p.spec.containers.at(0).ports.at(0).name == "http");
 }
 
 TEST_CASE("errors: unknown fields, with location, path and did-you-mean", "[manifests]") {
