@@ -10,6 +10,7 @@
 
 #include "experiments/explain.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::experiments {
 namespace {
@@ -157,14 +158,6 @@ std::string full_state() {
   return s;
 }
 
-scenarios::Manifests read(const std::string& text) {
-  scenarios::Manifests m;
-  scenarios::Diagnostics d;
-  const bool ok = scenarios::read_manifests_text(text, "state.yaml", m, d);
-  INFO(d.format());
-  REQUIRE(ok);
-  return m;
-}
 
 const std::int64_t kNow = *scenarios::parse_rfc3339("2025-09-01T08:10:00Z");
 
@@ -172,7 +165,7 @@ const std::int64_t kNow = *scenarios::parse_rfc3339("2025-09-01T08:10:00Z");
 
 TEST_CASE("explain autoscalers: PodMetrics and pod times are read on one time base",
           "[explain][hpa]") {
-  scenarios::Manifests m = read(full_state());
+  scenarios::Manifests m = testing::read_manifests_ok(full_state());
   REQUIRE(m.pod_metrics.size() == 7);
   // No creationTimestamp: time 0 is the earliest timestamp, api-0's start at 07:10:00.
   REQUIRE(m.time_origin_unix_ns == *scenarios::parse_rfc3339("2025-09-01T07:10:00Z"));
@@ -191,7 +184,7 @@ TEST_CASE("explain autoscalers: PodMetrics and pod times are read on one time ba
 }
 
 TEST_CASE("explain autoscalers: desired replicas match the hand calculation", "[explain][hpa]") {
-  scenarios::Manifests m = read(full_state());
+  scenarios::Manifests m = testing::read_manifests_ok(full_state());
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
   REQUIRE(e->autoscalers.size() == 2);
@@ -247,7 +240,7 @@ TEST_CASE("explain autoscalers: a fresh controller does not scale down", "[expla
   const auto at = s.find(key);
   REQUIRE(at != std::string::npos);
   s.erase(at, s.find('\n', at) - at + 1);
-  scenarios::Manifests m = read(s);
+  scenarios::Manifests m = testing::read_manifests_ok(s);
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
   const ExplainAutoscaler& api = e->autoscalers[1];
@@ -277,7 +270,7 @@ TEST_CASE("explain autoscalers: custom metric values from the annotation", "[exp
     - type: External
       external: {metric: {name: queue}, target: {type: AverageValue, averageValue: "7"}}
 )";
-  scenarios::Manifests m = read(s);
+  scenarios::Manifests m = testing::read_manifests_ok(s);
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = e->autoscalers.back();
@@ -295,7 +288,7 @@ TEST_CASE("explain autoscalers: bad annotations and missing targets", "[explain]
     std::string s = full_state();
     const std::string good = R"({"time": "2025-09-01T08:08:00Z", "replicas": 4})";
     s.replace(s.find(good), good.size(), R"({"replicas": 4})");
-    auto e = explain_autoscalers(read(s), kNow);
+    auto e = explain_autoscalers(testing::read_manifests_ok(s), kNow);
     REQUIRE_FALSE(e);
     CHECK(e.error().find("shop/api") != std::string::npos);
     CHECK(e.error().find("kubesim.io/recommendations") != std::string::npos);
@@ -308,7 +301,7 @@ TEST_CASE("explain autoscalers: bad annotations and missing targets", "[explain]
         s.replace(at, std::string(req).size(), "{requests: {memory: 1Gi}}");
       }
     }
-    auto e = explain_autoscalers(read(s), kNow);
+    auto e = explain_autoscalers(testing::read_manifests_ok(s), kNow);
     REQUIRE(e);
     const ExplainAutoscaler& web = e->autoscalers[0];
     CHECK(web.current_replicas == 3);
@@ -320,7 +313,7 @@ TEST_CASE("explain autoscalers: bad annotations and missing targets", "[explain]
   SECTION("a missing target is reported, with upstream's FailedGetScale") {
     std::string s = full_state();
     s.replace(s.find("kind: Deployment, name: web}"), 28, "kind: Deployment, name: nope}");
-    auto e = explain_autoscalers(read(s), kNow);
+    auto e = explain_autoscalers(testing::read_manifests_ok(s), kNow);
     REQUIRE(e);
     const ExplainAutoscaler& web = e->autoscalers[0];
     CHECK(web.error.find("not found") != std::string::npos);
@@ -346,7 +339,7 @@ containers: [{name: app, usage: {cpu: 10m}}]
 }
 
 TEST_CASE("explain autoscalers: JSON shape, and the pods member is kept", "[explain][hpa]") {
-  scenarios::Manifests m = read(full_state());
+  scenarios::Manifests m = testing::read_manifests_ok(full_state());
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
   const std::string pods = "{\n  \"pods\": []\n}\n";

@@ -14,18 +14,11 @@
 
 #include "experiments/explain_autoscalers.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::experiments {
 namespace {
 
-scenarios::Manifests read(const std::string& text) {
-  scenarios::Manifests m;
-  scenarios::Diagnostics d;
-  const bool ok = scenarios::read_manifests_text(text, "state.yaml", m, d);
-  INFO(d.format());
-  REQUIRE(ok);
-  return m;
-}
 
 // The decision is at 08:10:00; objects were created at 08:00:00.
 const std::int64_t kNow = *scenarios::parse_rfc3339("2025-09-01T08:10:00Z");
@@ -122,7 +115,7 @@ TEST_CASE("explain KPA from a per-second history: stable and panic windows, pani
   const std::string state =
       deployment_and_pods("surge", 2) +
       pod_autoscaler("surge", history(samples(1, 60, [](int s) { return s <= 54 ? 10.0 : 40.0; })));
-  auto e = explain_autoscalers(read(state), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = find(*e, "shop/surge");
   REQUIRE(a.kpa.has_value());
@@ -189,7 +182,7 @@ TEST_CASE("explain KPA from a history: partial windows, gaps, scale-down rate, s
       // than the stable window: no data (the collector's ErrNoData), no decision yet.
       deployment_and_pods("stale", 1) +
       pod_autoscaler("stale", history(samples(-60, -1, [](int) { return 50.0; })));
-  auto e = explain_autoscalers(read(state), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
   REQUIRE(e);
 
   const ExplainAutoscaler& partial = find(*e, "shop/partial");
@@ -244,7 +237,7 @@ TEST_CASE("explain KPA: the history and the running controller's windows agree",
 
   const std::string state =
       deployment_and_pods("mix", 2) + pod_autoscaler("mix", history(samples(1, 60, value)));
-  auto e = explain_autoscalers(read(state), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = find(*e, "shop/mix");
   // Σ_{s=1..60} (7s mod 23) = 2 x 253 (s = 1..46: two runs over every residue) +
@@ -261,7 +254,7 @@ TEST_CASE("explain KPA: window averages are the fallback without a history, and 
   const std::string state =
       deployment_and_pods("avg", 1) +
       pod_autoscaler("avg", "    kubesim.io/observed-metrics: '{\"stable\": 25}'\n");
-  auto e = explain_autoscalers(read(state), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = find(*e, "shop/avg");
   CHECK_FALSE(a.kpa->from_history);
@@ -273,7 +266,7 @@ TEST_CASE("explain KPA: window averages are the fallback without a history, and 
 
   SECTION("neither annotation: an error for that PA, no change") {
     auto none = explain_autoscalers(
-        read(deployment_and_pods("none", 1) + pod_autoscaler("none", "")), kNow);
+        testing::read_manifests_ok(deployment_and_pods("none", 1) + pod_autoscaler("none", "")), kNow);
     REQUIRE(none);
     const ExplainAutoscaler& n = find(*none, "shop/none");
     CHECK(n.desired_replicas == 1);
@@ -285,7 +278,7 @@ TEST_CASE("explain KPA: window averages are the fallback without a history, and 
 TEST_CASE("explain KPA: bad histories name the object and the annotation", "[explain][kpa]") {
   auto error_of = [](const std::string& annotations) {
     auto e = explain_autoscalers(
-        read(deployment_and_pods("web", 1) + pod_autoscaler("web", annotations)), kNow);
+        testing::read_manifests_ok(deployment_and_pods("web", 1) + pod_autoscaler("web", annotations)), kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };

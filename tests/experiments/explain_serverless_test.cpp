@@ -20,18 +20,11 @@
 
 #include "experiments/explain_autoscalers.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::experiments {
 namespace {
 
-scenarios::Manifests read(const std::string& text) {
-  scenarios::Manifests m;
-  scenarios::Diagnostics d;
-  const bool ok = scenarios::read_manifests_text(text, "state.yaml", m, d);
-  INFO(d.format());
-  REQUIRE(ok);
-  return m;
-}
 
 // Every object is created at 08:00:00 (time 0); the decision is at 08:10:00 (600 s).
 const std::int64_t kNow = *scenarios::parse_rfc3339("2025-09-01T08:10:00Z");
@@ -118,7 +111,7 @@ TEST_CASE("explain KEDA: activation from zero, then the generated HPA", "[explai
   // ratio outside tolerance -> ceil(35 / 10) = 4; legacy limit max(2 x 1, 4) = 4: 4.
   const std::string state =
       deployment("web", 0) + scaled_object("web", "    kubesim.io/trigger-values: '[\"35\"]'\n");
-  scenarios::Manifests m = read(state);
+  scenarios::Manifests m = testing::read_manifests_ok(state);
   REQUIRE(m.scaled_objects.size() == 1);
   CHECK(m.scaled_objects[0].spec.triggers[0].service == "web");
   CHECK(m.scaled_objects[0].spec.triggers[0].metric_name == "requests_per_second");
@@ -170,7 +163,7 @@ TEST_CASE("explain KEDA: activation from zero, then the generated HPA", "[explai
 TEST_CASE("explain KEDA: at or below activationThreshold stays at zero", "[explain][keda]") {
   // 2 is not > 2 (strict): inactive, the target stays at 0 and the HPA is not consulted.
   scenarios::Manifests m =
-      read(deployment("web", 0) + scaled_object("web", "    kubesim.io/trigger-values: '[2]'\n"));
+      testing::read_manifests_ok(deployment("web", 0) + scaled_object("web", "    kubesim.io/trigger-values: '[2]'\n"));
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = e->autoscalers[0];
@@ -196,7 +189,7 @@ TEST_CASE("explain KEDA: cooldown from status.lastActiveTime", "[explain][keda]"
                                           "    kubesim.io/trigger-values: '[\"1\"]'\n"
                                           "    kubesim.io/recommendations: '[]'\n",
                                           "status:\n  lastActiveTime: \"2025-09-01T08:09:45Z\"\n");
-  scenarios::Manifests m = read(state);
+  scenarios::Manifests m = testing::read_manifests_ok(state);
   REQUIRE(m.scaled_objects[0].status.last_active_time == sim::seconds(9 * 60 + 20));
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
@@ -226,7 +219,7 @@ TEST_CASE("explain KEDA: a failing scaler past failureThreshold falls back", "[e
                     "status:\n  health:\n    s0-prometheus: {numberOfFailures: 3, status: "
                     "Failing}\n",
                     "  fallback: {failureThreshold: 3, replicas: 6}\n");
-  auto e = explain_autoscalers(read(state), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = e->autoscalers[0];
   CHECK(a.keda->poll.error);
@@ -242,7 +235,7 @@ TEST_CASE("explain KEDA: a failing scaler past failureThreshold falls back", "[e
 TEST_CASE("explain KEDA: bad inputs name the object and the annotation", "[explain][keda]") {
   auto error_of = [](const std::string& annotations) {
     auto e =
-        explain_autoscalers(read(deployment("web", 1) + scaled_object("web", annotations)), kNow);
+        explain_autoscalers(testing::read_manifests_ok(deployment("web", 1) + scaled_object("web", annotations)), kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };
@@ -262,7 +255,7 @@ TEST_CASE("explain KEDA: bad inputs name the object and the annotation", "[expla
         "\"time\" (RFC 3339)");
   SECTION("no values, or no target: reported for that object, not an error") {
     auto e =
-        explain_autoscalers(read(deployment("web", 1) + scaled_object("web", "    a: b\n") +
+        explain_autoscalers(testing::read_manifests_ok(deployment("web", 1) + scaled_object("web", "    a: b\n") +
                                  scaled_object("gone", "    kubesim.io/trigger-values: '[1]'\n")),
                             kNow);
     REQUIRE(e);
@@ -344,7 +337,7 @@ data:
       pod_autoscaler(
           "left",
           R"({"stable": 20, "panic": 20, "panicTime": "2025-09-01T08:08:59Z", "maxPanicPods": 10})");
-  scenarios::Manifests m = read(state);
+  scenarios::Manifests m = testing::read_manifests_ok(state);
   REQUIRE(m.knative_autoscaler_config.has_value());
   CHECK(m.knative_autoscaler_config->max_scale_up_rate == 2);
   CHECK(m.knative_autoscaler_config->container_concurrency_target_fraction == Approx(0.8));
@@ -410,7 +403,7 @@ TEST_CASE("explain KPA: scale to zero waits for the stable window, then the grac
       pod_autoscaler("inactive", R"({"stable": 0})",
                      "status:\n  conditions: [{type: Active, status: \"False\", "
                      "lastTransitionTime: \"2025-09-01T08:09:20Z\"}]\n");
-  auto e = explain_autoscalers(read(state), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& active = find(*e, "shop/active");
   CHECK(active.desired_replicas == 1);
@@ -428,7 +421,7 @@ TEST_CASE("explain KPA: scale to zero waits for the stable window, then the grac
 TEST_CASE("explain KPA: bad annotations name the object and the annotation", "[explain][kpa]") {
   auto error_of = [](const std::string& observed) {
     auto e = explain_autoscalers(
-        read(deployment("web", 1) + pods("web", 1) + pod_autoscaler("web", observed)), kNow);
+        testing::read_manifests_ok(deployment("web", 1) + pods("web", 1) + pod_autoscaler("web", observed)), kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };
@@ -485,7 +478,7 @@ TEST_CASE("explain predictive: the forecast at now + leadTime sizes the target",
   // Samples on y = 100 + 10 x (minutes since 08:05) - 50... i.e. 100 at 08:05, 150 at 08:10:
   // least squares reproduces the line; forecast at 08:12 = 170 -> ceil(170 / 10) = 17
   // (current load 150 would give 15). Deployment at 15 -> 17.
-  auto e = explain_autoscalers(read(deployment("api", 15) + predictive()), kNow);
+  auto e = explain_autoscalers(testing::read_manifests_ok(deployment("api", 15) + predictive()), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = e->autoscalers[0];
   CHECK(a.kind == "PredictiveAutoscaler");
@@ -504,7 +497,7 @@ TEST_CASE("explain predictive: the forecast at now + leadTime sizes the target",
     // At 25 replicas the recommendation 17 would scale down; the stored 20 (08:08:00, inside
     // the 5-minute window) keeps max(17, 20) = 20.
     auto held = explain_autoscalers(
-        read(deployment("api", 25) +
+        testing::read_manifests_ok(deployment("api", 25) +
              predictive("    kubesim.io/recommendations: '[{\"time\": \"2025-09-01T08:08:00Z\", "
                         "\"replicas\": 20}]'\n")),
         kNow);
@@ -520,7 +513,7 @@ TEST_CASE("explain predictive: bad history is an error naming the object",
     const std::string key = "kubesim.io/load-history: '";
     const auto at = s.find(key) + key.size();
     s.replace(at, s.find("'\n", at) - at, history);
-    auto e = explain_autoscalers(read(deployment("api", 1) + s), kNow);
+    auto e = explain_autoscalers(testing::read_manifests_ok(deployment("api", 1) + s), kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };

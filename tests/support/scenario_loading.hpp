@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "scenarios/manifests.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace kubesim::testing {
@@ -22,6 +23,16 @@ inline std::string load_scenario_error(const std::string& text) {
   auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
   CHECK_FALSE(s.has_value());
   return diagnostics.format();
+}
+
+// Kubernetes objects from YAML text (a `kubectl get -o yaml` state), requiring success.
+inline scenarios::Manifests read_manifests_ok(const std::string& text) {
+  scenarios::Manifests manifests;
+  scenarios::Diagnostics diagnostics;
+  const bool ok = scenarios::read_manifests_text(text, "state.yaml", manifests, diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(ok);
+  return manifests;
 }
 
 }  // namespace kubesim::testing
