@@ -21,15 +21,10 @@ models::Labels app_labels(const std::string& name) {
   return l;
 }
 
+// What controllerutil.SetControllerReference sets.
 models::OwnerReference owner_ref(const AIService& ai) {
-  models::OwnerReference ref;
-  ref.api_version = std::string(models::kAIServiceApiVersion);
-  ref.kind = std::string(models::kAIServiceKind);
-  ref.name = ai.metadata.name;
-  ref.uid = ai.metadata.uid;
-  ref.controller = true;
-  ref.block_owner_deletion = true;  // what controllerutil.SetControllerReference sets
-  return ref;
+  return models::controller_reference(models::kAIServiceApiVersion, models::kAIServiceKind,
+                                      ai.metadata);
 }
 
 // The AIService (namespace/name) that controls an object, or "" (not an AIService's).

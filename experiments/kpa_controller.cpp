@@ -269,19 +269,9 @@ void KpaController::write_status(Tracked& t, const policies::KpaDecision& d) {
   if (d.desired >= 0) st.desired_scale = d.desired;
   st.actual_scale = ready_pods(t);
   using CS = models::ConditionStatus;
-  auto put = [&](const std::string& type, CS status, const std::string& reason,
-                 const std::string& message) {
-    const models::Condition* old = models::find_condition(st.conditions, type);
-    const bool changed =
-        old == nullptr || old->status != status || old->reason != reason || old->message != message;
-    models::Condition c;
-    c.type = type;
-    c.status = status;
-    c.last_transition_time = now;
-    c.reason = reason;
-    c.message = message;
-    models::set_condition(st.conditions, std::move(c));
-    return changed;
+  auto put = [&](std::string_view type, CS status, std::string_view reason,
+                 std::string_view message) {
+    return models::set_condition(st.conditions, type, status, reason, message, now);
   };
   bool changed = st.desired_scale != stored->status.desired_scale ||
                  st.actual_scale != stored->status.actual_scale;

@@ -169,19 +169,9 @@ void PredictiveController::write_status(Tracked& t, std::optional<std::int32_t> 
                  st.last_scale_time != old.last_scale_time || st.current_load != old.current_load ||
                  st.forecast_load != old.forecast_load;
   using CS = models::ConditionStatus;
-  auto put = [&](const std::string& type, CS status, const std::string& reason,
-                 const std::string& message) {
-    const models::Condition* c = models::find_condition(st.conditions, type);
-    const bool differs =
-        c == nullptr || c->status != status || c->reason != reason || c->message != message;
-    models::Condition cond;
-    cond.type = type;
-    cond.status = status;
-    cond.last_transition_time = now;
-    cond.reason = reason;
-    cond.message = message;
-    models::set_condition(st.conditions, std::move(cond));
-    return differs;
+  auto put = [&](std::string_view type, CS status, std::string_view reason,
+                 std::string_view message) {
+    return models::set_condition(st.conditions, type, status, reason, message, now);
   };
   const auto& ref = t.object.spec.scale_target_ref;
   if (!current) {

@@ -470,14 +470,7 @@ Pod ControllerManager::pod_from_template(const PodTemplateSpec& tmpl, const Obje
   pod.metadata.labels = tmpl.metadata.labels;
   pod.metadata.annotations = tmpl.metadata.annotations;
   pod.metadata.generate_name = owner.name + "-";
-  OwnerReference ref;
-  ref.api_version = std::string(api_version);
-  ref.kind = std::string(owner_kind);
-  ref.name = owner.name;
-  ref.uid = owner.uid;
-  ref.controller = true;
-  ref.block_owner_deletion = true;
-  pod.metadata.owner_references.push_back(std::move(ref));
+  pod.metadata.owner_references.push_back(controller_reference(api_version, owner_kind, owner));
   pod.spec = tmpl.spec;
   return pod;
 }

@@ -46,14 +46,7 @@ EndpointSlice new_slice(const Service& service, const std::vector<EndpointPort>&
   s.metadata.labels = service.metadata.labels;
   s.metadata.labels.set(std::string(kLabelServiceName), service.metadata.name);
   s.metadata.labels.set(std::string(kLabelManagedBy), std::string(kEndpointSliceControllerName));
-  OwnerReference owner;
-  owner.api_version = "v1";
-  owner.kind = "Service";
-  owner.name = service.metadata.name;
-  owner.uid = service.metadata.uid;
-  owner.controller = true;
-  owner.block_owner_deletion = true;
-  s.metadata.owner_references.push_back(std::move(owner));
+  s.metadata.owner_references.push_back(controller_reference("v1", "Service", service.metadata));
   s.address_type = "IPv4";
   s.ports = ports;
   return s;

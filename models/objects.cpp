@@ -73,6 +73,30 @@ bool set_condition(std::vector<Condition>& conditions, Condition condition) {
   return true;
 }
 
+bool set_condition(std::vector<Condition>& conditions, std::string_view type,
+                   ConditionStatus status, std::string_view reason, std::string_view message,
+                   sim::Time now) {
+  Condition c;
+  c.type = std::string(type);
+  c.status = status;
+  c.last_transition_time = now;
+  c.reason = std::string(reason);
+  c.message = std::string(message);
+  return set_condition(conditions, std::move(c));
+}
+
+OwnerReference controller_reference(std::string_view api_version, std::string_view kind,
+                                    const ObjectMeta& owner) {
+  OwnerReference ref;
+  ref.api_version = std::string(api_version);
+  ref.kind = std::string(kind);
+  ref.name = owner.name;
+  ref.uid = owner.uid;
+  ref.controller = true;
+  ref.block_owner_deletion = true;
+  return ref;
+}
+
 ResourceList Pod::requests() const {
   // upstream: k8s.io/component-helpers/resource/helpers.go PodRequests (sidecar-aware).
   ResourceList running;

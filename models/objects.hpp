@@ -36,6 +36,12 @@ struct OwnerReference {
   friend bool operator==(const OwnerReference&, const OwnerReference&) = default;
 };
 
+struct ObjectMeta;
+// The reference a controller sets on the objects it creates (upstream metav1.NewControllerRef:
+// controller and blockOwnerDeletion true).
+OwnerReference controller_reference(std::string_view api_version, std::string_view kind,
+                                    const ObjectMeta& owner);
+
 struct ObjectMeta {
   std::string namespace_;  // empty for cluster-scoped kinds (Node)
   std::string name;
@@ -112,6 +118,10 @@ const Condition* find_condition(const std::vector<Condition>& conditions, std::s
 // Sets a condition; last_transition_time changes only when the status changes (as upstream
 // status helpers do). Returns whether anything changed.
 bool set_condition(std::vector<Condition>& conditions, Condition condition);
+// The same for a condition given by its fields, transitioning at `now`.
+bool set_condition(std::vector<Condition>& conditions, std::string_view type,
+                   ConditionStatus status, std::string_view reason, std::string_view message,
+                   sim::Time now);
 
 // ---- Inter-pod affinity and topology spread (core/v1) -----------------------------------
 

@@ -165,14 +165,8 @@ models::HorizontalPodAutoscaler keda_hpa_for(const models::ScaledObject& so) {
   hpa.metadata.labels.set("app.kubernetes.io/name", name);
   hpa.metadata.labels.set("app.kubernetes.io/part-of", so.metadata.name);
   hpa.metadata.labels.set("scaledobject.keda.sh/name", so.metadata.name);
-  models::OwnerReference owner;
-  owner.api_version = "keda.sh/v1alpha1";
-  owner.kind = "ScaledObject";
-  owner.name = so.metadata.name;
-  owner.uid = so.metadata.uid;
-  owner.controller = true;
-  owner.block_owner_deletion = true;
-  hpa.metadata.owner_references.push_back(owner);
+  hpa.metadata.owner_references.push_back(
+      models::controller_reference("keda.sh/v1alpha1", "ScaledObject", so.metadata));
 
   hpa.spec.scale_target_ref = so.spec.scale_target_ref;
   // getHPAMinReplicas: the HPA cannot go below 1; 0 is the operator's business.
