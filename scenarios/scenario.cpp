@@ -448,23 +448,15 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
         check_ingress_references(t, scenario->manifests, file, diagnostics);
         continue;
       }
-      bool found = false;
       std::vector<std::string> names;
-      auto consider = [&](const models::ObjectMeta& meta) {
-        names.push_back(meta.namespace_ + "/" + meta.name);
-        found = found || (meta.namespace_ == t.service_namespace && meta.name == t.service_name);
-      };
-      for (const auto& svc : scenario->manifests.services) consider(svc.metadata);
-      for (const auto& ai : scenario->manifests.aiservices) consider(ai.metadata);
-      if (!found) {
-        std::string hint = names.empty() ? "the scenario has no Service manifest"
-                                         : "Services in the scenario:";
-        for (const auto& n : names) hint += " " + n;
-        diagnostics.add(Diagnostic{file, 0, 0, t.path + ".service",
-                                   "no Service \"" + t.service_namespace + "/" + t.service_name +
-                                       "\" in the scenario's manifests",
-                                   hint});
+      for (const auto& svc : scenario->manifests.services) {
+        names.push_back(svc.metadata.namespace_ + "/" + svc.metadata.name);
       }
+      for (const auto& ai : scenario->manifests.aiservices) {
+        names.push_back(ai.metadata.namespace_ + "/" + ai.metadata.name);
+      }
+      check_reference(names, t.service_namespace + "/" + t.service_name, "Service", "Services", "",
+                      t.path + ".service", file, diagnostics);
     }
     // kubesim's own annotations hold durations.
     auto check_annotations = [&](const models::ObjectMeta& meta, const std::string& where) {

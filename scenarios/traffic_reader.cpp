@@ -331,37 +331,37 @@ models::InferenceServerConfig IngressControllerSpec::server(const std::string& n
   return c;
 }
 
+void check_reference(const std::vector<std::string>& present, const std::string& wanted,
+                     std::string_view kind, std::string_view kinds, std::string_view role,
+                     const std::string& field, const std::string& file, Diagnostics& diagnostics) {
+  if (std::find(present.begin(), present.end(), wanted) != present.end()) return;
+  std::string hint;
+  if (present.empty()) {
+    hint = "the scenario has no " + std::string(kind) + " manifest";
+  } else {
+    hint = std::string(kinds) + " in the scenario:";
+    for (const std::string& key : present) hint += " " + key;
+  }
+  diagnostics.add(Diagnostic{file, 0, 0, field,
+                             "no " + std::string(kind) + " \"" + wanted + "\"" + std::string(role) +
+                                 " in the scenario's manifests",
+                             std::move(hint)});
+}
+
 void check_ingress_references(const TrafficWorkloadSpec& t, const Manifests& m,
                               const std::string& file, Diagnostics& diagnostics) {
-  bool ingress = false;
-  std::string ingresses;
-  for (const auto& i : m.ingresses) {
-    ingresses += " " + i.metadata.namespace_ + "/" + i.metadata.name;
-    ingress = ingress ||
-              (i.metadata.namespace_ == t.ingress_namespace && i.metadata.name == t.ingress_name);
-  }
-  if (!ingress) {
-    diagnostics.add(Diagnostic{file, 0, 0, t.path + ".ingress",
-                               "no Ingress \"" + t.ingress_namespace + "/" + t.ingress_name +
-                                   "\" in the scenario's manifests",
-                               ingresses.empty() ? "the scenario has no Ingress manifest"
-                                                 : "Ingresses in the scenario:" + ingresses});
+  std::vector<std::string> ingresses, services;
+  for (const auto& i : m.ingresses)
+    ingresses.push_back(i.metadata.namespace_ + "/" + i.metadata.name);
+  for (const auto& svc : m.services) {
+    services.push_back(svc.metadata.namespace_ + "/" + svc.metadata.name);
   }
   const IngressControllerSpec& c = t.ingress_controller;
-  bool controller = false;
-  std::string services;
-  for (const auto& svc : m.services) {
-    services += " " + svc.metadata.namespace_ + "/" + svc.metadata.name;
-    controller = controller || (svc.metadata.namespace_ == c.service_namespace &&
-                                svc.metadata.name == c.service_name);
-  }
-  if (!controller) {
-    diagnostics.add(Diagnostic{file, 0, 0, t.path + ".ingressController.service",
-                               "no Service \"" + c.service_namespace + "/" + c.service_name +
-                                   "\" (the ingress controller's) in the scenario's manifests",
-                               services.empty() ? "the scenario has no Service manifest"
-                                                : "Services in the scenario:" + services});
-  }
+  check_reference(ingresses, t.ingress_namespace + "/" + t.ingress_name, "Ingress", "Ingresses", "",
+                  t.path + ".ingress", file, diagnostics);
+  check_reference(services, c.service_namespace + "/" + c.service_name, "Service", "Services",
+                  " (the ingress controller's)", t.path + ".ingressController.service", file,
+                  diagnostics);
 }
 
 void mark_traffic_fields(FieldReader& w) {

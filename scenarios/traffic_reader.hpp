@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/inference_server.hpp"
@@ -146,5 +147,13 @@ struct Manifests;
 class Diagnostics;
 void check_ingress_references(const TrafficWorkloadSpec& spec, const Manifests& manifests,
                               const std::string& file, Diagnostics& diagnostics);
+
+// Adds a diagnostic at `field` in `file` unless `wanted` ("namespace/name") is one of
+// `present`, the "namespace/name" keys of the scenario's objects of that kind: `no <kind>
+// "<wanted>"<role> in the scenario's manifests`, the hint listing `present` (as
+// "<kinds> in the scenario: ...") or saying there is none.
+void check_reference(const std::vector<std::string>& present, const std::string& wanted,
+                     std::string_view kind, std::string_view kinds, std::string_view role,
+                     const std::string& field, const std::string& file, Diagnostics& diagnostics);
 
 }  // namespace kubesim::scenarios
