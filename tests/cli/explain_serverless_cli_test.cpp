@@ -17,6 +17,7 @@
 
 #include "cli/kubesim_cli.hpp"
 #include "tests/support/cli_run.hpp"
+#include "tests/support/explain_state.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace kubesim::cli {
@@ -57,29 +58,8 @@ spec:
       threshold: "10"
       activationThreshold: "2"
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: shop}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata: {labels: {app: hello}}
-    spec: {containers: [{name: app, image: web}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: hello-0, namespace: shop, labels: {app: hello}}
-spec: {nodeName: n1, containers: [{name: app, image: web}]}
-status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: hello-1, namespace: shop, labels: {app: hello}}
-spec: {nodeName: n1, containers: [{name: app, image: web}]}
-status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
----
-apiVersion: autoscaling.internal.knative.dev/v1alpha1
+)" + testing::shop_hello_state_yaml() +
+         R"(apiVersion: autoscaling.internal.knative.dev/v1alpha1
 kind: PodAutoscaler
 metadata:
   name: hello

@@ -14,45 +14,18 @@
 
 #include "experiments/explain_autoscalers.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/explain_state.hpp"
 #include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::experiments {
 namespace {
 
-
 // The decision is at 08:10:00; objects were created at 08:00:00.
 const std::int64_t kNow = *scenarios::parse_rfc3339("2025-09-01T08:10:00Z");
 
 std::string deployment_and_pods(const std::string& name, int replicas) {
-  std::string out = R"(---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: )" +
-                    name + R"(, namespace: shop, creationTimestamp: "2025-09-01T08:00:00Z"}
-spec:
-  replicas: )" + std::to_string(replicas) +
-                    R"(
-  selector: {matchLabels: {app: )" +
-                    name + R"(}}
-  template:
-    metadata: {labels: {app: )" +
-                    name + R"(}}
-    spec: {containers: [{name: app, image: web}]}
-status: {replicas: )" +
-                    std::to_string(replicas) + "}\n";
-  for (int i = 0; i < replicas; ++i) {
-    out += R"(---
-apiVersion: v1
-kind: Pod
-metadata: {name: )" +
-           name + "-" + std::to_string(i) + R"(, namespace: shop, labels: {app: )" + name + R"(}}
-spec: {containers: [{name: app, image: web}]}
-status:
-  phase: Running
-  startTime: "2025-09-01T08:00:00Z"
-  conditions: [{type: Ready, status: "True", lastTransitionTime: "2025-09-01T08:00:05Z"}]
-)";
-  }
+  std::string out = testing::shop_deployment_yaml(name, replicas);
+  for (int i = 0; i < replicas; ++i) out += testing::shop_ready_pod_yaml(name, i);
   return out;
 }
 

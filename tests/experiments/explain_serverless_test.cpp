@@ -20,48 +20,14 @@
 
 #include "experiments/explain_autoscalers.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/explain_state.hpp"
 #include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::experiments {
 namespace {
 
-
 // Every object is created at 08:00:00 (time 0); the decision is at 08:10:00 (600 s).
 const std::int64_t kNow = *scenarios::parse_rfc3339("2025-09-01T08:10:00Z");
-
-std::string deployment(const std::string& name, int replicas) {
-  return R"(---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: )" +
-         name + R"(, namespace: shop, creationTimestamp: "2025-09-01T08:00:00Z"}
-spec:
-  replicas: )" +
-         std::to_string(replicas) + R"(
-  selector: {matchLabels: {app: )" +
-         name + R"(}}
-  template:
-    metadata: {labels: {app: )" +
-         name + R"(}}
-    spec: {containers: [{name: app, image: web}]}
-status: {replicas: )" +
-         std::to_string(replicas) + "}\n";
-}
-
-// A Running, Ready pod of `app`.
-std::string ready_pod(const std::string& app, int i) {
-  return R"(---
-apiVersion: v1
-kind: Pod
-metadata: {name: )" +
-         app + "-" + std::to_string(i) + R"(, namespace: shop, labels: {app: )" + app + R"(}}
-spec: {containers: [{name: app, image: web}]}
-status:
-  phase: Running
-  startTime: "2025-09-01T08:00:00Z"
-  conditions: [{type: Ready, status: "True", lastTransitionTime: "2025-09-01T08:00:05Z"}]
-)";
-}
 
 // A ScaledObject on Deployment `name`: one prometheus trigger, threshold 10, activation 2.
 std::string scaled_object(const std::string& name, const std::string& annotations,
@@ -109,8 +75,8 @@ TEST_CASE("explain KEDA: activation from zero, then the generated HPA", "[explai
   // 0 -> max(minReplicaCount 0, 1) = 1 and sets lastActiveTime = now. Then keda-hpa-web
   // (External s0-prometheus, AverageValue 10) at 1 replica: total 35, status.replicas 0 ->
   // ratio outside tolerance -> ceil(35 / 10) = 4; legacy limit max(2 x 1, 4) = 4: 4.
-  const std::string state =
-      deployment("web", 0) + scaled_object("web", "    kubesim.io/trigger-values: '[\"35\"]'\n");
+  const std::string state = testing::shop_deployment_yaml("web", 0) +
+                            scaled_object("web", "    kubesim.io/trigger-values: '[\"35\"]'\n");
   scenarios::Manifests m = testing::read_manifests_ok(state);
   REQUIRE(m.scaled_objects.size() == 1);
   CHECK(m.scaled_objects[0].spec.triggers[0].service == "web");
@@ -163,7 +129,8 @@ TEST_CASE("explain KEDA: activation from zero, then the generated HPA", "[explai
 TEST_CASE("explain KEDA: at or below activationThreshold stays at zero", "[explain][keda]") {
   // 2 is not > 2 (strict): inactive, the target stays at 0 and the HPA is not consulted.
   scenarios::Manifests m =
-      testing::read_manifests_ok(deployment("web", 0) + scaled_object("web", "    kubesim.io/trigger-values: '[2]'\n"));
+      testing::read_manifests_ok(testing::shop_deployment_yaml("web", 0) +
+                                 scaled_object("web", "    kubesim.io/trigger-values: '[2]'\n"));
   auto e = explain_autoscalers(m, kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = e->autoscalers[0];
@@ -182,7 +149,8 @@ TEST_CASE("explain KEDA: cooldown from status.lastActiveTime", "[explain][keda]"
   //     nothing and the HPA decides: total 1 over status.replicas 4 at target 10 -> ratio
   //     0.025 -> ceil(1 / 10) = 1; kubesim.io/recommendations '[]' (a running controller with
   //     no recent recommendation, 5-minute window) -> 1 = minReplicas.
-  const std::string state = deployment("cold", 4) + deployment("warm", 4) +
+  const std::string state = testing::shop_deployment_yaml("cold", 4) +
+                            testing::shop_deployment_yaml("warm", 4) +
                             scaled_object("cold", "    kubesim.io/trigger-values: '[\"1\"]'\n",
                                           "status:\n  lastActiveTime: \"2025-09-01T08:09:20Z\"\n") +
                             scaled_object("warm",
@@ -214,7 +182,7 @@ TEST_CASE("explain KEDA: a failing scaler past failureThreshold falls back", "[e
   // HPA at 3 replicas (status.replicas 3): 60 / (10 x 3) = 2 -> ceil(60 / 10) = 6; limit
   // max(2 x 3, 4) = 6: 6 = fallback.replicas.
   const std::string state =
-      deployment("web", 3) +
+      testing::shop_deployment_yaml("web", 3) +
       scaled_object("web", "    kubesim.io/trigger-values: '[null]'\n",
                     "status:\n  health:\n    s0-prometheus: {numberOfFailures: 3, status: "
                     "Failing}\n",
@@ -235,7 +203,9 @@ TEST_CASE("explain KEDA: a failing scaler past failureThreshold falls back", "[e
 TEST_CASE("explain KEDA: bad inputs name the object and the annotation", "[explain][keda]") {
   auto error_of = [](const std::string& annotations) {
     auto e =
-        explain_autoscalers(testing::read_manifests_ok(deployment("web", 1) + scaled_object("web", annotations)), kNow);
+        explain_autoscalers(testing::read_manifests_ok(testing::shop_deployment_yaml("web", 1) +
+                                                       scaled_object("web", annotations)),
+                            kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };
@@ -254,10 +224,11 @@ TEST_CASE("explain KEDA: bad inputs name the object and the annotation", "[expla
         "ScaledObject shop/web: annotation kubesim.io/recommendations: every entry needs "
         "\"time\" (RFC 3339)");
   SECTION("no values, or no target: reported for that object, not an error") {
-    auto e =
-        explain_autoscalers(testing::read_manifests_ok(deployment("web", 1) + scaled_object("web", "    a: b\n") +
-                                 scaled_object("gone", "    kubesim.io/trigger-values: '[1]'\n")),
-                            kNow);
+    auto e = explain_autoscalers(
+        testing::read_manifests_ok(testing::shop_deployment_yaml("web", 1) +
+                                   scaled_object("web", "    a: b\n") +
+                                   scaled_object("gone", "    kubesim.io/trigger-values: '[1]'\n")),
+        kNow);
     REQUIRE(e);
     const ExplainAutoscaler& web = find(*e, "shop/web");
     CHECK(web.desired_replicas == 1);
@@ -294,7 +265,7 @@ spec:
 
 std::string pods(const std::string& app, int n) {
   std::string out;
-  for (int i = 0; i < n; ++i) out += ready_pod(app, i);
+  for (int i = 0; i < n; ++i) out += testing::shop_ready_pod_yaml(app, i);
   return out;
 }
 
@@ -318,22 +289,22 @@ data:
       // stable: autoscaler_test.go TestAutoscalerStableModeIncreaseWithConcurrencyDefault:
       // stable 50 / 10 = 5 pods, panic 10 / 10 = 1 pod for 1 ready: 1 < 2, no panic; range
       // [floor(1 / 2) = 0, ceil(2 x 1) = 2]... capped by the rate at 2.
-      deployment("stable", 1) + pods("stable", 1) +
+      testing::shop_deployment_yaml("stable", 1) + pods("stable", 1) +
       pod_autoscaler("stable", R"({"stable": 50, "panic": 10})") +
       // burst: stable 20 -> 2 pods, panic 100 -> 10 pods for 2 ready = 5x >= 2: panic
       // entered; max(2, 10) capped at ceil(2 x 2) = 4: 2 -> 4.
-      deployment("burst", 2) + pods("burst", 2) +
+      testing::shop_deployment_yaml("burst", 2) + pods("burst", 2) +
       pod_autoscaler("burst", R"({"stable": 20, "panic": 100})") +
       // held: 10 ready, stable = panic = 20 -> 2 pods, 2 / 10 < 2: not over; last panic tick
       // 30 s ago (< 60 s): still panicking; floor(10 / 2) = 5 raises both to 5; the count
       // never decreases in panic: maxPanicPods 10 -> 10, no change.
-      deployment("held", 10) + pods("held", 10) +
+      testing::shop_deployment_yaml("held", 10) + pods("held", 10) +
       pod_autoscaler(
           "held",
           R"({"stable": 20, "panic": 20, "panicTime": "2025-09-01T08:09:30Z", "maxPanicPods": 10})") +
       // left: the same 61 s after the last panic tick: 08:09:00 + 60 s is before now: panic
       // over, desired = stable = max(2, floor(10 / 2)) = 5: 10 -> 5.
-      deployment("left", 10) + pods("left", 10) +
+      testing::shop_deployment_yaml("left", 10) + pods("left", 10) +
       pod_autoscaler(
           "left",
           R"({"stable": 20, "panic": 20, "panicTime": "2025-09-01T08:08:59Z", "maxPanicPods": 10})");
@@ -391,15 +362,15 @@ TEST_CASE("explain KPA: scale to zero waits for the stable window, then the grac
   //   young: Active=True since 08:09:30 (30 s < 60 s): keep 1;
   //   inactive: Active=False since 08:09:20 (40 s >= grace period 30 s): scale to 0.
   const std::string state =
-      deployment("active", 1) + pods("active", 1) +
+      testing::shop_deployment_yaml("active", 1) + pods("active", 1) +
       pod_autoscaler("active", R"({"stable": 0})",
                      "status:\n  conditions: [{type: Active, status: \"True\", "
                      "lastTransitionTime: \"2025-09-01T08:08:30Z\"}]\n") +
-      deployment("young", 1) + pods("young", 1) +
+      testing::shop_deployment_yaml("young", 1) + pods("young", 1) +
       pod_autoscaler("young", R"({"stable": 0})",
                      "status:\n  conditions: [{type: Active, status: \"True\", "
                      "lastTransitionTime: \"2025-09-01T08:09:30Z\"}]\n") +
-      deployment("inactive", 1) + pods("inactive", 1) +
+      testing::shop_deployment_yaml("inactive", 1) + pods("inactive", 1) +
       pod_autoscaler("inactive", R"({"stable": 0})",
                      "status:\n  conditions: [{type: Active, status: \"False\", "
                      "lastTransitionTime: \"2025-09-01T08:09:20Z\"}]\n");
@@ -421,7 +392,9 @@ TEST_CASE("explain KPA: scale to zero waits for the stable window, then the grac
 TEST_CASE("explain KPA: bad annotations name the object and the annotation", "[explain][kpa]") {
   auto error_of = [](const std::string& observed) {
     auto e = explain_autoscalers(
-        testing::read_manifests_ok(deployment("web", 1) + pods("web", 1) + pod_autoscaler("web", observed)), kNow);
+        testing::read_manifests_ok(testing::shop_deployment_yaml("web", 1) + pods("web", 1) +
+                                   pod_autoscaler("web", observed)),
+        kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };
@@ -478,7 +451,8 @@ TEST_CASE("explain predictive: the forecast at now + leadTime sizes the target",
   // Samples on y = 100 + 10 x (minutes since 08:05) - 50... i.e. 100 at 08:05, 150 at 08:10:
   // least squares reproduces the line; forecast at 08:12 = 170 -> ceil(170 / 10) = 17
   // (current load 150 would give 15). Deployment at 15 -> 17.
-  auto e = explain_autoscalers(testing::read_manifests_ok(deployment("api", 15) + predictive()), kNow);
+  auto e = explain_autoscalers(
+      testing::read_manifests_ok(testing::shop_deployment_yaml("api", 15) + predictive()), kNow);
   REQUIRE(e);
   const ExplainAutoscaler& a = e->autoscalers[0];
   CHECK(a.kind == "PredictiveAutoscaler");
@@ -497,9 +471,10 @@ TEST_CASE("explain predictive: the forecast at now + leadTime sizes the target",
     // At 25 replicas the recommendation 17 would scale down; the stored 20 (08:08:00, inside
     // the 5-minute window) keeps max(17, 20) = 20.
     auto held = explain_autoscalers(
-        testing::read_manifests_ok(deployment("api", 25) +
-             predictive("    kubesim.io/recommendations: '[{\"time\": \"2025-09-01T08:08:00Z\", "
-                        "\"replicas\": 20}]'\n")),
+        testing::read_manifests_ok(
+            testing::shop_deployment_yaml("api", 25) +
+            predictive("    kubesim.io/recommendations: '[{\"time\": \"2025-09-01T08:08:00Z\", "
+                       "\"replicas\": 20}]'\n")),
         kNow);
     REQUIRE(held);
     CHECK(held->autoscalers[0].desired_replicas == 20);
@@ -513,7 +488,8 @@ TEST_CASE("explain predictive: bad history is an error naming the object",
     const std::string key = "kubesim.io/load-history: '";
     const auto at = s.find(key) + key.size();
     s.replace(at, s.find("'\n", at) - at, history);
-    auto e = explain_autoscalers(testing::read_manifests_ok(deployment("api", 1) + s), kNow);
+    auto e = explain_autoscalers(
+        testing::read_manifests_ok(testing::shop_deployment_yaml("api", 1) + s), kNow);
     REQUIRE_FALSE(e);
     return e.error();
   };

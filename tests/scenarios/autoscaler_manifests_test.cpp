@@ -8,21 +8,14 @@
 
 #include "policies/kpa.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::scenarios {
 namespace {
 
-struct Read {
-  bool ok = false;
-  Manifests m;
-  Diagnostics diagnostics;
-};
+using Read = testing::ManifestsRead;
 
-Read read(const std::string& yaml) {
-  Read r;
-  r.ok = read_manifests_text(yaml, "a.yaml", r.m, r.diagnostics);
-  return r;
-}
+Read read(const std::string& yaml) { return testing::read_manifests(yaml, "a.yaml"); }
 
 Diagnostic only_error(const std::string& yaml) {
   Read r = read(yaml);

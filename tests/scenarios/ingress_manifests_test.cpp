@@ -13,17 +13,9 @@
 namespace kubesim::scenarios {
 namespace {
 
-struct Read {
-  bool ok = false;
-  Manifests m;
-  Diagnostics diagnostics;
-};
+using Read = testing::ManifestsRead;
 
-Read read(const std::string& yaml) {
-  Read r;
-  r.ok = read_manifests_text(yaml, "m.yaml", r.m, r.diagnostics);
-  return r;
-}
+Read read(const std::string& yaml) { return testing::read_manifests(yaml, "m.yaml"); }
 
 // The single diagnostic of an invalid Ingress spec (`spec` indented under spec:).
 Diagnostic only_error(const std::string& spec) {

@@ -12,21 +12,14 @@
 #include "policies/keda.hpp"
 #include "policies/kpa.hpp"
 #include "scenarios/manifests.hpp"
+#include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::scenarios {
 namespace {
 
-struct Read {
-  bool ok = false;
-  Manifests m;
-  Diagnostics diagnostics;
-};
+using Read = testing::ManifestsRead;
 
-Read read(const std::string& yaml) {
-  Read r;
-  r.ok = read_manifests_text(yaml, "a.yaml", r.m, r.diagnostics);
-  return r;
-}
+Read read(const std::string& yaml) { return testing::read_manifests(yaml, "a.yaml"); }
 
 std::string config_map(const std::string& data, const std::string& name = "config-autoscaler",
                        const std::string& ns = "knative-serving") {

@@ -12,21 +12,16 @@
 #include <random>
 #include <string>
 
+#include "tests/support/scenario_loading.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace kubesim::scenarios {
 namespace {
 
-struct Read {
-  bool ok = false;
-  Manifests m;
-  Diagnostics diagnostics;
-};
+using Read = testing::ManifestsRead;
 
 Read read(const std::string& yaml, const std::string& file = "m.yaml") {
-  Read r;
-  r.ok = read_manifests_text(yaml, file, r.m, r.diagnostics);
-  return r;
+  return testing::read_manifests(yaml, file);
 }
 
 Read read_ok(const std::string& yaml) {

@@ -25,6 +25,19 @@ inline std::string load_scenario_error(const std::string& text) {
   return diagnostics.format();
 }
 
+// Kubernetes objects read from YAML text as `file`, whether or not reading succeeded (for
+// bad-input tests, which look at the diagnostics).
+struct ManifestsRead {
+  bool ok = false;
+  scenarios::Manifests m;
+  scenarios::Diagnostics diagnostics;
+};
+inline ManifestsRead read_manifests(const std::string& yaml, const std::string& file) {
+  ManifestsRead r;
+  r.ok = scenarios::read_manifests_text(yaml, file, r.m, r.diagnostics);
+  return r;
+}
+
 // Kubernetes objects from YAML text (a `kubectl get -o yaml` state), requiring success.
 inline scenarios::Manifests read_manifests_ok(const std::string& text) {
   scenarios::Manifests manifests;
