@@ -16,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -500,6 +501,51 @@ spec:
   REQUIRE(job->status.completion_time.has_value());
   CHECK(secs(*job->status.completion_time) >= 180.0);
   CHECK(secs(*job->status.completion_time) <= 195.0);
+  check_invariants(run);
+}
+
+TEST_CASE("the Job controller syncs a second after a pod event (syncJobBatchPeriod)",
+          "[cluster][job]") {
+  // upstream job_controller.go: pod events enqueue the Job with enqueueSyncJobBatched, so
+  // the status that counts a finished pod is written syncJobBatchPeriod (1 s) after the
+  // controller sees the pod finish, plus the watch delay and the PATCH's latency (well under
+  // half a second here). Without batching it follows within the 100 ms sync window.
+  const std::string text = scenario_head("job-batch", "2m", pool("n", 1, "4")) + R"(---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: once
+spec:
+  template:
+    metadata:
+      annotations:
+        kubesim.io/run-duration: 10s
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+        resources:
+          requests: {cpu: 500m, memory: 256Mi}
+)";
+  ScenarioRun run(load_text(text));
+  models::Cluster& cluster = *run.cluster();
+  std::optional<double> pod_finished, job_counted;
+  auto pods = cluster.api().pods().watch(0, {}, [&](const models::WatchEvent<Pod>& e) {
+    if (!pod_finished && e.object->status.phase == models::PodPhase::kSucceeded) {
+      pod_finished = secs(run.simulation().now());
+    }
+  });
+  auto jobs = cluster.api().jobs().watch(0, {}, [&](const models::WatchEvent<models::Job>& e) {
+    if (!job_counted && e.object->status.succeeded == 1) job_counted = secs(run.simulation().now());
+  });
+  REQUIRE(pods.ok());
+  REQUIRE(jobs.ok());
+  run.run();
+  REQUIRE(pod_finished.has_value());
+  REQUIRE(job_counted.has_value());
+  CHECK(*job_counted - *pod_finished >= 1.0);
+  CHECK(*job_counted - *pod_finished <= 1.5);
   check_invariants(run);
 }
 
