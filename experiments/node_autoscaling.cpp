@@ -168,6 +168,26 @@ std::vector<std::shared_ptr<const models::sched::PodInfo>> NodeAutoscaling::unsc
   return out;
 }
 
+std::function<std::optional<bool>(const models::Pod&)> NodeAutoscaling::pdb_allows_eviction()
+    const {
+  auto& store = cluster_.api().pod_disruption_budgets();
+  if (store.size() == 0) return {};  // no PDB: the hook is unset, nothing is looked up
+  // The PDBs as the loop starts (upstream CA lists them once per loop: RemainingPdbTracker
+  // SetPdbs). A pod guarded by a PDB with no disruption left blocks its node (upstream
+  // simulator/drainability/rules/pdb, "NotEnoughPdb"); Karpenter likewise (disruption docs).
+  auto pdbs =
+      std::make_shared<const std::vector<std::shared_ptr<const models::PodDisruptionBudget>>>(
+          store.list());
+  return [pdbs](const models::Pod& pod) -> std::optional<bool> {
+    std::optional<bool> allows;
+    for (const auto& pdb : *pdbs) {
+      if (!models::pdb_guards_eviction(*pdb, pod)) continue;
+      allows = allows.value_or(true) && pdb->status.disruptions_allowed >= 1;
+    }
+    return allows;
+  };
+}
+
 void NodeAutoscaling::run_cluster_autoscaler() {
   ++loops_;
   const sim::Time now = sim_.now();
@@ -176,6 +196,7 @@ void NodeAutoscaling::run_cluster_autoscaler() {
   policies::ClusterAutoscalerView view;
   view.nodes = &cluster_.scheduler().snapshot();
   view.unschedulable_pods = pods;
+  view.pdb_allows_eviction = pdb_allows_eviction();
   policies::ClusterAutoscalerActions a = ca_->step(now, view);
   last_reasons_ = a.reasons;
 
@@ -216,8 +237,24 @@ void NodeAutoscaling::run_cluster_autoscaler() {
     }
   }
   for (const auto& d : a.deletions) {
-    const bool started =
-        cluster_.delete_node(d.node, [this] { metrics_.counter("ca.nodes_removed").add(); });
+    const bool started = cluster_.delete_node(
+        d.node, [this] { metrics_.counter("ca.nodes_removed").add(); },
+        [this, node = d.node, group = d.group] {
+          // upstream actuation: an eviction still refused after MaxPodEvictionTime fails the
+          // node's scale-down (lastScaleDownFailTime); the node stays, untainted.
+          ca_deleting_.erase(node);
+          ca_->record_scale_down_failure(sim_.now(), node);
+          metrics_.counter("ca.scale_down_failures").add();
+          metrics_.counter("ca.drain_failures").add();
+          if (record_events_) {
+            nlohmann::ordered_json j =
+                event_json(sim_.now(), "ClusterAutoscaler", "ScaleDownFailed");
+            j["node"] = node;
+            j["group"] = group;
+            j["reason"] = "eviction refused for maxPodEvictionTime";
+            record(j.dump());
+          }
+        });
     if (started) ca_deleting_.insert(d.node);
     if (!started) {
       ca_->record_scale_down_failure(now, d.node);
@@ -243,8 +280,9 @@ void NodeAutoscaling::run_karpenter() {
     auto node = cluster_.api().nodes().get("", it->first);
     if (node != nullptr && node->ready()) {
       for (const auto& old : it->second) {
-        (void)cluster_.delete_node(old,
-                                   [this] { metrics_.counter("karpenter.nodes_removed").add(); });
+        (void)cluster_.delete_node(
+            old, [this] { metrics_.counter("karpenter.nodes_removed").add(); },
+            [this] { metrics_.counter("karpenter.drain_failures").add(); });
       }
       it = replacements_.erase(it);
     } else {
@@ -273,6 +311,7 @@ void NodeAutoscaling::run_karpenter() {
   policies::KarpenterView view;
   view.nodes = &nodes;
   view.pending_pods = pods;
+  view.pdb_allows_eviction = pdb_allows_eviction();
   policies::KarpenterActions a = karpenter_->step(now, view);
   last_reasons_ = a.reasons;
   auto capacity_label = [this](const std::string& offering) {
@@ -318,8 +357,9 @@ void NodeAutoscaling::run_karpenter() {
       replacements_[replacement] = c.nodes;
     } else {
       for (const auto& node : c.nodes) {
-        (void)cluster_.delete_node(node,
-                                   [this] { metrics_.counter("karpenter.nodes_removed").add(); });
+        (void)cluster_.delete_node(
+            node, [this] { metrics_.counter("karpenter.nodes_removed").add(); },
+            [this] { metrics_.counter("karpenter.drain_failures").add(); });
       }
     }
     if (record_events_) {

@@ -15,9 +15,10 @@
 //   - Cluster Autoscaler: failed scale-ups cancel the group's newest unregistered nodes; a
 //     scale-up provisions `count` nodes; each deletion is Cluster::delete_node (taint,
 //     evictions, Node deleted), and a refused deletion is reported back
-//     (record_scale_down_failure). A spot node of a node group reclaimed by the cloud is
-//     replaced by the group (ASG/MIG keep their target size): one node of the pool is
-//     provisioned at the reclaim.
+//     (record_scale_down_failure), as is a deletion whose drain gave up (an eviction refused
+//     — a PodDisruptionBudget — for 2 minutes: the node stays). A spot node of a node group
+//     reclaimed by the cloud is replaced by the group (ASG/MIG keep their target size): one node of
+//     the pool is provisioned at the reclaim.
 //   - Karpenter: each launch provisions one node of its offering with the label
 //     karpenter.sh/capacity-type; Empty/Delete consolidations delete the nodes; Replace
 //     launches the replacement and deletes the nodes once the replacement is Ready; launches
@@ -25,10 +26,12 @@
 //     shown to it without their ephemeral taints (not-ready, unreachable, uninitialized).
 //
 // Metrics (docs/metrics.md): counters ca.scale_ups, ca.nodes_added, ca.nodes_removed,
-// ca.failed_scale_ups, ca.nodes_cancelled, ca.scale_down_failures, ca.nodes_replaced
+// ca.failed_scale_ups, ca.nodes_cancelled, ca.scale_down_failures, ca.drain_failures,
+// ca.nodes_replaced
 // (Cluster Autoscaler);
 // karpenter.launches, karpenter.consolidations, karpenter.nodes_removed,
-// karpenter.launches_expired (cancelled after the registration TTL) (Karpenter);
+// karpenter.launches_expired (cancelled after the registration TTL), karpenter.drain_failures
+// (Karpenter);
 // spot.notices, spot.reclaims (both); gauges pool.<pool>.nodes and pool.<pool>.cost_per_hour
 // (registered nodes; time average × run hours = the pool's node-hours and cost) and
 // pool.<pool>.provisioning; timeseries columns pool.<pool>.nodes, pool.<pool>.provisioning,
@@ -39,8 +42,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -97,6 +102,9 @@ class NodeAutoscaling {
 
   void common_setup(sim::Sampler* sampler);
   std::vector<std::shared_ptr<const models::sched::PodInfo>> unschedulable_pods() const;
+  // The views' pdb_allows_eviction from the API server's PodDisruptionBudgets (unset when
+  // there are none).
+  std::function<std::optional<bool>(const models::Pod&)> pdb_allows_eviction() const;
   void run_cluster_autoscaler();
   void run_karpenter();
   void on_node_event(const models::NodeEvent& e);

@@ -281,6 +281,7 @@ void ScenarioRun::build_cluster() {
   for (const auto& o : m.jobs) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.pods) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& o : m.endpoint_slices) cluster.apply_at(apply_time(o.metadata), o);
+  for (const auto& o : m.pod_disruption_budgets) cluster.apply_at(apply_time(o.metadata), o);
   for (const auto& f : scenario_.faults) cluster.schedule_fault(f);
   if (!scenario_.traffic.empty()) {
     model_->kube_proxy = std::make_unique<models::KubeProxyFleet>(*sim_, *metrics_, cluster.api());

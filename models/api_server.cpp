@@ -41,6 +41,7 @@ ApiServer::ApiServer(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
       scaled_objects_(clock_, "scaledobjects", config_.watch_history),
       pod_autoscalers_(clock_, "podautoscalers", config_.watch_history),
       predictive_autoscalers_(clock_, "predictiveautoscalers", config_.watch_history),
+      pdbs_(clock_, "poddisruptionbudgets", config_.watch_history),
       limits_(sim, metrics, config_.limits),
       etcd_(sim, metrics, config_.etcd),
       watch_rng_(sim.rng("apiserver/watch")),
@@ -155,22 +156,62 @@ void ApiServer::handle(ApiTicket ticket, const ApiRequest& request, int /*replic
 
 void ApiServer::delete_pod(ApiClient& client, std::string namespace_, std::string name,
                            std::optional<std::int64_t> grace_seconds, Done done) {
-  submit(client, ApiVerb::kDelete, kPodBytes / 10,
-         [this, ns = std::move(namespace_), name = std::move(name), grace_seconds]() -> sim::Status {
-           auto current = pods_.get(ns, name);
-           if (current == nullptr) return sim::Status::not_found("pods \"" + name + "\" not found");
-           const std::int64_t grace =
-               grace_seconds.value_or(current->spec.termination_grace_period_seconds);
-           if (!current->bound() || current->terminal() || grace <= 0) {
-             return pods_.remove(ns, name).status();
-           }
-           if (current->metadata.being_deleted()) return sim::Status();
-           Pod copy = *current;
-           copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
-           copy.metadata.deletion_grace_period_seconds = grace;
-           return pods_.update(std::move(copy)).status();
-         },
-         std::move(done));
+  submit(
+      client, ApiVerb::kDelete, kPodBytes / 10,
+      [this, ns = std::move(namespace_), name = std::move(name), grace_seconds]() -> sim::Status {
+        auto current = pods_.get(ns, name);
+        if (current == nullptr) return sim::Status::not_found("pods \"" + name + "\" not found");
+        const std::int64_t grace =
+            grace_seconds.value_or(current->spec.termination_grace_period_seconds);
+        if (!current->bound() || current->terminal() || grace <= 0) {
+          return pods_.remove(ns, name).status();
+        }
+        if (current->metadata.being_deleted()) return sim::Status();
+        Pod copy = *current;
+        copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
+        copy.metadata.deletion_grace_period_seconds = grace;
+        return pods_.update(std::move(copy)).status();
+      },
+      std::move(done));
+}
+
+void ApiServer::evict(ApiClient& client, std::string namespace_, std::string name,
+                      std::optional<std::int64_t> grace_seconds, Done done) {
+  submit(
+      client, ApiVerb::kDelete, kPodBytes / 10,
+      [this, ns = std::move(namespace_), name = std::move(name), grace_seconds]() -> sim::Status {
+        auto current = pods_.get(ns, name);
+        if (current == nullptr) return sim::Status::not_found("pods \"" + name + "\" not found");
+        std::vector<std::shared_ptr<const PodDisruptionBudget>> held;
+        std::vector<const PodDisruptionBudget*> guarding;
+        if (pdbs_.size() != 0) {
+          for (const auto& pdb : pdbs_.list()) {
+            if (pdb_guards_eviction(*pdb, *current)) {
+              held.push_back(pdb);
+              guarding.push_back(pdb.get());
+            }
+          }
+        }
+        const EvictionDecision decision = decide_eviction(*current, guarding);
+        if (decision.verdict == EvictionVerdict::kRefused) return decision.error;
+        if (decision.verdict == EvictionVerdict::kDeleteAndDecrement) {
+          PodDisruptionBudget pdb = *held.front();
+          record_eviction(pdb.status, name, sim_.now());
+          if (auto st = pdbs_.update(std::move(pdb)).status(); !st.ok()) return st;
+        }
+        // The graceful delete (as delete_pod).
+        const std::int64_t grace =
+            grace_seconds.value_or(current->spec.termination_grace_period_seconds);
+        if (!current->bound() || current->terminal() || grace <= 0) {
+          return pods_.remove(ns, name).status();
+        }
+        if (current->metadata.being_deleted()) return sim::Status();
+        Pod copy = *current;
+        copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
+        copy.metadata.deletion_grace_period_seconds = grace;
+        return pods_.update(std::move(copy)).status();
+      },
+      std::move(done));
 }
 
 void ApiServer::finish(std::uint32_t slot, const ApiResponse& response) {

@@ -36,8 +36,9 @@
 #include <vector>
 
 #include "models/aiservice.hpp"
-#include "models/autoscaling_objects.hpp"
 #include "models/api_limits.hpp"
+#include "models/autoscaling_objects.hpp"
+#include "models/disruption.hpp"
 #include "models/etcd.hpp"
 #include "models/object_store.hpp"
 #include "models/objects.hpp"
@@ -97,6 +98,9 @@ class ApiServer {
   ObjectStore<ScaledObject>& scaled_objects() { return scaled_objects_; }
   ObjectStore<PodAutoscaler>& pod_autoscalers() { return pod_autoscalers_; }
   ObjectStore<PredictiveAutoscaler>& predictive_autoscalers() { return predictive_autoscalers_; }
+  // policy/v1 PodDisruptionBudgets (status written by models/disruption_controller.hpp and
+  // by evict()).
+  ObjectStore<PodDisruptionBudget>& pod_disruption_budgets() { return pdbs_; }
   ResourceVersionClock& clock() { return clock_; }
 
   ApiServerLimits& limits() { return limits_; }
@@ -182,6 +186,19 @@ class ApiServer {
   void delete_pod(ApiClient& client, std::string namespace_, std::string name,
                   std::optional<std::int64_t> grace_seconds = std::nullopt, Done done = {});
 
+  // POST pods/<name>/eviction (policy/v1 Eviction), as upstream's eviction REST does it
+  // (pkg/registry/core/pod/storage/eviction.go), decided at commit against the stored PDBs
+  // (models/disruption.hpp decide_eviction): no guarding PDB, or a pod whose state lets the
+  // PDB be ignored → the graceful DELETE of delete_pod(); a PDB that allows a disruption →
+  // its status.disruptionsAllowed − 1 and status.disruptedPods[pod] = now are written, then
+  // the graceful DELETE; otherwise the pod is left alone and `done` gets TooManyRequests
+  // (429, "Cannot evict pod as it would violate the pod's disruption budget."), or Internal
+  // (500) when more than one PDB guards the pod. NotFound when the pod does not exist. The
+  // request costs what a pod DELETE costs (verb, bytes), so a cluster without PDBs runs
+  // exactly as with delete_pod().
+  void evict(ApiClient& client, std::string namespace_, std::string name,
+             std::optional<std::int64_t> grace_seconds = std::nullopt, Done done = {});
+
   // Admission for pod creates (Priority, DefaultTolerationSeconds...), run at commit time
   // before the store sees the pod; an error status rejects the create.
   std::function<sim::Status(Pod&)> pod_admission;
@@ -261,6 +278,7 @@ class ApiServer {
   ObjectStore<ScaledObject> scaled_objects_;
   ObjectStore<PodAutoscaler> pod_autoscalers_;
   ObjectStore<PredictiveAutoscaler> predictive_autoscalers_;
+  ObjectStore<PodDisruptionBudget> pdbs_;
   ApiServerLimits limits_;
   EtcdCluster etcd_;
   std::vector<std::unique_ptr<ApiClient>> clients_;
@@ -299,6 +317,10 @@ template <> inline ObjectStore<PodAutoscaler>& ApiServer::store<PodAutoscaler>()
 }
 template <> inline ObjectStore<PredictiveAutoscaler>& ApiServer::store<PredictiveAutoscaler>() {
   return predictive_autoscalers_;
+}
+template <>
+inline ObjectStore<PodDisruptionBudget>& ApiServer::store<PodDisruptionBudget>() {
+  return pdbs_;
 }
 
 }  // namespace kubesim::models

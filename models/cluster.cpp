@@ -20,6 +20,8 @@ std::string_view to_string(NodeEventType type) {
     case NodeEventType::kDeleted: return "Deleted";
     case NodeEventType::kSpotNotice: return "SpotNotice";
     case NodeEventType::kReclaimed: return "Reclaimed";
+    case NodeEventType::kDeletionFailed:
+      return "DeletionFailed";
   }
   return "unknown";
 }
@@ -37,6 +39,7 @@ std::string_view to_string(FaultType type) {
 Cluster::Cluster(sim::Simulation& sim, sim::MetricRegistry& metrics, ClusterConfig config,
                  std::vector<std::unique_ptr<sched::Framework>> frameworks)
     : sim_(sim), config_(std::move(config)) {
+  metrics_ = &metrics;
   api_ = std::make_unique<ApiServer>(sim, metrics, config_.api_server);
   applier_ = &api_->make_client("applier", ClientRateLimit{1e6, 1000000});
   seed();
@@ -335,7 +338,8 @@ bool blocks_deletion(const Pod& pod) {
 }
 }  // namespace
 
-bool Cluster::delete_node(std::string_view node, std::function<void()> done) {
+bool Cluster::delete_node(std::string_view node, std::function<void()> done,
+                          std::function<void()> failed) {
   if (pool_by_node_.count(node) == 0 && api_->nodes().get("", node) == nullptr) return false;
   if (gone_.count(node) != 0 || deleting_.count(node) != 0) return false;
   const std::string name(node);
@@ -356,21 +360,42 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done) {
     n.spec.taints.push_back(std::move(t));
     return true;
   });
+  // upstream actuation/drain.go evictPod: each pod through the Eviction API; an error other
+  // than NotFound is retried every EvictionRetryTime until MaxPodEvictionTime after the
+  // drain began.
+  auto drain = std::make_shared<Drain>();
+  drain->evict_until = sim_.now() + config_.max_pod_eviction_time;
+  drain->deadline = sim_.now() + config_.max_graceful_termination + 30 * sim::kSecond;
   for (const auto& pod : api_->pods().list()) {
     if (pod->spec.node_name != name || !blocks_deletion(*pod) || pod->metadata.being_deleted()) {
       continue;
     }
-    api_->delete_pod(cloud(), pod->metadata.namespace_, pod->metadata.name);
+    ++drain->pending;
+    evict_for_drain(std::make_shared<DrainPod>(
+        DrainPod{drain, name, pod->metadata.namespace_, pod->metadata.name}));
   }
   // upstream actuation/drain.go: wait for the evicted pods to go, polling every 5 s, for at
-  // most MaxGracefulTerminationSec + PodEvictionHeadroom (30 s); then delete regardless.
-  const sim::Time deadline = sim_.now() + config_.max_graceful_termination + 30 * sim::kSecond;
+  // most MaxGracefulTerminationSec + PodEvictionHeadroom (30 s) after the evictions; then
+  // delete regardless.
   auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, name, deadline, done = std::move(done), poll]() mutable {
+  *poll = [this, name, drain, done = std::move(done), failed = std::move(failed), poll]() mutable {
     if (gone_.count(name) != 0) {
       *poll = nullptr;  // reclaimed meanwhile; breaks the self-reference
       return;
     }
+    if (drain->pending > 0) {  // evictions still being retried
+      sim_.schedule_after(5 * sim::kSecond, [poll] { (*poll)(); });
+      return;
+    }
+    if (drain->failed) {
+      // The scale-down of this node fails: the taint goes (taints.CleanToBeDeleted) and the
+      // node stays; pods already evicted stay evicted.
+      abort_deletion(name);
+      if (failed) failed();
+      *poll = nullptr;
+      return;
+    }
+    const sim::Time deadline = drain->deadline;
     bool pods_left = false;
     for (const auto& pod : api_->pods().list()) {
       if (pod->spec.node_name == name && blocks_deletion(*pod)) {
@@ -388,6 +413,47 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done) {
   };
   sim_.schedule_after(0, [poll] { (*poll)(); });
   return true;
+}
+
+void Cluster::evict_for_drain(std::shared_ptr<DrainPod> target) {
+  api_->evict(
+      cloud(), target->namespace_, target->pod, std::nullopt, [this, target](const sim::Status& s) {
+        Drain& drain = *target->drain;
+        if (s.ok() || s.code() == sim::Status::Code::kNotFound) {
+          --drain.pending;
+          // Evicted after retries: the termination wait starts now.
+          if (target->retried) {
+            drain.deadline = std::max(
+                drain.deadline, sim_.now() + config_.max_graceful_termination + 30 * sim::kSecond);
+          }
+          return;
+        }
+        // Registered at the first refusal, so runs without one list no such counter.
+        metrics_->counter("cluster.evictions_refused").add();
+        if (gone_.count(target->node) == 0 && sim_.now() < drain.evict_until) {
+          sim_.schedule_after(config_.eviction_retry_time, [this, target] {
+            if (gone_.count(target->node) != 0) {
+              --target->drain->pending;
+              return;
+            }
+            target->retried = true;
+            evict_for_drain(target);
+          });
+          return;
+        }
+        drain.failed = true;
+        --drain.pending;
+      });
+}
+
+void Cluster::abort_deletion(const std::string& name) {
+  deleting_.erase(name);
+  api_->patch<Node>(cloud(), "", name, [](Node& n) {
+    return std::erase_if(n.spec.taints, [](const Taint& t) { return t.key == kToBeDeletedTaint; }) >
+           0;
+  });
+  node_events.emit(
+      NodeEvent{NodeEventType::kDeletionFailed, name, pool_of(name) ? pool_of(name)->name : ""});
 }
 
 // The machine is gone: its kubelet stops, the Node and Lease objects are deleted (upstream's

@@ -20,12 +20,15 @@
 // registerWithAPIServer / initialNode) and its Lease, and posts Ready node_ready_delay later;
 // the node lifecycle controller then removes the taint. cancel_node() gives up a request not
 // yet registered. delete_node() is Cluster Autoscaler's actuation (core/scaledown/actuation):
-// the ToBeDeletedByClusterAutoscaler:NoSchedule taint, an eviction (graceful DELETE) of
-// every pod but mirror and terminal pods, a wait for them to be gone (checked every 5 s, at
-// most max_graceful_termination + 30 s), then the Node and Lease are deleted and the kubelet
-// stops. Spot pools lose each node after an exponential lifetime (stream "spot/<pool>"):
-// a 2-minute notice drains the node as above (as an interruption handler does), then the
-// machine is gone. Names continue "<pool>-<i>" after the pool's initial nodes, never reused.
+// the ToBeDeletedByClusterAutoscaler:NoSchedule taint, an eviction (ApiServer::evict: the
+// Eviction API, which honours PodDisruptionBudgets) of every pod but mirror and terminal
+// pods, a refused eviction retried every 10 s for at most 2 minutes (when one still fails the
+// deletion fails: the taint is removed and the node stays), a wait for the evicted pods to
+// be gone (checked every 5 s, at most max_graceful_termination + 30 s), then the Node and
+// Lease are deleted and the kubelet stops. Spot pools lose each node after an exponential lifetime
+// (stream "spot/<pool>"): a 2-minute notice drains the node as above (as an interruption handler
+// does), then the machine is gone. Names continue "<pool>-<i>" after the pool's initial nodes,
+// never reused.
 //
 // Not thread-safe.
 #pragma once
@@ -92,6 +95,7 @@ enum class NodeEventType : std::uint8_t {
   kDeleted,          // the Node object is gone (and its machine)
   kSpotNotice,       // a spot reclaim notice: the machine goes in 2 minutes
   kReclaimed,        // a spot machine taken back
+  kDeletionFailed,   // delete_node gave up: an eviction was refused for max_pod_eviction_time
 };
 std::string_view to_string(NodeEventType type);  // "Requested", "Registered", ...
 struct NodeEvent {
@@ -114,6 +118,13 @@ struct ClusterConfig {
   // delete_node: how long to wait for evicted pods (upstream --max-graceful-termination-sec,
   // 600 s) before the node is deleted anyway; upstream adds a 30 s headroom.
   sim::Duration max_graceful_termination = 600 * sim::kSecond;
+  // delete_node's evictions (ApiServer::evict): one refused (429 from a PodDisruptionBudget,
+  // or any other error) is retried every eviction_retry_time until max_pod_eviction_time
+  // after the drain began; then the deletion fails (upstream cluster-autoscaler
+  // core/scaledown/actuation/drain.go: DefaultEvictionRetryTime 10 s, --max-pod-eviction-time
+  // 2 min).
+  sim::Duration eviction_retry_time = 10 * sim::kSecond;
+  sim::Duration max_pod_eviction_time = 2 * sim::kMinute;
   std::map<std::string, std::int64_t> image_bytes;
 };
 
@@ -184,8 +195,11 @@ class Cluster {
   // Gives up a requested node that has not registered; false otherwise.
   bool cancel_node(std::string_view node);
   // Drains and deletes a registered node (see the header comment). False when the node is
-  // unknown, not registered yet or already being deleted. `done` runs when it is gone.
-  bool delete_node(std::string_view node, std::function<void()> done = {});
+  // unknown, not registered yet or already being deleted. `done` runs when it is gone;
+  // `failed` (optional) when the drain gave up (an eviction refused for
+  // max_pod_eviction_time): the ToBeDeleted taint is then removed and the node stays.
+  bool delete_node(std::string_view node, std::function<void()> done = {},
+                   std::function<void()> failed = {});
   // Requested nodes not yet registered, of one pool (all pools when empty), in request order.
   std::vector<std::string> provisioning_nodes(std::string_view pool = {}) const;
   bool being_deleted(std::string_view node) const { return deleting_.count(node) != 0; }
@@ -237,6 +251,24 @@ class Cluster {
   std::set<std::string, std::less<>> deleting_;
   std::set<std::string, std::less<>> gone_;  // deleted nodes (never come back)
   std::vector<std::string> registered_order_;
+  // delete_node's drain: evictions not yet answered or retrying, whether one gave up, and
+  // until when the evicted pods are awaited.
+  struct Drain {
+    std::int32_t pending = 0;
+    bool failed = false;
+    sim::Time evict_until = 0;
+    sim::Time deadline = 0;
+  };
+  struct DrainPod {
+    std::shared_ptr<Drain> drain;
+    std::string node;
+    std::string namespace_;
+    std::string pod;
+    bool retried = false;
+  };
+  void evict_for_drain(std::shared_ptr<DrainPod> target);
+  void abort_deletion(const std::string& name);
+  sim::MetricRegistry* metrics_ = nullptr;
 };
 
 }  // namespace kubesim::models

@@ -60,6 +60,7 @@ constexpr KindInfo kKinds[] = {
     {"PredictiveAutoscaler", "autoscaling.kubesim.io/v1alpha1", true},
     {"Ingress", "networking.k8s.io/v1", true},
     {"IngressClass", "networking.k8s.io/v1", false},
+    {"PodDisruptionBudget", "policy/v1", true},
 };
 
 // Kinds accepted and skipped as a whole: they never change where a pod can run.
@@ -2063,8 +2064,46 @@ class ManifestReader {
       read_ingress(top);
     else if (*kind == "IngressClass")
       read_ingress_class(top);
+    else if (*kind == "PodDisruptionBudget")
+      read_pod_disruption_budget(top);
     top.finish();
     check_duplicate(*kind, top);
+  }
+
+  // ---- PodDisruptionBudget (policy/v1) ---------------------------------------------------
+  // Validation as upstream pkg/apis/policy/validation ValidatePodDisruptionBudgetSpec:
+  // minAvailable and maxUnavailable not both set, each a non-negative integer or a
+  // percentage of at most 100%; unhealthyPodEvictionPolicy one of the two values. kubesim
+  // also requires spec.selector: upstream accepts a PDB without one, and it then protects
+  // no pod, which is never what a scenario means.
+  void read_pod_disruption_budget(FieldReader& top) {
+    models::PodDisruptionBudget pdb;
+    object_meta(top, pdb.metadata, true, NameRule::kSubdomain);
+    if (auto s = top.map("spec", true)) {
+      pdb.spec.selector = label_selector(*s, "selector");
+      if (!pdb.spec.selector) {
+        s->error("selector", "a PodDisruptionBudget needs spec.selector",
+                 "without a selector the budget protects no pod; add matchLabels for the "
+                 "pods of the workload, e.g. selector: {matchLabels: {app: web}}");
+      }
+      const bool has_min = s->has("minAvailable");
+      const bool has_max = s->has("maxUnavailable");
+      pdb.spec.min_available = int_or_percent(*s, "minAvailable", true);
+      pdb.spec.max_unavailable = int_or_percent(*s, "maxUnavailable", true);
+      if (has_min && has_max) {
+        s->error("maxUnavailable", "minAvailable and maxUnavailable cannot be both set",
+                 "keep one: minAvailable (pods that must stay available) or maxUnavailable "
+                 "(pods that may be down)");
+      }
+      if (auto p = s->one_of("unhealthyPodEvictionPolicy", {"IfHealthyBudget", "AlwaysAllow"})) {
+        pdb.spec.unhealthy_pod_eviction_policy =
+            *p == "AlwaysAllow" ? models::UnhealthyPodEvictionPolicy::kAlwaysAllow
+                                : models::UnhealthyPodEvictionPolicy::kIfHealthyBudget;
+      }
+      s->finish();
+    }
+    ignore(top, {{"status", "computed by the disruption controller during the run"}});
+    out_.pod_disruption_budgets.push_back(std::move(pdb));
   }
 
   // ---- KEDA ScaledObject (keda.sh/v1alpha1, KEDA v2.x) -----------------------------------
@@ -2554,6 +2593,7 @@ class ManifestReader {
     if (kind == "PodGroup") return last(out_.pod_groups);
     if (kind == "PodMetrics") return last(out_.pod_metrics);
     if (kind == "ScaledObject") return last(out_.scaled_objects);
+    if (kind == "PodDisruptionBudget") return last(out_.pod_disruption_budgets);
     if (kind == "PodAutoscaler") return last(out_.pod_autoscalers);
     if (kind == "PredictiveAutoscaler") return last(out_.predictive_autoscalers);
     if (kind == "CustomResourceDefinition") return last(out_.custom_resource_definitions);
@@ -2623,7 +2663,7 @@ void ManifestReader::read_text(const std::string& text) {
 
 // Sizes of every object vector, to find what one call added.
 struct Counts {
-  std::size_t n[18];
+  std::size_t n[19];
 };
 
 template <typename F>
@@ -2646,6 +2686,7 @@ void for_each_vector(Manifests& m, F&& f) {
   f(15, m.scaled_objects);
   f(16, m.pod_autoscalers);
   f(17, m.predictive_autoscalers);
+  f(18, m.pod_disruption_budgets);
 }
 
 Counts counts_of(Manifests& m) {
@@ -2728,7 +2769,8 @@ std::size_t Manifests::object_count() const {
          horizontal_pod_autoscalers.size() + leases.size() + endpoint_slices.size() +
          pod_groups.size() + pod_metrics.size() + custom_resource_definitions.size() +
          aiservices.size() + scaled_objects.size() + pod_autoscalers.size() +
-         predictive_autoscalers.size() + ingresses.size() + ingress_classes.size();
+         predictive_autoscalers.size() + ingresses.size() + ingress_classes.size() +
+         pod_disruption_budgets.size();
 }
 
 std::vector<std::string> summarize_ignored(const std::vector<IgnoredField>& ignored) {

@@ -13,6 +13,8 @@
 //   autoscaling/v2                   HorizontalPodAutoscaler
 //   coordination.k8s.io/v1           Lease
 //   discovery.k8s.io/v1              EndpointSlice
+//   policy/v1                        PodDisruptionBudget (models/disruption.hpp; honoured by
+//                                    the Eviction API and the node autoscalers)
 //   networking.k8s.io/v1             Ingress, IngressClass (models/ingress.hpp; routing for
 //                                    traffic workloads, docs/serving.md "Ingress")
 //   scheduling.x-k8s.io/v1alpha1     PodGroup (kubernetes-sigs/scheduler-plugins)
@@ -75,6 +77,7 @@
 
 #include "models/aiservice.hpp"
 #include "models/autoscaling_objects.hpp"
+#include "models/disruption.hpp"
 #include "models/ingress.hpp"
 #include "models/objects.hpp"
 #include "models/workloads.hpp"
@@ -113,6 +116,7 @@ struct Manifests {
   std::vector<models::PredictiveAutoscaler> predictive_autoscalers;  // autoscaling.kubesim.io
   std::vector<models::Ingress> ingresses;             // networking.k8s.io/v1
   std::vector<models::IngressClass> ingress_classes;  // networking.k8s.io/v1
+  std::vector<models::PodDisruptionBudget> pod_disruption_budgets;  // policy/v1
 
   // Knative's cluster-wide autoscaler defaults, from the ConfigMap config-autoscaler in
   // namespace knative-serving (other ConfigMaps are ignored); nullopt: none given (the

@@ -1,0 +1,304 @@
+// PodDisruptionBudgets in running scenarios: a policy/v1 manifest is applied, the disruption
+// controller writes its status, Cluster Autoscaler keeps a node whose pod the budget protects
+// (upstream cluster-autoscaler simulator/drainability/rules/pdb: NotEnoughPdb), and a drain
+// whose eviction the budget refuses gives up after --max-pod-eviction-time (2 min, evictions
+// retried every DefaultEvictionRetryTime 10 s: core/scaledown/actuation/drain.go), leaving
+// the node untainted. Plus the manifest's bad-input diagnostics.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "experiments/node_autoscaling.hpp"
+#include "experiments/scenario_run.hpp"
+#include "models/cluster.hpp"
+#include "scenarios/manifests.hpp"
+#include "scenarios/scenario.hpp"
+#include "tests/support/cluster_invariants.hpp"
+
+namespace kubesim::experiments {
+namespace {
+
+scenarios::Scenario load_text(const std::string& text) {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(s.has_value());
+  return *s;
+}
+
+std::string deployment(const std::string& name, int replicas, const std::string& cpu) {
+  return "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name +
+         "\nspec:\n  replicas: " + std::to_string(replicas) +
+         "\n  selector:\n    matchLabels: {app: " + name +
+         "}\n  template:\n    metadata:\n      labels: {app: " + name +
+         "}\n    spec:\n      containers:\n      - name: c\n        image: app:1\n"
+         "        resources:\n          requests: {cpu: \"" +
+         cpu + "\", memory: 1Gi}\n";
+}
+
+std::string pdb(const std::string& app, const std::string& budget) {
+  return "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: " + app +
+         "-pdb\nspec:\n  " + budget + "\n  selector:\n    matchLabels: {app: " + app + "}\n";
+}
+
+// Two 4-CPU nodes of pool `small` (constant delays), plus a tainted base node nothing runs
+// on; Cluster Autoscaler when `ca`.
+std::string header(const std::string& duration, bool ca) {
+  std::string s =
+      "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata:\n  name: t\nspec:\n"
+      "  seed: 7\n  duration: " +
+      duration +
+      "\n  sampleInterval: 10s\n  outputs: {eventsJsonl: true}\n  cluster:\n    nodePools:\n"
+      "    - name: base\n      count: 1\n      cpu: \"1\"\n      memory: 4Gi\n"
+      "      taints: [{key: dedicated, value: system, effect: NoSchedule}]\n"
+      "    - name: small\n      count: 2\n      cpu: \"4\"\n      memory: 16Gi\n"
+      "      costPerHour: 0.2\n      provisioningDelay: 60s\n      kubelet: {nodeReadyDelay: "
+      "10s}\n";
+  if (ca) s += "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 1, max: 5}]\n";
+  return s;
+}
+
+std::int64_t counter(const ScenarioRun& run, const std::string& name) {
+  const sim::Counter* c = run.metrics().find_counter(name);
+  return c == nullptr ? -1 : c->value();
+}
+
+// The node of the (single, live) pod of `app`.
+std::string node_of(ScenarioRun& run, const std::string& app) {
+  for (const auto& p : run.cluster()->api().pods().list()) {
+    if (p->metadata.labels.get("app") == app && p->bound() && !p->metadata.being_deleted()) {
+      return p->spec.node_name;
+    }
+  }
+  return {};
+}
+
+bool has_to_be_deleted_taint(const models::Node& n) {
+  for (const auto& t : n.spec.taints) {
+    if (t.key == models::kToBeDeletedTaint) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("cluster autoscaler keeps a node whose pod a PDB protects, removes its twin",
+          "[node-autoscaling][pdb]") {
+  // Two 4-CPU nodes, one 1-CPU pod each (the scheduler spreads them: LeastAllocated), both
+  // 25 % used, under the 0.5 threshold. a's PDB (minAvailable 1 of 1 pod) allows no
+  // disruption: the node hosting a is not removable (NotEnoughPdb). b's node is: its pod
+  // fits on a's node. Both pods run from the first loop at 10 s, so b's node is unneeded
+  // since 10 s and goes at the first loop strictly after 10 s + 10 min: 620 s.
+  const std::string text = header("15m", true) + deployment("a", 1, "1") + deployment("b", 1, "1") +
+                           pdb("a", "minAvailable: 1");
+  ScenarioRun run(load_text(text));
+  std::string a_node;
+  std::string b_node;
+  run.simulation().schedule_at(5 * sim::kSecond, [&] {
+    a_node = node_of(run, "a");
+    b_node = node_of(run, "b");
+  });
+  run.run();
+  REQUIRE(!a_node.empty());
+  REQUIRE(!b_node.empty());
+  REQUIRE(a_node != b_node);
+  models::Cluster& c = *run.cluster();
+  // The disruption controller's status: 1 healthy, 1 desired, 0 allowed.
+  auto budget = c.api().pod_disruption_budgets().get("default", "a-pdb");
+  REQUIRE(budget != nullptr);
+  CHECK(budget->status.observed_generation == 1);
+  CHECK(budget->status.expected_pods == 1);
+  CHECK(budget->status.current_healthy == 1);
+  CHECK(budget->status.desired_healthy == 1);
+  CHECK(budget->status.disruptions_allowed == 0);
+
+  std::ostringstream out;
+  run.node_autoscaling()->write_events_jsonl(out);
+  std::vector<double> downs;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) {
+    const auto e = nlohmann::json::parse(line);
+    if (e["kind"] == "ClusterAutoscaler" && e["type"] == "ScaleDown") {
+      CHECK(e["node"] == b_node);
+      downs.push_back(e["t"].get<double>());
+    }
+  }
+  REQUIRE(downs.size() == 1);
+  CHECK(downs[0] == Approx(620.0));
+  CHECK(counter(run, "ca.nodes_removed") == 1);
+  CHECK(c.api().nodes().get("", b_node) == nullptr);
+  // a's node stayed, untainted, with a's pod never evicted: 15 min after start it is still
+  // there, 14 min past its own 10-minute mark.
+  auto a = c.api().nodes().get("", a_node);
+  REQUIRE(a != nullptr);
+  CHECK_FALSE(has_to_be_deleted_taint(*a));
+  CHECK(node_of(run, "a") == a_node);
+  // b's pod moved to a's node.
+  CHECK(node_of(run, "b") == a_node);
+  check_invariants(run);
+}
+
+TEST_CASE("karpenter does not consolidate a node whose pod a PDB protects",
+          "[node-autoscaling][pdb]") {
+  // Karpenter over pool small (two 4-CPU nodes, one 1-CPU pod each). Single-node
+  // consolidation (WhenEmptyOrUnderutilized) deletes a node whose pods fit on the other one.
+  // a's PDB allows no disruption, so a's node is no candidate (karpenter disruption docs,
+  // "Pod-Level Controls"): only b's node goes, and b moves next to a.
+  std::string text = header("10m", false);
+  text += "    karpenter:\n      offerings: [{pool: small}]\n      consolidateAfter: 30s\n";
+  text += deployment("a", 1, "1") + deployment("b", 1, "1") + pdb("a", "maxUnavailable: 0");
+  ScenarioRun run(load_text(text));
+  std::string a_node;
+  std::string b_node;
+  run.simulation().schedule_at(5 * sim::kSecond, [&] {
+    a_node = node_of(run, "a");
+    b_node = node_of(run, "b");
+  });
+  run.run();
+  REQUIRE(!a_node.empty());
+  REQUIRE(!b_node.empty());
+  REQUIRE(a_node != b_node);
+  // a sits on small-0, the node Karpenter would try first (fewest pods, then most expensive,
+  // then name): without the PDB it would be the one consolidated.
+  CHECK(a_node == "small-0");
+  CHECK(run.cluster()->api().nodes().get("", a_node) != nullptr);
+  CHECK(run.cluster()->api().nodes().get("", b_node) == nullptr);
+  CHECK(counter(run, "karpenter.nodes_removed") == 1);
+  CHECK(node_of(run, "a") == a_node);
+  CHECK(node_of(run, "b") == a_node);
+  check_invariants(run);
+}
+
+TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb]") {
+  SECTION("refused: 13 attempts (0, 10, ..., 120 s), the taint removed, the node stays") {
+    const std::string text =
+        header("6m", false) + deployment("a", 1, "1") + pdb("a", "maxUnavailable: 0");
+    ScenarioRun run(load_text(text));
+    std::string node;
+    std::optional<double> failed_at;
+    bool done = false;
+    bool tainted_during_drain = false;
+    run.simulation().schedule_at(60 * sim::kSecond, [&] {
+      node = node_of(run, "a");
+      REQUIRE(run.cluster()->delete_node(
+          node, [&] { done = true; },
+          [&] { failed_at = sim::to_seconds(run.simulation().now()); }));
+    });
+    run.simulation().schedule_at(120 * sim::kSecond, [&] {
+      auto n = run.cluster()->api().nodes().get("", node);
+      tainted_during_drain = n != nullptr && has_to_be_deleted_taint(*n);
+    });
+    run.run();
+    CHECK(tainted_during_drain);
+    CHECK_FALSE(done);
+    REQUIRE(failed_at.has_value());
+    // Evictions at 60 s + 10 k s (plus request latencies) while before 180 s: the 13th, just
+    // after 180 s, is the last; the drain's 5-second poll notices at 185 s.
+    CHECK(*failed_at == Approx(185.0));
+    CHECK(counter(run, "cluster.evictions_refused") == 13);
+    auto n = run.cluster()->api().nodes().get("", node);
+    REQUIRE(n != nullptr);
+    CHECK_FALSE(has_to_be_deleted_taint(*n));
+    CHECK_FALSE(run.cluster()->being_deleted(node));
+    CHECK(node_of(run, "a") == node);
+    check_invariants(run);
+  }
+  SECTION("allowed: maxUnavailable 1 lets the eviction through and the node goes") {
+    const std::string text =
+        header("6m", false) + deployment("a", 1, "1") + pdb("a", "maxUnavailable: 1");
+    ScenarioRun run(load_text(text));
+    std::string node;
+    bool done = false;
+    bool failed = false;
+    run.simulation().schedule_at(60 * sim::kSecond, [&] {
+      node = node_of(run, "a");
+      REQUIRE(run.cluster()->delete_node(
+          node, [&] { done = true; }, [&] { failed = true; }));
+    });
+    run.run();
+    CHECK(done);
+    CHECK_FALSE(failed);
+    CHECK(counter(run, "cluster.evictions_refused") == -1);  // never registered
+    CHECK(run.cluster()->api().nodes().get("", node) == nullptr);
+    // The replacement pod runs on the other node.
+    const std::string now_on = node_of(run, "a");
+    CHECK(!now_on.empty());
+    CHECK(now_on != node);
+  }
+}
+
+TEST_CASE("PodDisruptionBudget manifests: read, and bad input reported with its location",
+          "[pdb][manifests]") {
+  auto read = [](const std::string& text, scenarios::Manifests& m) {
+    scenarios::Diagnostics d;
+    const bool ok = scenarios::read_manifests_text(text, "pdb.yaml", m, d);
+    return std::pair(ok, d.format());
+  };
+  SECTION("fields") {
+    scenarios::Manifests m;
+    const auto [ok, diags] = read(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p, namespace: ns}\n"
+        "spec:\n  maxUnavailable: 25%\n  unhealthyPodEvictionPolicy: AlwaysAllow\n"
+        "  selector:\n    matchExpressions: [{key: app, operator: In, values: [web]}]\n"
+        "status: {disruptionsAllowed: 3}\n",
+        m);
+    INFO(diags);
+    CHECK(ok);
+    REQUIRE(m.pod_disruption_budgets.size() == 1);
+    const auto& p = m.pod_disruption_budgets[0];
+    CHECK(p.metadata.namespace_ == "ns");
+    REQUIRE(p.spec.max_unavailable.has_value());
+    CHECK(p.spec.max_unavailable->percent);
+    CHECK(p.spec.max_unavailable->value == 25);
+    CHECK_FALSE(p.spec.min_available.has_value());
+    CHECK(p.spec.unhealthy_pod_eviction_policy == models::UnhealthyPodEvictionPolicy::kAlwaysAllow);
+    REQUIRE(p.spec.selector.has_value());
+    CHECK(p.spec.selector->match_expressions.size() == 1);
+    REQUIRE(m.ignored.size() == 1);
+    CHECK(m.ignored[0].path == "status");
+    CHECK(m.object_count() == 1);
+  }
+  SECTION("both minAvailable and maxUnavailable") {
+    scenarios::Manifests m;
+    const auto [ok, diags] = read(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\n"
+        "spec:\n  minAvailable: 1\n  maxUnavailable: 1\n  selector: {matchLabels: {app: a}}\n",
+        m);
+    CHECK_FALSE(ok);
+    CHECK(diags.find("pdb.yaml:6:") != std::string::npos);
+    CHECK(diags.find("spec.maxUnavailable: minAvailable and maxUnavailable cannot be both set") !=
+          std::string::npos);
+  }
+  SECTION("bad percentages") {
+    scenarios::Manifests m;
+    auto [ok, diags] = read(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\n"
+        "spec:\n  minAvailable: 120%\n  selector: {matchLabels: {app: a}}\n",
+        m);
+    CHECK_FALSE(ok);
+    CHECK(diags.find("pdb.yaml:5:") != std::string::npos);
+    CHECK(diags.find("must not be greater than 100%") != std::string::npos);
+    std::tie(ok, diags) = read(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: q}\n"
+        "spec:\n  maxUnavailable: ten%\n  selector: {matchLabels: {app: a}}\n",
+        m);
+    CHECK_FALSE(ok);
+    CHECK(diags.find("expected a non-negative integer or a percentage") != std::string::npos);
+  }
+  SECTION("missing selector, unknown policy") {
+    scenarios::Manifests m;
+    const auto [ok, diags] = read(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\n"
+        "spec:\n  minAvailable: 1\n  unhealthyPodEvictionPolicy: Sometimes\n",
+        m);
+    CHECK_FALSE(ok);
+    CHECK(diags.find("a PodDisruptionBudget needs spec.selector") != std::string::npos);
+    CHECK(diags.find("hint:") != std::string::npos);
+    CHECK(diags.find("unhealthyPodEvictionPolicy") != std::string::npos);
+  }
+}
+
+}  // namespace kubesim::experiments
