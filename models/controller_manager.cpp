@@ -4,10 +4,11 @@
 #include <utility>
 
 #include "models/deployment_logic.hpp"
+#include "models/disruption_controller.hpp"
 #include "models/endpointslice_controller.hpp"
 #include "models/job_logic.hpp"
-#include "models/pod_gc_logic.hpp"
 #include "models/node_lifecycle_logic.hpp"
+#include "models/pod_gc_logic.hpp"
 #include "models/replicaset_logic.hpp"
 
 namespace kubesim::models {
@@ -157,7 +158,10 @@ struct ControllerManager::NodeHealth {
   // second write for a pod whose first has not finished (without this, failing writes —
   // etcd NOSPACE — re-issued every pass grew the client's queue without bound).
   std::set<std::string, std::less<>> marking_not_ready;
-  sim::TimerHandle tainting;
+  // The next NoExecute tainting pass: pending only while some zone queue holds a node (see
+  // arm_taint_pass), on the grid tainting_origin + k × no_execute_tainting_period.
+  sim::EventHandle tainting;
+  sim::Time tainting_origin = 0;
   // PodGC's candidates as running sets (pod_gc_candidate): terminated pods, and pods with
   // a deletionTimestamp; with pods_by_node (for pods bound to missing nodes) a pass finds
   // every pod it could act on without walking all pods.
@@ -204,7 +208,12 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
   deployments_ = std::make_unique<Informer<Deployment>>(
       api, Informer<Deployment>::Handlers{
                [this](const auto& d) { deployment_queue_->add(key_of(*d)); },
-               [this](const auto&, const auto& d) { deployment_queue_->add(key_of(*d)); },
+               [this](const auto& o, const auto& d) {
+                 deployment_queue_->add(key_of(*d));
+                 if (o->spec.replicas != d->spec.replicas) {
+                   disruption_->on_scale_change(d->metadata.namespace_);
+                 }
+               },
                [this](const auto& d) { deployment_key_by_uid_.erase(d->metadata.uid); }});
   jobs_ = std::make_unique<Informer<Job>>(
       api, Informer<Job>::Handlers{[this](const auto& j) { on_job(nullptr, j); },
@@ -243,19 +252,20 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
   eps.sync_window = config_.sync_window;
   endpoint_slices_ =
       std::make_unique<EndpointSliceController>(sim, metrics, api, *pods_, *nodes_, eps);
+  disruption_ = std::make_unique<DisruptionController>(
+      sim, metrics, api, client_, *pods_, *replicasets_, *deployments_, config_.sync_window);
 }
 
 ControllerManager::~ControllerManager() {
   sim_.cancel_timer(node_monitor_);
   sim_.cancel_timer(pod_gc_);
-  sim_.cancel_timer(node_health_->tainting);
+  sim_.cancel(node_health_->tainting);
   for (auto& [key, e] : node_health_->evictions) sim_.cancel(e.event);
 }
 
 void ControllerManager::start() {
   node_monitor_ = sim_.every(config_.node_monitor_period, [this] { monitor_nodes(); });
-  node_health_->tainting =
-      sim_.every(node_health_->config.no_execute_tainting_period, [this] { taint_pass(); });
+  node_health_->tainting_origin = sim_.now();
   pod_gc_ = sim_.every(config_.pod_gc_period, [this] { gc_pods(); });
 }
 
@@ -264,6 +274,7 @@ void ControllerManager::start() {
 void ControllerManager::on_replicaset(const std::shared_ptr<const ReplicaSet>& rs) {
   const std::string key = key_of(*rs);
   rs_key_by_uid_[rs->metadata.uid] = key;
+  disruption_->on_scale_change(rs->metadata.namespace_);
   if (const OwnerReference* owner = rs->metadata.controller_ref()) {
     rs_by_owner_[owner->uid].insert(key);
     if (owner->kind == "Deployment") {
@@ -302,6 +313,7 @@ void ControllerManager::on_job(const std::shared_ptr<const Job>& old_job,
 void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
                                const std::shared_ptr<const Pod>& pod) {
   endpoint_slices_->on_pod(old_pod.get(), *pod);
+  disruption_->on_pod(old_pod.get(), *pod);
   {
     const bool was_terminal = old_pod != nullptr && old_pod->terminal();
     const bool was_deleting = old_pod != nullptr && old_pod->metadata.being_deleted();
@@ -364,6 +376,7 @@ void ControllerManager::on_pod(const std::shared_ptr<const Pod>& old_pod,
 
 void ControllerManager::on_pod_delete(const std::shared_ptr<const Pod>& pod) {
   endpoint_slices_->on_pod_delete(*pod);
+  disruption_->on_pod_delete(*pod);
   if (pod->terminal() || pod->metadata.being_deleted()) {
     const std::string key = key_of(*pod);
     node_health_->terminal_pods.erase(key);
@@ -797,6 +810,12 @@ void ControllerManager::monitor_nodes() {
   auto lease_it = leases.begin();
   auto health_it = nh.health.begin();
   constexpr std::size_t kLeasePrefix = kNodeLeaseNamespace.size() + 1;
+  // The zone of the previous node and its records: nodes of one zone mostly come in runs,
+  // so most nodes need no zone look-up (zones are never dropped from the tracker, and
+  // ready_by_zone loses entries only after the walk).
+  const std::string* zone_seen = nullptr;
+  ZoneTaintQueue* zone_queue = nullptr;
+  std::vector<std::optional<ConditionStatus>>* zone_ready = nullptr;
   for (const auto& [key, node] : nodes_->cache()) {
     const std::string& name = node->metadata.name;
     const Lease* lease = nullptr;
@@ -827,17 +846,21 @@ void ControllerManager::monitor_nodes() {
       });
     }
     const std::string& zone = entry.zone;
-    nh.tracker.ensure_zone(zone, now);
-    if (!entry.excluded) ready_by_zone[zone].push_back(r.current_status);
+    if (zone_seen == nullptr || *zone_seen != zone) {
+      nh.tracker.ensure_zone(zone, now);
+      zone_queue = nh.tracker.queue(zone);
+      zone_ready = &ready_by_zone[zone];
+      zone_seen = &zone;
+    }
+    if (!entry.excluded) zone_ready->push_back(r.current_status);
     switch (taint_eviction_action(*node, r.observed_status)) {
       case TaintEvictionAction::kSwapToNotReady:
       case TaintEvictionAction::kSwapToUnreachable:
         if (auto update = no_execute_taint_update(*node, now)) patch_taints(name, *update);
         break;
       case TaintEvictionAction::kQueueForTainting:
-        if (ZoneTaintQueue* q = nh.tracker.queue(zone)) {
-          mark_node_for_tainting(*q, *node, r.observed_status, now);
-        }
+        if (zone_queue != nullptr)
+          mark_node_for_tainting(*zone_queue, *node, r.observed_status, now);
         break;
       case TaintEvictionAction::kMarkReachable: {
         TaintUpdate update;
@@ -848,7 +871,7 @@ void ControllerManager::monitor_nodes() {
           }
         }
         if (!update.empty()) patch_taints(name, update);
-        if (ZoneTaintQueue* q = nh.tracker.queue(zone)) q->remove(name);
+        if (zone_queue != nullptr) zone_queue->remove(name);
         break;
       }
       case TaintEvictionAction::kNone:
@@ -899,12 +922,42 @@ void ControllerManager::monitor_nodes() {
       entry.health.ready_transition_timestamp = now;
     }
   }
+  arm_taint_pass();
 }
 
-// upstream doNoExecuteTaintingPass, every NodeEvictionPeriod (100 ms).
+namespace {
+
+bool any_node_queued_for_tainting(DisruptionTracker& tracker) {
+  for (const auto& [zone, state] : tracker.states()) {
+    const ZoneTaintQueue* q = tracker.queue(zone);
+    if (q != nullptr && q->size() > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// upstream runs doNoExecuteTaintingPass every NodeEvictionPeriod (100 ms) from the
+// controller's start, work or not. A pass over empty queues does nothing (Try takes a token
+// only for a queued node), so kubesim runs the passes only while a zone queue holds a node,
+// at the same instants: the first grid point from now on. Only monitor_nodes() queues
+// nodes, and it runs on that grid (nodeMonitorPeriod is a multiple of 100 ms) before the
+// pass of the same instant, as the upstream timers order them.
+void ControllerManager::arm_taint_pass() {
+  NodeHealth& nh = *node_health_;
+  if (sim_.is_pending(nh.tainting) || !any_node_queued_for_tainting(nh.tracker)) return;
+  const sim::Duration period = nh.config.no_execute_tainting_period;
+  const sim::Duration since = sim_.now() - nh.tainting_origin;
+  // The first pass is one period after the start, as a timer's first tick.
+  const sim::Duration k = std::max<sim::Duration>(1, (since + period - 1) / period);
+  nh.tainting = sim_.schedule_at(nh.tainting_origin + k * period, [this] { taint_pass(); });
+}
+
+// upstream doNoExecuteTaintingPass.
 void ControllerManager::taint_pass() {
   NodeHealth& nh = *node_health_;
   const sim::Time now = sim_.now();
+  nh.tainting = sim::EventHandle();
   for (const auto& [zone, state] : nh.tracker.states()) {
     ZoneTaintQueue* q = nh.tracker.queue(zone);
     if (q == nullptr || q->size() == 0) continue;
@@ -916,6 +969,10 @@ void ControllerManager::taint_pass() {
       }
       return true;
     });
+  }
+  if (any_node_queued_for_tainting(nh.tracker)) {
+    nh.tainting =
+        sim_.schedule_after(nh.config.no_execute_tainting_period, [this] { taint_pass(); });
   }
 }
 

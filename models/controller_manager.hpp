@@ -6,7 +6,9 @@
 // every controller as upstream shares one rest config).
 // The EndpointSlice controller (models/endpointslice_controller.hpp) is owned here too and
 // fed by this object's pod and node informers; it writes through a client of its own with
-// the same QPS/burst.
+// the same QPS/burst. So is the disruption controller (models/disruption_controller.hpp),
+// fed by the pod, ReplicaSet and Deployment informers and writing PDB status through this
+// object's client.
 //
 // Runtime rules reproduced from upstream (pkg/controller):
 // - Work queues deduplicate keys; a key is synced once per event batch. Syncs take no
@@ -73,6 +75,7 @@ struct ControllerManagerConfig {
 struct TaintUpdate;
 class PodGcQuarantine;
 class EndpointSliceController;
+class DisruptionController;
 
 class ControllerManager {
  public:
@@ -92,6 +95,8 @@ class ControllerManager {
   const Informer<Pod>& pods() const { return *pods_; }
   // The EndpointSlice controller (models/endpointslice_controller.hpp).
   const EndpointSliceController& endpoint_slices() const { return *endpoint_slices_; }
+  // The disruption controller (models/disruption_controller.hpp): PodDisruptionBudget status.
+  const DisruptionController& disruption() const { return *disruption_; }
 
  private:
   class WorkQueue;
@@ -114,6 +119,7 @@ class ControllerManager {
   void sync_job(const std::string& key);
   void monitor_nodes();
   void taint_pass();
+  void arm_taint_pass();
   void on_node(const std::shared_ptr<const Node>& old_node, const std::shared_ptr<const Node>& node);
   void evict_if_needed(const Node& node, const Pod& pod);
   void evict(const std::string& namespace_, const std::string& name);
@@ -165,6 +171,7 @@ class ControllerManager {
   std::map<std::string, JobState, std::less<>> job_states_;
   std::unique_ptr<PodGcQuarantine> gc_quarantine_;
   std::unique_ptr<EndpointSliceController> endpoint_slices_;
+  std::unique_ptr<DisruptionController> disruption_;
 
   sim::Counter& pods_created_;
   sim::Counter& pods_deleted_;

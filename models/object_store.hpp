@@ -32,7 +32,9 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -118,11 +120,22 @@ struct ObjectKeyHash {
     std::uint64_t state = 0x9e3779b97f4a7c15ULL;
     std::uint64_t word = 0;
     unsigned fill = 0;
+    // Byte k of the stream lands in bits 8k..8k+7 of its word; whole words are loaded at
+    // once (the same value on a little-endian machine), so only the ends go byte by byte.
     void add(std::string_view bytes) {
-      for (const char c : bytes) {
-        word |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * fill);
-        if (++fill == 8) mix();
+      static_assert(std::endian::native == std::endian::little);
+      const char* p = bytes.data();
+      const char* const end = p + bytes.size();
+      while (fill != 0 && p != end) add_byte(*p++);
+      for (; end - p >= 8; p += 8) {
+        std::memcpy(&word, p, 8);
+        mix();
       }
+      while (p != end) add_byte(*p++);
+    }
+    void add_byte(char c) {
+      word |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * fill);
+      if (++fill == 8) mix();
     }
     void mix() {
       state = (state ^ word) * 0xff51afd7ed558ccdULL;
