@@ -12,8 +12,10 @@
 //   Knative       pkg/autoscaler/scaling/autoscaler.go (Scale), pkg/reconciler/autoscaling/
 //                 kpa/scaler.go and kpa.go (bounds, scale to zero, Active) -> policies/kpa.hpp;
 //                 the stable and panic windows from kubesim.io/load-history through
-//                 KpaAutoscaler::record + scale (pkg/autoscaler/aggregation/bucketing.go),
-//                 the code path KpaController runs; window averages only as the fallback;
+//                 KpaAutoscaler::record + scale (pkg/autoscaler/aggregation/bucketing.go,
+//                 linear or weightedExponential as the PA's metric-aggregation-algorithm
+//                 annotation says), the code path KpaController runs; window averages only
+//                 as the fallback;
 //   kubesim       policies/predictive.hpp.
 #include <algorithm>
 #include <cmath>
@@ -218,10 +220,14 @@ std::string kpa_reason(const ExplainKpa& k, std::int32_t current) {
     const double ratio = r.desired_panic_pods / ready;
     const bool over = ratio >= c.panic_threshold;
     o = d.panicking ? "panic: " : "stable: ";
+    // The weightedExponential windows say so (the linear average is the default and unnamed).
+    const std::string algorithm = c.aggregation == policies::KpaAggregation::kLinear
+                                      ? std::string()
+                                      : " " + std::string(policies::to_string(c.aggregation));
     o += k.metric + " stable " + fmt_number(r.observed_stable);
-    if (k.from_history) o += " (" + sim::format_duration(c.stable_window) + " window)";
+    if (k.from_history) o += " (" + sim::format_duration(c.stable_window) + algorithm + " window)";
     o += ", panic " + fmt_number(r.observed_panic);
-    if (k.from_history) o += " (" + sim::format_duration(c.panic_window) + " window)";
+    if (k.from_history) o += " (" + sim::format_duration(c.panic_window) + algorithm + " window)";
     o += " / target " + fmt_number(c.target_value) + " per pod -> " +
          fmt_number(r.desired_stable_pods) + " / " + fmt_number(r.desired_panic_pods) + " pods";
     if (over) {
@@ -412,7 +418,8 @@ sim::Status explain_one_kpa(const scenarios::Manifests& state, const models::Pod
   kpa.restore(restored);
   if (*history) {
     // The running controller's path (KpaController::second, tick): every sample recorded in
-    // the stable and panic windows (TimedFloat64Buckets, 1 s buckets), then one tick.
+    // the stable and panic windows (Timed/WeightedFloat64Buckets by the PA's algorithm, 1 s
+    // buckets), then one tick.
     k.from_history = true;
     k.history_samples = (*history)->size();
     for (const KpaSample& s : **history) kpa.record(s.at, s.value);
@@ -587,6 +594,7 @@ void add_serverless_json(const ExplainAutoscaler& a, json& out) {
         {"totalPerPod", k.config.total_value},
         {"readyPods", k.ready_pods},
         {"windows", k.from_history ? "history" : "averages"},
+        {"aggregation", std::string(policies::to_string(k.config.aggregation))},
         {"historySamples", k.history_samples},
         {"stableWindow", sim::format_duration(k.config.stable_window)},
         {"panicWindow", sim::format_duration(k.config.panic_window)},

@@ -351,6 +351,41 @@ void ServiceTraffic::enable_activator(sim::MetricRegistry& metrics,
 
 // ---- end of the Knative SKS hook ----------------------------------------------------------
 
+sim::Duration ServiceTraffic::next_hop() {
+  const std::optional<sim::Distribution>& d = spec_.activator->hop_latency;
+  if (!d) return 0;  // the default: no stream is drawn, no event scheduled
+  if (!hop_rng_) hop_rng_.emplace(sim_.rng("activator/" + spec_.name + "/hop"));
+  // A normal distribution may sample below 0: clamp (docs/scenarios.md, distributions).
+  return sim::from_seconds(std::max(0.0, d->sample(*hop_rng_)));
+}
+
+void ServiceTraffic::start_hop(const Buffered& b, std::uint32_t pod, sim::Duration hop) {
+  const std::uint64_t k = next_hop_key_++;
+  on_hop_.emplace(k, OnHop{b, pod});
+  sim_.schedule_after(hop, [this, k] { end_hop(k); });
+}
+
+void ServiceTraffic::end_hop(std::uint64_t k) {
+  auto it = on_hop_.find(k);
+  const OnHop h = it->second;
+  on_hop_.erase(it);
+  if (h.pod == kAnyNode) {
+    // containerConcurrency 0: through the activator's (reference) view of the endpoints.
+    const std::uint32_t entry = entry_;
+    entry_ = models::KubeProxyFleet::kReference;
+    route(h.b.request, h.b.id);
+    entry_ = entry;
+    return;
+  }
+  Backend& be = backends_[h.pod];
+  --be.activator_in_transit;
+  if (be.server == nullptr || !be.serving) {
+    endpoint_gone(h.b.request, h.b.id);  // the pod stopped serving during the hop
+    return;
+  }
+  be.server->submit(h.b.request, h.b.id);
+}
+
 double ServiceTraffic::activator_buffered_seconds() const {
   return buffered_seconds_ +
          static_cast<double>(buffer_.size()) * sim::to_seconds(sim_.now() - buffer_changed_at_);
@@ -406,7 +441,8 @@ void ServiceTraffic::release_buffered() {
       for (std::uint32_t e : lb_.endpoints()) {
         const models::InferenceServer* srv = backends_[e].server.get();
         if (srv == nullptr || !backends_[e].serving) continue;
-        const std::int64_t load = srv->in_flight() + srv->queue_length();
+        const std::int64_t load =
+            srv->in_flight() + srv->queue_length() + backends_[e].activator_in_transit;
         if (load < best) {
           best = load;
           pick = e;
@@ -418,6 +454,12 @@ void ServiceTraffic::release_buffered() {
       buffer_.pop_front();
       buffered_g_->set(static_cast<double>(buffer_.size()));
       first_routed_.try_emplace(backends_[*pick].key, sim_.now());
+      if (const sim::Duration hop = next_hop(); hop > 0) {
+        // On its hop to the pod: it holds one of the pod's containerConcurrency slots.
+        ++backends_[*pick].activator_in_transit;
+        start_hop(b, *pick, hop);
+        continue;
+      }
       backends_[*pick].server->submit(b.request, b.id);
       continue;
     }
@@ -425,6 +467,10 @@ void ServiceTraffic::release_buffered() {
     buffer_changed();
     buffer_.pop_front();
     buffered_g_->set(static_cast<double>(buffer_.size()));
+    if (const sim::Duration hop = next_hop(); hop > 0) {
+      start_hop(b, kAnyNode, hop);
+      continue;
+    }
     // The activator sends to the pods it knows (Knative's activator watches the endpoints
     // itself and dials pod IPs): the reference view, not a node's kube-proxy.
     const std::uint32_t entry = entry_;

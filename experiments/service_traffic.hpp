@@ -52,6 +52,9 @@
 // balancer; with containerConcurrency c > 0 a pod takes a buffered request only while it
 // holds fewer than c (queued + running; the least loaded endpoint first), and the rest wait
 // for a completion. Buffered requests are in flight; their latencies include the wait.
+// hopLatency (default 0): each request the activator releases reaches the pod (or, with
+// c = 0, the load balancer) that much later, so its TTFT and e2e grow by it; a request sent
+// straight to the load balancer (SKS Serve mode with endpoints) takes no hop.
 // A Knative PodAutoscaler on the Service's pods enables the activator without spec.activator
 // and puts it in the path also in SKS Proxy mode (the "Knative SKS hook" below,
 // experiments/knative_sks.hpp).
@@ -183,6 +186,9 @@ class ServiceTraffic {
     std::unique_ptr<models::InferenceServer> server;
     bool serving = false;  // as the pod store says now
     std::uint32_t proxy = 0;  // the kube-proxy of the pod's node (kReference: unknown)
+    // Requests the activator sent to the pod that are still on their hop (hopLatency):
+    // they count against containerConcurrency like the pod's own.
+    std::int64_t activator_in_transit = 0;
   };
   // One node's kube-proxy rules for the Service, as backend ids, rebuilt when its view or
   // the backends changed.
@@ -246,6 +252,20 @@ class ServiceTraffic {
     sim::Time deadline = 0;
   };
   std::deque<Buffered> buffer_;
+  // The activator's hop (ActivatorSpec::hop_latency): stream "activator/<name>/hop", made at
+  // the first proxied request; the time to add to the next release.
+  std::optional<sim::Rng> hop_rng_;
+  sim::Duration next_hop();
+  // Released requests on their hop, by key; pod = the backend it goes to (containerConcurrency
+  // > 0) or kAnyNode (the load balancer picks at the end of the hop).
+  struct OnHop {
+    Buffered b;
+    std::uint32_t pod = 0;
+  };
+  std::map<std::uint64_t, OnHop> on_hop_;
+  std::uint64_t next_hop_key_ = 0;
+  void start_hop(const Buffered& b, std::uint32_t pod, sim::Duration hop);
+  void end_hop(std::uint64_t k);
   double buffered_seconds_ = 0;
   sim::Time buffer_changed_at_ = 0;
   bool release_pending_ = false;

@@ -78,6 +78,7 @@ struct Parsed {
   std::optional<sim::Duration> scale_down_delay;
   std::optional<sim::Duration> retention;
   std::optional<std::int32_t> activation_scale;
+  std::optional<KpaAggregation> aggregation;
   bool not_kpa = false;
 };
 
@@ -211,9 +212,15 @@ Parsed parse_annotations(const models::Labels& annotations, const KpaClusterConf
         p.activation_scale = static_cast<std::int32_t>(*i);
       }
     } else if (name == "metric-aggregation-algorithm") {
-      if (value != "linear") {
+      // annotation_validation.go validateAlgorithm: linear, weighted-exponential or its
+      // alternate spelling weightedExponential (register.go); "" is the default (linear).
+      if (value.empty() || value == "linear") {
+        p.aggregation = KpaAggregation::kLinear;
+      } else if (value == "weighted-exponential" || value == "weightedExponential") {
+        p.aggregation = KpaAggregation::kWeightedExponential;
+      } else {
         err(key, value,
-            "only the linear aggregation algorithm is modelled (weightedExponential is not)");
+            "invalid value: expected linear, weighted-exponential or weightedExponential");
       }
     } else {
       errors.push_back(KpaAnnotationError{key, value, "unknown Knative autoscaling annotation",
@@ -385,6 +392,7 @@ KpaConfig kpa_config_for(const models::PodAutoscaler& pa, const KpaClusterConfig
 
   KpaConfig c;
   c.metric = p.metric && *p.metric == "rps" ? KpaMetric::kRps : KpaMetric::kConcurrency;
+  c.aggregation = p.aggregation.value_or(KpaAggregation::kLinear);
   // upstream ResolveMetricTarget (pkg/reconciler/autoscaling/resources/target.go).
   double total = 0;
   double tu = 0;
@@ -439,13 +447,31 @@ KpaConfig kpa_config_for(const models::PodAutoscaler& pa, const KpaClusterConfig
   return c;
 }
 
-// ---- KpaWindow (aggregation/bucketing.go, TimedFloat64Buckets) ---------------------------
+// ---- KpaWindow (aggregation/bucketing.go, Timed/WeightedFloat64Buckets) ------------------
 
-KpaWindow::KpaWindow(sim::Duration window, sim::Duration granularity)
-    : window_(window), granularity_(granularity) {
-  // upstream: ceil(window / granularity) buckets.
+std::string_view to_string(KpaAggregation a) {
+  switch (a) {
+    case KpaAggregation::kLinear:
+      return "linear";
+    case KpaAggregation::kWeightedExponential:
+      return "weighted-exponential";
+  }
+  return "?";
+}
+
+double kpa_smoothing_coeff(double buckets) {
+  // upstream constants: weightPrecision 0.9999, minExponent 0.2.
+  constexpr double kWeightPrecision = 0.9999;
+  constexpr double kMinExponent = 0.2;
+  return std::max(1.0 - std::pow(1.0 - kWeightPrecision, 1.0 / buckets), kMinExponent);
+}
+
+KpaWindow::KpaWindow(sim::Duration window, sim::Duration granularity, KpaAggregation aggregation)
+    : window_(window), granularity_(granularity), aggregation_(aggregation) {
+  // upstream: ceil(window / granularity) buckets; the weighted coefficient from that count.
   const std::int64_t n = (window + granularity - 1) / granularity;
   buckets_.assign(static_cast<std::size_t>(std::max<std::int64_t>(1, n)), 0.0);
+  smoothing_coeff_ = kpa_smoothing_coeff(static_cast<double>(buckets_.size()));
 }
 
 sim::Time KpaWindow::truncate(sim::Time t) const {
@@ -495,6 +521,35 @@ void KpaWindow::record(sim::Time now, double value) {
 }
 
 double KpaWindow::window_average(sim::Time now) const {
+  return aggregation_ == KpaAggregation::kWeightedExponential ? weighted_average(now)
+                                                              : linear_average(now);
+}
+
+// upstream WeightedFloat64Buckets.WindowAverage.
+double KpaWindow::weighted_average(sim::Time now) const {
+  if (is_empty(now)) return 0;
+  now = truncate(now);
+  const auto n = static_cast<std::int64_t>(buckets_.size());
+  const double a = smoothing_coeff_;
+  double multiplier = a;
+  std::int64_t count = n;
+  if (now > last_write_) {
+    // The seconds since the last write are zeros: skip their weights.
+    const std::int64_t zeros = (now - last_write_) / granularity_;
+    multiplier *= std::pow(1.0 - a, static_cast<double>(zeros));
+    count -= zeros;
+  }
+  const std::int64_t start = index_of(last_write_);
+  double ret = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    ret += buckets_[static_cast<std::size_t>((((start - i) % n) + n) % n)] * multiplier;
+    multiplier *= 1.0 - a;
+  }
+  return ret;
+}
+
+// upstream TimedFloat64Buckets.WindowAverage.
+double KpaWindow::linear_average(sim::Time now) const {
   if (!written_) return 0;
   const auto n = static_cast<std::int64_t>(buckets_.size());
   // upstream roundToNDigits(6, x): floor(x × 1e6) / 1e6.
@@ -562,8 +617,8 @@ std::string_view to_string(KpaActivity a) {
 
 KpaAutoscaler::KpaAutoscaler(KpaConfig config, sim::Time now, std::int32_t ready_pods_at_start)
     : config_(config),
-      stable_(config.stable_window, kBucketSize),
-      panic_(config.panic_window, kBucketSize),
+      stable_(config.stable_window, kBucketSize, config.aggregation),
+      panic_(config.panic_window, kBucketSize, config.aggregation),
       activity_since_(now) {
   if (config_.scale_down_delay > 0) delay_.emplace(config_.scale_down_delay, config_.tick_interval);
   // upstream newAutoscaler: start in panic mode with more than one ready pod.

@@ -2,8 +2,10 @@
 //   * pkg/autoscaler/scaling/autoscaler.go (Scale: stable and panic windows, panic mode,
 //     max scale up/down rate, activation scale, excess burst capacity, scale-down delay);
 //   * pkg/autoscaler/aggregation/bucketing.go (TimedFloat64Buckets: the linear window
-//     average over 1 s buckets) and aggregation/max/timewindow.go (scale-down delay);
-//   * pkg/autoscaler/metrics/collector.go (one stable and one panic window per revision);
+//     average over 1 s buckets; WeightedFloat64Buckets: the weightedExponential average)
+//     and aggregation/max/timewindow.go (scale-down delay);
+//   * pkg/autoscaler/metrics/collector.go (one stable and one panic window per revision, both
+//     of the algorithm the metric-aggregation-algorithm annotation picks);
 //   * pkg/autoscaler/config/config.go (config-autoscaler defaults and validation);
 //   * pkg/apis/autoscaling/annotation_validation.go (per-revision annotations);
 //   * pkg/reconciler/autoscaling/kpa/resources/decider.go (MakeDecider, GetInitialScale),
@@ -27,7 +29,8 @@
 // Simplifications (docs/autoscaling.md, "Knative KPA"): one autoscaler replica (no
 // bucket/leader sharding), the scraper sees every pod (no sampling), the SKS is taken to
 // switch to proxy mode the moment the PA turns Inactive (so "proxied for" = "inactive
-// for"), only the linear aggregation algorithm.
+// for"), no live window resize (upstream ResizeWindow: kubesim's PA annotations do not change
+// while it runs).
 //
 // Not thread-safe: a KpaAutoscaler belongs to one PodAutoscaler.
 #pragma once
@@ -90,10 +93,19 @@ sim::Result<KpaClusterConfig> kpa_cluster_config_from_data(
 
 enum class KpaMetric : std::uint8_t { kConcurrency, kRps };
 
+// autoscaling.knative.dev/metric-aggregation-algorithm (pkg/apis/autoscaling/register.go):
+// how a window's 1 s buckets are averaged. kLinear: TimedFloat64Buckets (the plain average,
+// the default); kWeightedExponential: WeightedFloat64Buckets ("weighted-exponential" or its
+// alternate spelling "weightedExponential"). It applies to the stable and the panic window
+// alike (collector.go newCollection). config-autoscaler has no key for it.
+enum class KpaAggregation : std::uint8_t { kLinear, kWeightedExponential };
+std::string_view to_string(KpaAggregation aggregation);
+
 // The effective per-revision configuration: upstream's DeciderSpec, the Metric's windows,
 // the PA's scale bounds and the scale-to-zero settings, after annotations.
 struct KpaConfig {
   KpaMetric metric = KpaMetric::kConcurrency;
+  KpaAggregation aggregation = KpaAggregation::kLinear;
   double target_value = 70;  // per-pod target (TargetValue: total × utilization, >= 0.01)
   double total_value = 100;  // per-pod capacity (TotalValue)
   double target_burst_capacity = 211;
@@ -138,32 +150,54 @@ std::vector<KpaAnnotationError> validate_kpa_annotations(const models::Labels& a
 KpaConfig kpa_config_for(const models::PodAutoscaler& pa, const KpaClusterConfig& cluster = {},
                          std::vector<KpaAnnotationError>* errors = nullptr);
 
-// upstream aggregation.TimedFloat64Buckets: a ring of `window / granularity` buckets; the
-// average over the buckets written since the first write of the current run (a partial
-// window at the start), zeros for gaps, 0 after a whole window without data.
+// upstream aggregation.TimedFloat64Buckets / WeightedFloat64Buckets: a ring of
+// `window / granularity` buckets (rounded up), written by record() the same way for both.
+//   kLinear: the average over the buckets written since the first write of the current run
+//     (a partial window at the start), zeros for gaps, 0 after a whole window without data,
+//     rounded down to 6 decimals.
+//   kWeightedExponential: sum over the window's buckets, newest first, of
+//     bucket[k] × a × (1 − a)^k, k = seconds before `now` (so buckets after the last write
+//     count as zeros: the first weight is a × (1 − a)^(now − last write)); a = smoothing_coeff()
+//     = max(1 − (1 − 0.9999)^(1/n), 0.2) for n buckets (computeSmoothingCoeff). The weights
+//     are not renormalized: buckets before the first write (a partial window) count as zeros,
+//     so a fresh window rises towards the load; no rounding; 0 after a window without data.
 class KpaWindow {
  public:
-  explicit KpaWindow(sim::Duration window, sim::Duration granularity = sim::seconds(1));
+  explicit KpaWindow(sim::Duration window, sim::Duration granularity = sim::seconds(1),
+                     KpaAggregation aggregation = KpaAggregation::kLinear);
   // Adds `value` to the bucket of `now` (several records in one bucket add up).
   void record(sim::Time now, double value);
-  // upstream WindowAverage (rounded down to 6 decimals, as upstream does).
+  // upstream WindowAverage of the window's algorithm.
   double window_average(sim::Time now) const;
   // No write within the window (upstream IsEmpty: the collector reports ErrNoData).
   bool is_empty(sim::Time now) const;
   sim::Duration window() const { return window_; }
+  KpaAggregation aggregation() const { return aggregation_; }
+  // The weightedExponential decay a for this window's bucket count (computed for either
+  // algorithm; only kWeightedExponential uses it).
+  double smoothing_coeff() const { return smoothing_coeff_; }
 
  private:
   sim::Time truncate(sim::Time t) const;
   std::int64_t index_of(sim::Time t) const;
+  double linear_average(sim::Time now) const;
+  double weighted_average(sim::Time now) const;
 
   sim::Duration window_;
   sim::Duration granularity_;
+  KpaAggregation aggregation_;
+  double smoothing_coeff_;
   std::vector<double> buckets_;
   double window_total_ = 0;
   bool written_ = false;
   sim::Time first_write_ = 0;
   sim::Time last_write_ = 0;
 };
+
+// upstream computeSmoothingCoeff(nb): max(1 − (1 − 0.9999)^(1/nb), 0.2). The first term makes
+// the weights of nb buckets sum to at least 0.9999; the floor 0.2 (minExponent) takes over
+// from nb = 42 buckets (so the default 60 s stable window decays by 0.8 a second).
+double kpa_smoothing_coeff(double buckets);
 
 // upstream aggregation/max.TimeWindow: the maximum recorded over the last `window`, in
 // buckets of `granularity` (the scale-down delay, bucketed by the 2 s tick).

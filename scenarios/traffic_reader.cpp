@@ -451,6 +451,19 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
     if (auto v = a->integer("queueDepth", 0, kMaxInt)) spec.queue_depth = *v;
     if (auto v = a->duration("timeout", 1)) spec.timeout = *v;
     if (auto v = a->integer("containerConcurrency", 0, 1000)) spec.container_concurrency = *v;
+    if (auto d = read_duration_distribution(*a, "hopLatency")) {
+      // A hop is a network round through one more proxy: its mean must be far below the
+      // request timeout (durations below 0 are refused by the distribution reader); an
+      // explicit 0 is the default (no hop modelled).
+      if (d->mean() >= sim::to_seconds(spec.timeout)) {
+        a->error("hopLatency",
+                 "mean " + sim::format_duration(sim::from_seconds(d->mean())) +
+                     " is not below the activator's timeout " + sim::format_duration(spec.timeout),
+                 "the activator's hop adds about a millisecond; give e.g. hopLatency: 2ms");
+      } else if (d->kind() != sim::Distribution::Kind::kConstant || d->mean() > 0) {
+        spec.hop_latency = *d;
+      }
+    }
     a->finish();
     s.activator = spec;
     if (s.fluid) {

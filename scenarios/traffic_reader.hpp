@@ -89,6 +89,10 @@ struct ActivatorSpec {
   // The revision's containerConcurrency (0: unlimited): requests a pod takes at once from
   // the activator.
   std::int64_t container_concurrency = 0;
+  // hopLatency: the time the extra network hop through the activator adds to every request
+  // it proxies (sampled per request, seconds; added once, between the activator and the
+  // pod, so TTFT and e2e both grow by it). nullopt: 0 (the default).
+  std::optional<sim::Distribution> hop_latency;
 };
 
 struct TrafficWorkloadSpec {

@@ -423,12 +423,105 @@ TEST_CASE("the KPA's rps stat with the activator: requests sent in the second, c
   check_conservation(run);
 }
 
+// activator.hopLatency: the extra hop through the activator (ActivatorSpec::hop_latency),
+// added between the activator and the pod to every request it proxies.
+TEST_CASE("activator hopLatency: a proxied request's e2e grows by the hop, a direct one's not",
+          "[traffic][activator][kpa]") {
+  // One pod from the start (min-scale 1), requests at 50 s and 60 s, served in exactly 1 s on
+  // an idle pod.
+  auto run_with = [](const std::string& activator, const std::string& tbc) {
+    const std::string w = R"(    traffic:
+      kind: traceRequests
+      records: [{at: 50s}, {at: 60s}]
+    server: {model: cpu, concurrency: 4, serviceTime: 1s}
+    activator: )" + activator +
+                          "\n";
+    const std::string pa = knative_pa("    autoscaling.knative.dev/target-burst-capacity: \"" +
+                                      tbc + "\"\n    autoscaling.knative.dev/min-scale: \"1\"\n");
+    auto run = std::make_unique<ScenarioRun>(testing::load_scenario_ok(scenario("70s", w, 1, pa)));
+    run->run();
+    return run;
+  };
+  SECTION("proxied (target-burst-capacity -1: always Proxy): e2e = 1 s + 20 ms") {
+    // Without the hop the same requests take exactly 1 s (the reference run).
+    auto ref = run_with("{}", "-1");
+    auto hop = run_with("{hopLatency: 20ms}", "-1");
+    CHECK(proxied(*ref) == 2);
+    CHECK(proxied(*hop) == 2);
+    const sim::Histogram* e_ref = ref->metrics().find_histogram("web.e2e_s");
+    const sim::Histogram* e_hop = hop->metrics().find_histogram("web.e2e_s");
+    REQUIRE(e_ref->count() == 2);
+    REQUIRE(e_hop->count() == 2);
+    CHECK(e_ref->min() == Approx(1.0).epsilon(1e-9));
+    CHECK(e_ref->max() == Approx(1.0).epsilon(1e-9));
+    CHECK(e_hop->min() == Approx(1.02).epsilon(1e-9));
+    CHECK(e_hop->max() == Approx(1.02).epsilon(1e-9));
+    check_conservation(*hop);
+  }
+  SECTION("direct (target-burst-capacity 0: Serve while a pod is ready): no hop") {
+    auto run = run_with("{hopLatency: 20ms}", "0");
+    CHECK(proxied(*run) == 0);
+    CHECK(direct(*run) == 2);
+    const sim::Histogram* e2e = run->metrics().find_histogram("web.e2e_s");
+    REQUIRE(e2e->count() == 2);
+    CHECK(e2e->min() == Approx(1.0).epsilon(1e-9));
+    CHECK(e2e->max() == Approx(1.0).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("activator hopLatency holds a containerConcurrency slot while on the hop",
+          "[traffic][activator][kpa]") {
+  // Three requests at 50 s, containerConcurrency 1, hop 20 ms, service 1 s, always Proxy:
+  // the first reaches the pod at 50.02 s and ends at 51.02 s; only then is the second
+  // released (the one on its hop counted against the pod's single slot), reaching the pod
+  // at 51.04 s and ending at 52.04 s; the third ends at 53.06 s: e2e 1.02, 2.04, 3.06 s.
+  // (Were the hop not counted, all three would reach the 4-slot pod at 50.02 s: 1.02 s each.)
+  const std::string w = R"(    traffic:
+      kind: traceRequests
+      records: [{at: 50s}, {at: 50s}, {at: 50s}]
+    server: {model: cpu, concurrency: 4, serviceTime: 1s}
+    activator: {containerConcurrency: 1, hopLatency: 20ms}
+)";
+  const std::string pa = knative_pa(
+      "    autoscaling.knative.dev/target-burst-capacity: \"-1\"\n"
+      "    autoscaling.knative.dev/min-scale: \"1\"\n");
+  ScenarioRun run(testing::load_scenario_ok(scenario("70s", w, 1, pa)));
+  run.run();
+  const sim::Histogram* e2e = run.metrics().find_histogram("web.e2e_s");
+  REQUIRE(e2e->count() == 3);
+  CHECK(e2e->min() == Approx(1.02).epsilon(1e-9));
+  CHECK(e2e->max() == Approx(3.06).epsilon(1e-9));
+  CHECK(e2e->sum() == Approx(1.02 + 2.04 + 3.06).epsilon(1e-9));
+  check_conservation(run);
+}
+
 TEST_CASE("activator input errors", "[traffic][activator][scenario]") {
   SECTION("a misspelt field") {
     const std::string err = testing::load_scenario_error(scenario(
         "1m", "    traffic: {kind: constant, rate: 1}\n    activator: {queueDepht: 5}\n", 1, ""));
     CHECK(err.find("spec.workloads[0].activator.queueDepht") != std::string::npos);
     CHECK(err.find("queueDepth") != std::string::npos);
+  }
+  SECTION("a hop latency not below the timeout") {
+    const std::string err = testing::load_scenario_error(scenario(
+        "1m",
+        "    traffic: {kind: constant, rate: 1}\n    activator: {timeout: 1s, hopLatency: 2s}\n", 1,
+        ""));
+    CHECK(err.find("spec.workloads[0].activator.hopLatency") != std::string::npos);
+    CHECK(err.find("mean 2s is not below the activator's timeout 1s") != std::string::npos);
+  }
+  SECTION("a negative hop latency") {
+    const std::string err = testing::load_scenario_error(scenario(
+        "1m", "    traffic: {kind: constant, rate: 1}\n    activator: {hopLatency: -1ms}\n", 1,
+        ""));
+    CHECK(err.find("spec.workloads[0].activator.hopLatency") != std::string::npos);
+    CHECK(err.find("must be at least 0s, got -1ms") != std::string::npos);
+  }
+  SECTION("a hop latency that is not a duration") {
+    const std::string err = testing::load_scenario_error(scenario(
+        "1m", "    traffic: {kind: constant, rate: 1}\n    activator: {hopLatency: fast}\n", 1,
+        ""));
+    CHECK(err.find("spec.workloads[0].activator.hopLatency") != std::string::npos);
   }
   SECTION("fluid mode") {
     const std::string err = testing::load_scenario_error(scenario(

@@ -222,6 +222,54 @@ TEST_CASE("explain KPA: the history and the running controller's windows agree",
   CHECK(a.kpa->decision.panicking == d.panicking);
 }
 
+TEST_CASE("explain KPA: the weightedExponential algorithm weights the history's recent seconds",
+          "[explain][kpa]") {
+  // 60 samples 08:09:01..08:10:00: 10 for the first 54 seconds, 25 for the last 6; 2 ready.
+  // linear (no annotation): stable (54 x 10 + 6 x 25) / 60 = 11.5, panic 25 -> dspc 2,
+  //   dppc 3; 3 / 2 = 1.5 < 2: no panic; desired 2: no change.
+  // weighted-exponential (bucketing.go WeightedFloat64Buckets; the weights a(1 - a)^k of the
+  //   k-th second before now, not renormalized):
+  //   stable, 60 buckets, a = max(1 - 10^(-4/60), 0.2) = 0.2:
+  //     25 x (1 - 0.8^6) + 10 x (0.8^6 - 0.8^60) = 21.067824675044594 (Python);
+  //   panic, 6 buckets, a = 1 - 10^(-4/6), (1 - a)^6 = 1e-4: 25 x (1 - 1e-4) = 24.9975;
+  //   dspc = ceil(2.1068) = 3, dppc = ceil(2.49975) = 3; 3 / 2 < 2: no panic; 2 -> 3.
+  auto load = [](int s) { return s <= 54 ? 10.0 : 25.0; };
+  const std::string linear_state =
+      deployment_and_pods("lin", 2) + pod_autoscaler("lin", history(samples(1, 60, load)));
+  auto lin = explain_autoscalers(testing::read_manifests_ok(linear_state), kNow);
+  REQUIRE(lin);
+  const ExplainAutoscaler& l = find(*lin, "shop/lin");
+  CHECK(l.kpa->config.aggregation == policies::KpaAggregation::kLinear);
+  CHECK(l.kpa->decision.decider.observed_stable == Approx(11.5));
+  CHECK(l.kpa->decision.decider.observed_panic == Approx(25.0));
+  CHECK(l.desired_replicas == 2);
+  CHECK(l.reason.find("stable 11.5 (1m0s window), panic 25 (6s window)") != std::string::npos);
+
+  for (const char* algorithm : {"weightedExponential", "weighted-exponential"}) {
+    const std::string state =
+        deployment_and_pods("ewma", 2) +
+        pod_autoscaler("ewma", std::string("    autoscaling.knative.dev/metric-aggregation-"
+                                           "algorithm: ") +
+                                   algorithm + "\n" + history(samples(1, 60, load)));
+    auto e = explain_autoscalers(testing::read_manifests_ok(state), kNow);
+    REQUIRE(e);
+    const ExplainAutoscaler& a = find(*e, "shop/ewma");
+    REQUIRE(a.kpa.has_value());
+    CHECK(a.kpa->config.aggregation == policies::KpaAggregation::kWeightedExponential);
+    CHECK(a.kpa->decision.decider.observed_stable == Approx(21.067824675044594).epsilon(1e-12));
+    CHECK(a.kpa->decision.decider.observed_panic == Approx(24.9975).epsilon(1e-12));
+    CHECK(a.kpa->decision.decider.desired_stable_pods == 3);
+    CHECK(a.kpa->decision.decider.desired_panic_pods == 3);
+    CHECK_FALSE(a.kpa->decision.panicking);
+    CHECK(a.desired_replicas == 3);
+    CHECK(a.reason.find("(1m0s weighted-exponential window)") != std::string::npos);
+    CHECK(a.reason.find("(6s weighted-exponential window)") != std::string::npos);
+    CHECK(a.reason.find("scale 2 -> 3") != std::string::npos);
+    auto j = nlohmann::json::parse(render_autoscalers_json(*e));
+    CHECK(j["autoscalers"][0]["kpa"]["aggregation"] == "weighted-exponential");
+  }
+}
+
 TEST_CASE("explain KPA: window averages are the fallback without a history, and say so",
           "[explain][kpa]") {
   const std::string state =
