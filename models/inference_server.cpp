@@ -520,9 +520,12 @@ FluidOutput FluidServer::advance(Duration dt, const FluidInput& in) {
   if (log_mu_prefix_.size() != static_cast<std::size_t>(c) + 1 ||
       in.mean_input_tokens != cached_input_ || in.mean_output_tokens != cached_output_) {
     log_mu_prefix_.assign(static_cast<std::size_t>(c) + 1, 0.0);
+    mu_.assign(static_cast<std::size_t>(c) + 1, 0.0);
     for (int n = 1; n <= c; ++n) {
+      mu_[static_cast<std::size_t>(n)] = completion_rate(n, in);
       log_mu_prefix_[static_cast<std::size_t>(n)] =
-          log_mu_prefix_[static_cast<std::size_t>(n) - 1] + std::log(completion_rate(n, in));
+          log_mu_prefix_[static_cast<std::size_t>(n) - 1] +
+          std::log(mu_[static_cast<std::size_t>(n)]);
     }
     cached_input_ = in.mean_input_tokens;
     cached_output_ = in.mean_output_tokens;
@@ -533,7 +536,9 @@ FluidOutput FluidServer::advance(Duration dt, const FluidInput& in) {
     weights_[static_cast<std::size_t>(n)] =
         n * log_lambda - log_mu_prefix_[static_cast<std::size_t>(n)];
   }
-  double top = *std::max_element(weights_.begin(), weights_.end());
+  const auto peak = std::max_element(weights_.begin(), weights_.end());
+  const auto n_peak = static_cast<int>(peak - weights_.begin());
+  double top = *peak;
   const double r = mu_c > 0 ? lambda / mu_c : 0;
   // Tail states c + j, j = 1..K (K = ∞ when unbounded, then r < 1): mass and Σ j·mass,
   // relative to the weight of state c.
@@ -556,17 +561,27 @@ FluidOutput FluidServer::advance(Duration dt, const FluidInput& in) {
   }
   const double wc_log = weights_[static_cast<std::size_t>(c)];
   if (tail > 0) top = std::max(top, wc_log + std::log(tail));
+  // The relative weights w(n) = exp(log w(n) − top), by the chain's ratios w(n)/w(n−1) =
+  // λ/μ(n) outward from the largest state: one exp, not c + 1. They replace the logs.
+  {
+    auto& w = weights_;
+    const auto peak_index = static_cast<std::size_t>(n_peak);
+    w[peak_index] = std::exp(w[peak_index] - top);
+    for (std::size_t n = peak_index + 1; n <= static_cast<std::size_t>(c); ++n) {
+      w[n] = w[n - 1] * (lambda / mu_[n]);
+    }
+    for (std::size_t n = peak_index; n-- > 0;) w[n] = w[n + 1] * (mu_[n + 1] / lambda);
+  }
   double z = 0, in_flight = 0, busy_cpu = 0, p0 = 0;
   for (int n = 0; n <= c; ++n) {
-    const double lw = weights_[static_cast<std::size_t>(n)] - top;
-    if (lw < -45) continue;  // below 3e-20 of the largest term
-    const double w = std::exp(lw);
+    const double w = weights_[static_cast<std::size_t>(n)];
+    if (w < 2.9e-20) continue;  // below e^-45 of the largest term
     z += w;
     in_flight += n * w;
     busy_cpu += static_cast<double>(n) / c * w;
     if (n == 0) p0 = w;
   }
-  const double wc = std::exp(wc_log - top);
+  const double wc = weights_[static_cast<std::size_t>(c)];
   z += wc * tail;
   in_flight += c * wc * tail;
   busy_cpu += wc * tail;
@@ -574,7 +589,7 @@ FluidOutput FluidServer::advance(Duration dt, const FluidInput& in) {
   if (k_limit == 0) {
     block_rel = wc;
   } else if (k_limit > 0) {
-    block_rel = std::exp(wc_log - top + static_cast<double>(k_limit) * std::log(r));
+    block_rel = wc * std::pow(r, static_cast<double>(k_limit));
   }
   in_flight /= z;
   queue /= z;

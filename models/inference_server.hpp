@@ -287,6 +287,7 @@ class FluidServer {
   double backlog_ = 0;
   std::vector<double> weights_;        // scratch
   std::vector<double> log_mu_prefix_;  // Σ_{k≤n} log μ(k) for the cached token means
+  std::vector<double> mu_;             // μ(n) for the cached token means
   double cached_input_ = -1;
   double cached_output_ = -1;
 };
