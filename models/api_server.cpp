@@ -154,6 +154,19 @@ void ApiServer::handle(ApiTicket ticket, const ApiRequest& request, int /*replic
   });
 }
 
+sim::Status ApiServer::delete_gracefully(const Pod& current,
+                                         std::optional<std::int64_t> grace_seconds) {
+  const std::int64_t grace = grace_seconds.value_or(current.spec.termination_grace_period_seconds);
+  if (!current.bound() || current.terminal() || grace <= 0) {
+    return pods_.remove(current.metadata.namespace_, current.metadata.name).status();
+  }
+  if (current.metadata.being_deleted()) return sim::Status();
+  Pod copy = current;
+  copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
+  copy.metadata.deletion_grace_period_seconds = grace;
+  return pods_.update(std::move(copy)).status();
+}
+
 void ApiServer::delete_pod(ApiClient& client, std::string namespace_, std::string name,
                            std::optional<std::int64_t> grace_seconds, Done done) {
   submit(
@@ -161,16 +174,7 @@ void ApiServer::delete_pod(ApiClient& client, std::string namespace_, std::strin
       [this, ns = std::move(namespace_), name = std::move(name), grace_seconds]() -> sim::Status {
         auto current = pods_.get(ns, name);
         if (current == nullptr) return sim::Status::not_found("pods \"" + name + "\" not found");
-        const std::int64_t grace =
-            grace_seconds.value_or(current->spec.termination_grace_period_seconds);
-        if (!current->bound() || current->terminal() || grace <= 0) {
-          return pods_.remove(ns, name).status();
-        }
-        if (current->metadata.being_deleted()) return sim::Status();
-        Pod copy = *current;
-        copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
-        copy.metadata.deletion_grace_period_seconds = grace;
-        return pods_.update(std::move(copy)).status();
+        return delete_gracefully(*current, grace_seconds);
       },
       std::move(done));
 }
@@ -199,17 +203,7 @@ void ApiServer::evict(ApiClient& client, std::string namespace_, std::string nam
           record_eviction(pdb.status, name, sim_.now());
           if (auto st = pdbs_.update(std::move(pdb)).status(); !st.ok()) return st;
         }
-        // The graceful delete (as delete_pod).
-        const std::int64_t grace =
-            grace_seconds.value_or(current->spec.termination_grace_period_seconds);
-        if (!current->bound() || current->terminal() || grace <= 0) {
-          return pods_.remove(ns, name).status();
-        }
-        if (current->metadata.being_deleted()) return sim::Status();
-        Pod copy = *current;
-        copy.metadata.deletion_timestamp = sim_.now() + grace * sim::kSecond;
-        copy.metadata.deletion_grace_period_seconds = grace;
-        return pods_.update(std::move(copy)).status();
+        return delete_gracefully(*current, grace_seconds);
       },
       std::move(done));
 }

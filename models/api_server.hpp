@@ -213,6 +213,10 @@ class ApiServer {
   std::size_t writes_pending() const { return pending_count_; }
 
  private:
+  // The commit step shared by delete_pod and evict: a pod that is unbound, terminal or given
+  // no grace goes at once; otherwise it gets its deletionTimestamp (once).
+  sim::Status delete_gracefully(const Pod& current, std::optional<std::int64_t> grace_seconds);
+
   using Apply = std::function<sim::Status()>;
   // What a pending write does at commit: run `apply`, or one of the fast paths whose
   // arguments are kept in the slot (the slot's strings keep their capacity when reused).
