@@ -359,31 +359,51 @@ sim::Duration ServiceTraffic::next_hop() {
   return sim::from_seconds(std::max(0.0, d->sample(*hop_rng_)));
 }
 
-void ServiceTraffic::start_hop(const Buffered& b, std::uint32_t pod, sim::Duration hop) {
+// The activator hands a released request on: to `pod`, or with kAnyNode to the pods it
+// knows (Knative's activator watches the endpoints itself and dials pod IPs: the reference
+// view, not a node's kube-proxy). With hopLatency it arrives that much later; bound for a
+// pod, it holds one of the pod's containerConcurrency slots on the way.
+void ServiceTraffic::send_from_activator(const Buffered& b, std::uint32_t pod) {
+  const sim::Duration hop = next_hop();
+  if (hop == 0) {
+    deliver_from_activator(b, pod);
+    return;
+  }
+  if (pod != kAnyNode) ++backends_[pod].activator_in_transit;
+  // The event carries a key, not the request: event handlers are kept small (sim/callback.hpp).
   const std::uint64_t k = next_hop_key_++;
   on_hop_.emplace(k, OnHop{b, pod});
-  sim_.schedule_after(hop, [this, k] { end_hop(k); });
+  sim_.schedule_after(hop, [this, k] {
+    auto it = on_hop_.find(k);
+    const OnHop h = it->second;
+    on_hop_.erase(it);
+    if (h.pod != kAnyNode) --backends_[h.pod].activator_in_transit;
+    deliver_from_activator(h.b, h.pod);
+  });
 }
 
-void ServiceTraffic::end_hop(std::uint64_t k) {
-  auto it = on_hop_.find(k);
-  const OnHop h = it->second;
-  on_hop_.erase(it);
-  if (h.pod == kAnyNode) {
-    // containerConcurrency 0: through the activator's (reference) view of the endpoints.
+void ServiceTraffic::deliver_from_activator(const Buffered& b, std::uint32_t pod) {
+  if (pod == kAnyNode) {
     const std::uint32_t entry = entry_;
     entry_ = models::KubeProxyFleet::kReference;
-    route(h.b.request, h.b.id);
+    route(b.request, b.id);
     entry_ = entry;
     return;
   }
-  Backend& be = backends_[h.pod];
-  --be.activator_in_transit;
+  Backend& be = backends_[pod];
   if (be.server == nullptr || !be.serving) {
-    endpoint_gone(h.b.request, h.b.id);  // the pod stopped serving during the hop
+    endpoint_gone(b.request, b.id);  // the pod stopped serving during the hop
     return;
   }
-  be.server->submit(h.b.request, h.b.id);
+  be.server->submit(b.request, b.id);
+}
+
+ServiceTraffic::Buffered ServiceTraffic::take_buffered() {
+  const Buffered b = buffer_.front();
+  buffer_changed();
+  buffer_.pop_front();
+  buffered_g_->set(static_cast<double>(buffer_.size()));
+  return b;
 }
 
 double ServiceTraffic::activator_buffered_seconds() const {
@@ -449,34 +469,12 @@ void ServiceTraffic::release_buffered() {
         }
       }
       if (!pick) return;  // every pod is at containerConcurrency: wait for a completion
-      const Buffered b = buffer_.front();
-      buffer_changed();
-      buffer_.pop_front();
-      buffered_g_->set(static_cast<double>(buffer_.size()));
+      const Buffered b = take_buffered();
       first_routed_.try_emplace(backends_[*pick].key, sim_.now());
-      if (const sim::Duration hop = next_hop(); hop > 0) {
-        // On its hop to the pod: it holds one of the pod's containerConcurrency slots.
-        ++backends_[*pick].activator_in_transit;
-        start_hop(b, *pick, hop);
-        continue;
-      }
-      backends_[*pick].server->submit(b.request, b.id);
+      send_from_activator(b, *pick);
       continue;
     }
-    const Buffered b = buffer_.front();
-    buffer_changed();
-    buffer_.pop_front();
-    buffered_g_->set(static_cast<double>(buffer_.size()));
-    if (const sim::Duration hop = next_hop(); hop > 0) {
-      start_hop(b, kAnyNode, hop);
-      continue;
-    }
-    // The activator sends to the pods it knows (Knative's activator watches the endpoints
-    // itself and dials pod IPs): the reference view, not a node's kube-proxy.
-    const std::uint32_t entry = entry_;
-    entry_ = models::KubeProxyFleet::kReference;
-    route(b.request, b.id);
-    entry_ = entry;
+    send_from_activator(take_buffered(), kAnyNode);
   }
 }
 

@@ -256,16 +256,19 @@ class ServiceTraffic {
   // the first proxied request; the time to add to the next release.
   std::optional<sim::Rng> hop_rng_;
   sim::Duration next_hop();
-  // Released requests on their hop, by key; pod = the backend it goes to (containerConcurrency
-  // > 0) or kAnyNode (the load balancer picks at the end of the hop).
+  // The oldest buffered request, out of the buffer.
+  Buffered take_buffered();
+  // A released request to the backend `pod` (containerConcurrency > 0) or, with kAnyNode, to
+  // the load balancer's reference view, after the hop.
+  void send_from_activator(const Buffered& b, std::uint32_t pod);
+  void deliver_from_activator(const Buffered& b, std::uint32_t pod);
+  // Released requests on their hop, by key.
   struct OnHop {
     Buffered b;
     std::uint32_t pod = 0;
   };
   std::map<std::uint64_t, OnHop> on_hop_;
   std::uint64_t next_hop_key_ = 0;
-  void start_hop(const Buffered& b, std::uint32_t pod, sim::Duration hop);
-  void end_hop(std::uint64_t k);
   double buffered_seconds_ = 0;
   sim::Time buffer_changed_at_ = 0;
   bool release_pending_ = false;

@@ -38,8 +38,7 @@ std::string_view to_string(FaultType type) {
 
 Cluster::Cluster(sim::Simulation& sim, sim::MetricRegistry& metrics, ClusterConfig config,
                  std::vector<std::unique_ptr<sched::Framework>> frameworks)
-    : sim_(sim), config_(std::move(config)) {
-  metrics_ = &metrics;
+    : sim_(sim), config_(std::move(config)), metrics_(&metrics) {
   api_ = std::make_unique<ApiServer>(sim, metrics, config_.api_server);
   applier_ = &api_->make_client("applier", ClientRateLimit{1e6, 1000000});
   seed();
@@ -452,8 +451,8 @@ void Cluster::abort_deletion(const std::string& name) {
     return std::erase_if(n.spec.taints, [](const Taint& t) { return t.key == kToBeDeletedTaint; }) >
            0;
   });
-  node_events.emit(
-      NodeEvent{NodeEventType::kDeletionFailed, name, pool_of(name) ? pool_of(name)->name : ""});
+  const auto* pool = pool_of(name);
+  node_events.emit(NodeEvent{NodeEventType::kDeletionFailed, name, pool ? pool->name : ""});
 }
 
 // The machine is gone: its kubelet stops, the Node and Lease objects are deleted (upstream's

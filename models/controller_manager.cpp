@@ -859,8 +859,9 @@ void ControllerManager::monitor_nodes() {
         if (auto update = no_execute_taint_update(*node, now)) patch_taints(name, *update);
         break;
       case TaintEvictionAction::kQueueForTainting:
-        if (zone_queue != nullptr)
+        if (zone_queue != nullptr) {
           mark_node_for_tainting(*zone_queue, *node, r.observed_status, now);
+        }
         break;
       case TaintEvictionAction::kMarkReachable: {
         TaintUpdate update;

@@ -127,14 +127,11 @@ void DisruptionController::sync(const std::string& key) {
   st.last_sync = sim_.now();
   syncs_.add();
   const auto pdb = st.pdb;
-  // The selected pods, from the pod informer's cache ("ns/name" keys of the namespace).
+  // The selected pods, from the pod informer's cache.
   std::vector<const Pod*> pods;
-  const std::string prefix = pdb->metadata.namespace_ + "/";
-  const auto& cache = pods_.cache();
-  for (auto p = cache.lower_bound(prefix);
-       p != cache.end() && p->first.compare(0, prefix.size(), prefix) == 0; ++p) {
-    if (pdb_selects(*pdb, *p->second)) pods.push_back(p->second.get());
-  }
+  pods_.for_each_in_namespace(pdb->metadata.namespace_, [&](const std::string&, const Pod& pod) {
+    if (pdb_selects(*pdb, pod)) pods.push_back(&pod);
+  });
   std::optional<sim::Time> recheck;
   PodDisruptionBudgetStatus status = compute_pdb_status(
       *pdb, pods,

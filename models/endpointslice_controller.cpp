@@ -70,13 +70,11 @@ void EndpointSliceController::on_service(const std::shared_ptr<const Service>& s
     return;
   }
   in_ns.insert(key);
-  // The selected pods of the namespace, from the pod informer's cache ("ns/name" keys).
-  const std::string prefix = service->metadata.namespace_ + "/";
-  const auto& cache = pods_.cache();
-  for (auto it = cache.lower_bound(prefix);
-       it != cache.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    if (selects(*service, *it->second)) st.pods.insert(it->first);
-  }
+  // The selected pods of the namespace, from the pod informer's cache.
+  pods_.for_each_in_namespace(service->metadata.namespace_,
+                              [&](const std::string& pod_key, const Pod& pod) {
+                                if (selects(*service, pod)) st.pods.insert(pod_key);
+                              });
   enqueue(key);
 }
 

@@ -57,6 +57,16 @@ class Informer {
   }
   // The cached objects by "namespace/name" key (sorted).
   const std::map<std::string, Ptr, std::less<>>& cache() const { return cache_.map(); }
+  // Calls fn(key, object) for each cached object of `namespace_`, in key order.
+  template <typename F>
+  void for_each_in_namespace(std::string_view namespace_, F&& fn) const {
+    const std::string prefix = std::string(namespace_) + "/";
+    const auto& map = cache_.map();
+    for (auto it = map.lower_bound(prefix);
+         it != map.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      fn(it->first, *it->second);
+    }
+  }
   // Changes committed but not yet delivered.
   std::size_t lag() const { return queue_.size(); }
 

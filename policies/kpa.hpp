@@ -157,8 +157,9 @@ KpaConfig kpa_config_for(const models::PodAutoscaler& pa, const KpaClusterConfig
 //     rounded down to 6 decimals.
 //   kWeightedExponential: sum over the window's buckets, newest first, of
 //     bucket[k] × a × (1 − a)^k, k = seconds before `now` (so buckets after the last write
-//     count as zeros: the first weight is a × (1 − a)^(now − last write)); a = smoothing_coeff()
-//     = max(1 − (1 − 0.9999)^(1/n), 0.2) for n buckets (computeSmoothingCoeff). The weights
+//     count as zeros: the first weight is a × (1 − a)^(now − last write));
+//     a = smoothing_coeff() = max(1 − (1 − 0.9999)^(1/n), 0.2) for n buckets
+//     (computeSmoothingCoeff). The weights
 //     are not renormalized: buckets before the first write (a partial window) count as zeros,
 //     so a fresh window rises towards the load; no rounding; 0 after a window without data.
 class KpaWindow {

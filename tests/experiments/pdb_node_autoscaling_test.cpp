@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiments/node_autoscaling.hpp"
@@ -17,17 +18,10 @@
 #include "scenarios/manifests.hpp"
 #include "scenarios/scenario.hpp"
 #include "tests/support/cluster_invariants.hpp"
+#include "tests/support/scenario_loading.hpp"
 
 namespace kubesim::experiments {
 namespace {
-
-scenarios::Scenario load_text(const std::string& text) {
-  scenarios::Diagnostics diagnostics;
-  auto s = scenarios::load_scenario_text(text, "inline.yaml", {}, diagnostics);
-  INFO(diagnostics.format());
-  REQUIRE(s.has_value());
-  return *s;
-}
 
 std::string deployment(const std::string& name, int replicas, const std::string& cpu) {
   return "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name +
@@ -76,6 +70,22 @@ std::string node_of(ScenarioRun& run, const std::string& app) {
   return {};
 }
 
+// Runs `run` to its end, noting where the pods of a and b were 5 s in (placed by then, on
+// two different nodes).
+std::pair<std::string, std::string> run_noting_nodes(ScenarioRun& run) {
+  std::string a_node;
+  std::string b_node;
+  run.simulation().schedule_at(5 * sim::kSecond, [&] {
+    a_node = node_of(run, "a");
+    b_node = node_of(run, "b");
+  });
+  run.run();
+  REQUIRE(!a_node.empty());
+  REQUIRE(!b_node.empty());
+  REQUIRE(a_node != b_node);
+  return {a_node, b_node};
+}
+
 bool has_to_be_deleted_taint(const models::Node& n) {
   for (const auto& t : n.spec.taints) {
     if (t.key == models::kToBeDeletedTaint) return true;
@@ -94,17 +104,8 @@ TEST_CASE("cluster autoscaler keeps a node whose pod a PDB protects, removes its
   // since 10 s and goes at the first loop strictly after 10 s + 10 min: 620 s.
   const std::string text = header("15m", true) + deployment("a", 1, "1") + deployment("b", 1, "1") +
                            pdb("a", "minAvailable: 1");
-  ScenarioRun run(load_text(text));
-  std::string a_node;
-  std::string b_node;
-  run.simulation().schedule_at(5 * sim::kSecond, [&] {
-    a_node = node_of(run, "a");
-    b_node = node_of(run, "b");
-  });
-  run.run();
-  REQUIRE(!a_node.empty());
-  REQUIRE(!b_node.empty());
-  REQUIRE(a_node != b_node);
+  ScenarioRun run(testing::load_scenario_ok(text));
+  const auto [a_node, b_node] = run_noting_nodes(run);
   models::Cluster& c = *run.cluster();
   // The disruption controller's status: 1 healthy, 1 desired, 0 allowed.
   auto budget = c.api().pod_disruption_budgets().get("default", "a-pdb");
@@ -150,17 +151,8 @@ TEST_CASE("karpenter does not consolidate a node whose pod a PDB protects",
   std::string text = header("10m", false);
   text += "    karpenter:\n      offerings: [{pool: small}]\n      consolidateAfter: 30s\n";
   text += deployment("a", 1, "1") + deployment("b", 1, "1") + pdb("a", "maxUnavailable: 0");
-  ScenarioRun run(load_text(text));
-  std::string a_node;
-  std::string b_node;
-  run.simulation().schedule_at(5 * sim::kSecond, [&] {
-    a_node = node_of(run, "a");
-    b_node = node_of(run, "b");
-  });
-  run.run();
-  REQUIRE(!a_node.empty());
-  REQUIRE(!b_node.empty());
-  REQUIRE(a_node != b_node);
+  ScenarioRun run(testing::load_scenario_ok(text));
+  const auto [a_node, b_node] = run_noting_nodes(run);
   // a sits on small-0, the node Karpenter would try first (fewest pods, then most expensive,
   // then name): without the PDB it would be the one consolidated.
   CHECK(a_node == "small-0");
@@ -176,7 +168,7 @@ TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb
   SECTION("refused: 13 attempts (0, 10, ..., 120 s), the taint removed, the node stays") {
     const std::string text =
         header("6m", false) + deployment("a", 1, "1") + pdb("a", "maxUnavailable: 0");
-    ScenarioRun run(load_text(text));
+    ScenarioRun run(testing::load_scenario_ok(text));
     std::string node;
     std::optional<double> failed_at;
     bool done = false;
@@ -209,7 +201,7 @@ TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb
   SECTION("allowed: maxUnavailable 1 lets the eviction through and the node goes") {
     const std::string text =
         header("6m", false) + deployment("a", 1, "1") + pdb("a", "maxUnavailable: 1");
-    ScenarioRun run(load_text(text));
+    ScenarioRun run(testing::load_scenario_ok(text));
     std::string node;
     bool done = false;
     bool failed = false;
