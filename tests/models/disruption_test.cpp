@@ -42,10 +42,8 @@ Pod make_pod(const std::string& name, bool ready, bool owned = true) {
   }
   p.spec.node_name = "n1";
   p.status.phase = PodPhase::kRunning;
-  Condition c;
-  c.type = std::string(kPodReady);
-  c.status = ready ? ConditionStatus::kTrue : ConditionStatus::kFalse;
-  p.status.conditions.push_back(c);
+  set_condition(p.status.conditions, kPodReady,
+                ready ? ConditionStatus::kTrue : ConditionStatus::kFalse, "", "", 0);
   return p;
 }
 
