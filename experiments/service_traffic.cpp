@@ -164,7 +164,7 @@ void accumulate(models::PodCounters& into, const models::PodCounters& c) {
 
 std::optional<ServiceTraffic::PodLoad> ServiceTraffic::pod_load(const std::string& pod_key) const {
   if (spec_.fluid) {
-    auto it = fluid_pods_.find(pod_key);
+    auto it = fluid_pods_.find(std::string_view(pod_key));
     if (it == fluid_pods_.end()) return std::nullopt;
     const FluidPod& f = it->second;
     PodLoad load;
@@ -177,8 +177,8 @@ std::optional<ServiceTraffic::PodLoad> ServiceTraffic::pod_load(const std::strin
     load.serving = current_.contains(pod_key);
     return load;
   }
-  auto retired = retired_.find(pod_key);
-  auto current = current_.find(pod_key);
+  auto retired = retired_.find(std::string_view(pod_key));
+  auto current = current_.find(std::string_view(pod_key));
   if (retired == retired_.end() && current == current_.end()) return std::nullopt;
   PodLoad load;
   if (retired != retired_.end()) load.counters = retired->second;
@@ -202,11 +202,11 @@ double ServiceTraffic::busy_seconds_total() const {
 }
 
 void ServiceTraffic::on_pod(bool serving, const std::string& key) {
-  auto it = current_.find(key);
+  auto it = current_.find(std::string_view(key));
   if (serving && it == current_.end()) {
     const auto id = static_cast<std::uint32_t>(backends_.size());
     backends_.push_back(Backend{key, nullptr, false, models::KubeProxyFleet::kReference});
-    current_.emplace(key, id);
+    current_[key] = id;
     last_backend_.insert_or_assign(key, id);
     cold_starts_.add();
     serving_g_.set(static_cast<double>(current_.size()));

@@ -76,6 +76,7 @@
 #include "models/inference_server.hpp"
 #include "models/kube_proxy.hpp"
 #include "models/load_balancer.hpp"
+#include "models/object_store.hpp"
 #include "models/traffic.hpp"
 #include "models/workloads.hpp"
 #include "scenarios/traffic_reader.hpp"
@@ -238,11 +239,11 @@ class ServiceTraffic {
   // Backends by id (LoadBalancer endpoint ids); a pod that becomes serving again after it
   // stopped gets a new id (a new server).
   std::vector<Backend> backends_;
-  std::map<std::string, std::uint32_t> current_;  // pod key -> its current backend id
+  models::ObjectKeyMap<std::uint32_t> current_;  // pod key -> its current backend id
   std::map<std::string, std::uint32_t, std::less<>> last_backend_;  // pod key -> latest id
   std::map<std::string, sim::Time> first_routed_;
   // Counters of the pod's servers that stopped (a pod may serve, stop and serve again).
-  std::map<std::string, models::PodCounters> retired_;
+  models::ObjectKeyMap<models::PodCounters> retired_;
   std::uint64_t next_request_ = 0;
   EndHook end_hook_;  // set: fed externally
   // The activator's buffer (spec.activator), oldest first, with ∫ size dt.
@@ -323,7 +324,7 @@ class ServiceTraffic {
     double arrived = 0, completed = 0, output_tokens = 0;
     double busy_seconds = 0, in_flight_seconds = 0, queue_seconds = 0;
   };
-  std::map<std::string, FluidPod> fluid_pods_;
+  models::ObjectKeyMap<FluidPod> fluid_pods_;
   // fluid_step scratch: each backend's entry of fluid_pods_ (by backend id; map nodes are
   // stable and never erased), so a step does no string lookup; the ready endpoints.
   std::vector<FluidPod*> fluid_pod_of_;

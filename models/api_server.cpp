@@ -105,15 +105,38 @@ void ApiServer::renew_lease(ApiClient& client, std::string_view node, sim::Time 
   send(client, slot, kLeaseBytes);
 }
 
+bool ApiServer::apply_renewal(Lease& lease) const {
+  if (lease.metadata.namespace_ != kNodeLeaseNamespace) return false;
+  auto it = lease_renewals_.find(std::string_view(lease.metadata.name));
+  if (it == lease_renewals_.end() ||
+      it->second.resource_version <= lease.metadata.resource_version) {
+    return false;
+  }
+  lease.spec.renew_time = it->second.renew_time;
+  lease.metadata.resource_version = it->second.resource_version;
+  return true;
+}
+
+std::shared_ptr<const Lease> ApiServer::node_lease(std::string_view node) const {
+  auto stored = leases_.get(kNodeLeaseNamespace, node);
+  if (stored == nullptr) return nullptr;
+  Lease copy = *stored;
+  if (!apply_renewal(copy)) return stored;
+  return std::make_shared<const Lease>(std::move(copy));
+}
+
 // The write's effect on the store, at commit.
 sim::Status ApiServer::apply(Pending& p) {
   switch (p.op) {
     case PendingOp::kRenewLease: {
-      const sim::Time t = p.time;
-      return leases_.patch(kNodeLeaseNamespace, p.name, [t](Lease& lease) {
-        lease.spec.renew_time = t;
-        return true;
-      });
+      if (!leases_.contains(kNodeLeaseNamespace, p.name)) {
+        return sim::Status::not_found("leases \"" + p.name + "\" not found");
+      }
+      auto it = lease_renewals_.find(std::string_view(p.name));
+      if (it == lease_renewals_.end()) it = lease_renewals_.emplace(p.name, LeaseRenewal{}).first;
+      it->second = LeaseRenewal{p.time, clock_.next()};
+      for (const auto& [id, watcher] : lease_renewal_watchers_) watcher(p.name, p.time);
+      return sim::Status();
     }
     case PendingOp::kApply:
       break;

@@ -1,6 +1,7 @@
 #include "models/controller_manager.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "models/deployment_logic.hpp"
@@ -142,6 +143,18 @@ struct ControllerManager::NodeHealth {
     bool excluded = false;
   };
   std::map<std::string, Entry, std::less<>> health;
+  // Lease heartbeats (ApiServer::renew_lease) as this controller's lease watch sees them:
+  // each committed renewal arrives after a draw of the watch delay, never before an
+  // earlier one (one watch stream). Deliveries wait in `renewals_due` until a pass reads
+  // them (nothing else does); `renewed` holds each node's latest delivered renewTime.
+  struct RenewalDelivery {
+    sim::Time at = 0;
+    std::string node;
+    sim::Time renew_time = 0;
+  };
+  std::deque<RenewalDelivery> renewals_due;
+  std::map<std::string, sim::Time, std::less<>> renewed;
+  std::uint64_t renewal_watch = 0;
   // Reused across passes: not-excluded nodes' Ready status by zone key.
   std::map<std::string, std::vector<std::optional<ConditionStatus>>> ready_by_zone;
   // Taint eviction: pod key → (scheduled deletion, when the timer was first created).
@@ -238,6 +251,13 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
                                     [this](const auto& n) {
                                       node_health_->health.erase(n->metadata.name);
                                     }});
+  node_health_->renewal_watch =
+      api.watch_lease_renewals([this](std::string_view node, sim::Time renew_time) {
+        auto& due = node_health_->renewals_due;
+        sim::Time at = sim_.now() + api_.draw_watch_delay();
+        if (!due.empty() && at < due.back().at) at = due.back().at;
+        due.push_back(NodeHealth::RenewalDelivery{at, std::string(node), renew_time});
+      });
   leases_ = std::make_unique<Informer<Lease>>(api, Informer<Lease>::Handlers{},
                                               [](const Lease& l) {
                                                 return l.metadata.namespace_ == kNodeLeaseNamespace;
@@ -257,6 +277,7 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
 }
 
 ControllerManager::~ControllerManager() {
+  api_.cancel_lease_renewal_watch(node_health_->renewal_watch);
   sim_.cancel_timer(node_monitor_);
   sim_.cancel_timer(pod_gc_);
   sim_.cancel(node_health_->tainting);
@@ -806,8 +827,13 @@ void ControllerManager::monitor_nodes() {
   // Nodes, node leases and health records are all maps sorted by node name (the leases'
   // keys are "kube-node-lease/<name>": the informer only holds that namespace), so one
   // merge walk pairs them without building keys or searching.
+  for (auto& due = nh.renewals_due; !due.empty() && due.front().at <= now; due.pop_front()) {
+    auto [it, added] = nh.renewed.try_emplace(due.front().node, due.front().renew_time);
+    if (!added) it->second = std::max(it->second, due.front().renew_time);
+  }
   const auto& leases = leases_->cache();
   auto lease_it = leases.begin();
+  auto renewed_it = nh.renewed.begin();
   auto health_it = nh.health.begin();
   constexpr std::size_t kLeasePrefix = kNodeLeaseNamespace.size() + 1;
   // The zone of the previous node and its records: nodes of one zone mostly come in runs,
@@ -826,6 +852,16 @@ void ControllerManager::monitor_nodes() {
     if (lease_it != leases.end() && std::string_view(lease_it->first).substr(kLeasePrefix) == name) {
       lease = lease_it->second.get();
     }
+    // The Lease's renewTime as watched: the object's, or a later heartbeat's.
+    std::optional<sim::Time> lease_renew_time;
+    if (lease != nullptr) {
+      lease_renew_time = lease->spec.renew_time;
+      while (renewed_it != nh.renewed.end() && renewed_it->first < name) ++renewed_it;
+      if (renewed_it != nh.renewed.end() && renewed_it->first == name &&
+          (!lease_renew_time || *lease_renew_time < renewed_it->second)) {
+        lease_renew_time = renewed_it->second;
+      }
+    }
     while (health_it != nh.health.end() && health_it->first < name) ++health_it;
     if (health_it == nh.health.end() || health_it->first != name) {
       health_it = nh.health.emplace_hint(health_it, name, NodeHealth::Entry{});
@@ -838,7 +874,7 @@ void ControllerManager::monitor_nodes() {
     }
     models::NodeHealth& health = entry.health;
     // update_node_health: try_update_node_health's decisions without copying conditions.
-    NodeHealthPass r = update_node_health(health, *node, lease, now, nh.config);
+    NodeHealthPass r = update_node_health(health, *node, lease_renew_time, now, nh.config);
     if (r.status_changed) {
       api_.patch<Node>(client_, "", name, [conditions = std::move(r.conditions)](Node& n) {
         n.status.conditions = conditions;
@@ -1094,10 +1130,15 @@ void ControllerManager::gc_pods() {
     auto it = pods_->cache().find(*k);
     if (it != pods_->cache().end()) pods.push_back(it->second.get());
   }
+  const sim::Time now = sim_.now();
+  if (pods.empty()) {
+    // pod_gc with no candidate only drains the quarantine's due node names.
+    (void)gc_quarantine_->take_ready(now);
+    return;
+  }
   std::vector<const Node*> nodes;
   nodes.reserve(nodes_->cache().size());
   for (const auto& [key, n] : nodes_->cache()) nodes.push_back(n.get());
-  const sim::Time now = sim_.now();
   for (const PodGcAction& a : pod_gc(pods, nodes, *gc_quarantine_, now, config)) {
     const Pod& p = *a.pod;
     if (a.mark_failed || a.disruption_condition) {

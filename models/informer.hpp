@@ -12,6 +12,11 @@
 // A filter makes it a filtered watch (label/field selector): objects entering the filter
 // arrive as adds, objects leaving it as deletes.
 //
+// An informer with no handlers is only ever read, so it needs no event per change: its
+// deliveries wait in the queue and every read first applies those whose time has come.
+// Every read sees exactly the cache an eagerly drained informer would hold then (the node
+// lifecycle controller's Lease informer: one fewer event per heartbeat).
+//
 // Not thread-safe. Destroying the informer cancels its watch and pending deliveries.
 #pragma once
 
@@ -40,7 +45,11 @@ class Informer {
   };
 
   Informer(ApiServer& api, Handlers handlers, typename ObjectStore<T>::Filter filter = {})
-      : api_(api), sim_(api.simulation()), store_(api.store<T>()), handlers_(std::move(handlers)) {
+      : api_(api),
+        sim_(api.simulation()),
+        store_(api.store<T>()),
+        handlers_(std::move(handlers)),
+        lazy_(!handlers_.on_add && !handlers_.on_update && !handlers_.on_delete) {
     auto id = store_.watch(0, std::move(filter), [this](const WatchEvent<T>& e) { enqueue(e); });
     watch_ = id.ok() ? id.value() : 0;
   }
@@ -52,23 +61,30 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   Ptr get(std::string_view namespace_, std::string_view name) const {
+    catch_up();
     auto it = cache_.find(ObjectKeyRef{namespace_, name});
     return it == cache_.end() ? nullptr : it->second;
   }
   // The cached objects by "namespace/name" key (sorted).
-  const std::map<std::string, Ptr, std::less<>>& cache() const { return cache_.map(); }
+  const std::map<std::string, Ptr, std::less<>>& cache() const {
+    catch_up();
+    return cache_.map();
+  }
   // Calls fn(key, object) for each cached object of `namespace_`, in key order.
   template <typename F>
   void for_each_in_namespace(std::string_view namespace_, F&& fn) const {
     const std::string prefix = std::string(namespace_) + "/";
-    const auto& map = cache_.map();
+    const auto& map = cache();
     for (auto it = map.lower_bound(prefix);
          it != map.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
       fn(it->first, *it->second);
     }
   }
   // Changes committed but not yet delivered.
-  std::size_t lag() const { return queue_.size(); }
+  std::size_t lag() const {
+    catch_up();
+    return queue_.size();
+  }
 
  private:
   struct Delivery {
@@ -80,6 +96,7 @@ class Informer {
     sim::Time at = sim_.now() + api_.draw_watch_delay();
     if (!queue_.empty() && at < queue_.back().at) at = queue_.back().at;
     queue_.push_back(Delivery{at, e});
+    if (lazy_) return;
     if (!drain_.valid() || !sim_.is_pending(drain_)) {
       drain_ = sim_.schedule_at(at, [this] { drain(); });
     }
@@ -97,7 +114,19 @@ class Informer {
     }
   }
 
-  void deliver(const WatchEvent<T>& e) {
+  // A lazy informer's deliveries due by now (nothing to do for an eager one: its drain
+  // event has applied them).
+  void catch_up() const {
+    if (!lazy_) return;
+    while (!queue_.empty() && queue_.front().at <= sim_.now()) {
+      WatchEvent<T> e = std::move(queue_.front().event);
+      queue_.pop_front();
+      deliver(e);
+    }
+  }
+
+  // const: a lazy informer applies deliveries from its reads (cache_ and queue_ are mutable).
+  void deliver(const WatchEvent<T>& e) const {
     // One hash probe, with no key string built unless the object is new to the cache.
     const ObjectKeyRef ref{e.object->metadata.namespace_, e.object->metadata.name};
     switch (e.type) {
@@ -126,9 +155,10 @@ class Informer {
   sim::Simulation& sim_;
   ObjectStore<T>& store_;
   Handlers handlers_;
+  bool lazy_;
   typename ObjectStore<T>::WatchId watch_ = 0;
-  ObjectKeyMap<Ptr> cache_;
-  std::deque<Delivery> queue_;
+  mutable ObjectKeyMap<Ptr> cache_;
+  mutable std::deque<Delivery> queue_;
   sim::EventHandle drain_;
 };
 

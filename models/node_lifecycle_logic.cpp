@@ -77,8 +77,9 @@ bool same_as_never_posted(const Condition& c, const Node& node) {
 
 }  // namespace
 
-NodeHealthPass update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
-                                  sim::Time now, const NodeLifecycleConfig& config) {
+NodeHealthPass update_node_health(NodeHealth& health, const Node& node,
+                                  std::optional<sim::Time> lease_renew_time, sim::Time now,
+                                  const NodeLifecycleConfig& config) {
   NodeHealthPass r;
   const Condition* current = find_condition(node.status.conditions, kNodeReady);
   r.observed = current;
@@ -117,9 +118,9 @@ NodeHealthPass update_node_health(NodeHealth& health, const Node& node, const Le
     }
   }
   // Always probe when the lease was renewed since last seen.
-  if (lease != nullptr && lease->spec.renew_time &&
-      (!health.saved_lease_renew || *health.saved_lease_renew < *lease->spec.renew_time)) {
-    health.saved_lease_renew = lease->spec.renew_time;
+  if (lease_renew_time &&
+      (!health.saved_lease_renew || *health.saved_lease_renew < *lease_renew_time)) {
+    health.saved_lease_renew = lease_renew_time;
     health.probe_timestamp = now;
   }
 
@@ -160,7 +161,8 @@ NodeHealthPass update_node_health(NodeHealth& health, const Node& node, const Le
 
 NodeHealthResult try_update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
                                         sim::Time now, const NodeLifecycleConfig& config) {
-  NodeHealthPass p = update_node_health(health, node, lease, now, config);
+  NodeHealthPass p = update_node_health(
+      health, node, lease != nullptr ? lease->spec.renew_time : std::nullopt, now, config);
   NodeHealthResult r;
   r.grace_period = p.grace_period;
   if (p.observed != nullptr) {

@@ -124,9 +124,12 @@ struct NodeHealthPass {
   std::vector<Condition> conditions;  // the node's conditions after the pass, when changed
 };
 // tryUpdateNodeHealth as NodeHealthPass: the same decisions and the same NodeHealth
-// updates as try_update_node_health (which is written on top of it).
-NodeHealthPass update_node_health(NodeHealth& health, const Node& node, const Lease* lease,
-                                  sim::Time now, const NodeLifecycleConfig& config = {});
+// updates as try_update_node_health (which is written on top of it). `lease_renew_time`:
+// the renewTime of the node's Lease as the controller sees it (nullopt: no Lease, or none
+// set).
+NodeHealthPass update_node_health(NodeHealth& health, const Node& node,
+                                  std::optional<sim::Time> lease_renew_time, sim::Time now,
+                                  const NodeLifecycleConfig& config = {});
 
 // upstream tryUpdateNodeHealth. `lease`: the node's Lease in kube-node-lease, if any.
 // When now is after probe_timestamp + grace period, Ready, MemoryPressure, DiskPressure

@@ -199,6 +199,15 @@ class ObjectKeyMap {
     index_.emplace(std::string_view(at->first), at);
     return {at, true};
   }
+  // The value under an already-built key ("namespace/name"), default-constructed first
+  // when absent.
+  V& operator[](std::string_view key) {
+    if (auto it = index_.find(key); it != index_.end()) return it->second->second;
+    auto at = map_.emplace(std::string(key), V{}).first;
+    index_.emplace(std::string_view(at->first), at);
+    return at->second;
+  }
+  bool contains(std::string_view key) const { return index_.find(key) != index_.end(); }
   void erase(iterator it) {
     index_.erase(std::string_view(it->first));
     map_.erase(it);
@@ -300,6 +309,10 @@ class ObjectStore {
     objects_.erase(it);
     publish(WatchEventType::kDeleted, old, final_state);
     return final_state;
+  }
+
+  bool contains(std::string_view namespace_, std::string_view name) const {
+    return objects_.find(ObjectKeyRef{namespace_, name}) != objects_.end();
   }
 
   Ptr get(std::string_view namespace_, std::string_view name) const {
