@@ -133,27 +133,39 @@ struct ControllerManager::JobState {
 struct ControllerManager::NodeHealth {
   NodeLifecycleConfig config;
   DisruptionTracker tracker;
-  // Per node (by name): the NodeLifecycle health record, and what monitor_nodes() derives
-  // from the Node object alone — its zone key and disruption-check exclusion — recomputed
-  // only when the Node's resourceVersion changes (every write gives a new one).
+  // Per node (by name, hashed and in name order): the NodeLifecycle health record; the Node
+  // and the node's Lease as this controller's informers hold them (set by their handlers),
+  // with the latest heartbeat delivered; what monitor_nodes() derives from the Node object
+  // alone — its zone key and disruption-check exclusion — recomputed only when the Node's
+  // resourceVersion changes (every write gives a new one); and whether the Node was steady
+  // at its last full evaluation (see monitor_nodes).
   struct Entry {
     models::NodeHealth health;
+    std::shared_ptr<const Node> node;  // null: not in the node informer's cache (yet)
     std::int64_t node_version = -1;
     std::string zone;
     bool excluded = false;
+    bool has_lease = false;
+    std::optional<sim::Time> lease_renew_time;  // the Lease object's
+    std::optional<sim::Time> renewed;           // the latest heartbeat delivered
+    bool steady = false;
+    std::int64_t steady_version = -1;
+    sim::Duration steady_grace = 0;
   };
-  std::map<std::string, Entry, std::less<>> health;
+  ObjectKeyMap<Entry> health;
+  void erase_entry(std::string_view node) {
+    if (auto it = health.find(node); it != health.end()) health.erase(it);
+  }
   // Lease heartbeats (ApiServer::renew_lease) as this controller's lease watch sees them:
   // each committed renewal arrives after a draw of the watch delay, never before an
   // earlier one (one watch stream). Deliveries wait in `renewals_due` until a pass reads
-  // them (nothing else does); `renewed` holds each node's latest delivered renewTime.
+  // them into the entries (nothing else reads them).
   struct RenewalDelivery {
     sim::Time at = 0;
     std::string node;
     sim::Time renew_time = 0;
   };
   std::deque<RenewalDelivery> renewals_due;
-  std::map<std::string, sim::Time, std::less<>> renewed;
   std::uint64_t renewal_watch = 0;
   // Reused across passes: not-excluded nodes' Ready status by zone key.
   std::map<std::string, std::vector<std::optional<ConditionStatus>>> ready_by_zone;
@@ -246,11 +258,16 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
   node_health_ = std::make_unique<NodeHealth>(nl);
   gc_quarantine_ = std::make_unique<PodGcQuarantine>();
   nodes_ = std::make_unique<Informer<Node>>(
-      api, Informer<Node>::Handlers{[this](const auto& n) { on_node(nullptr, n); },
-                                    [this](const auto& o, const auto& n) { on_node(o, n); },
-                                    [this](const auto& n) {
-                                      node_health_->health.erase(n->metadata.name);
-                                    }});
+      api, Informer<Node>::Handlers{
+               [this](const auto& n) {
+                 node_health_->health[n->metadata.name].node = n;
+                 on_node(nullptr, n);
+               },
+               [this](const auto& o, const auto& n) {
+                 node_health_->health[n->metadata.name].node = n;
+                 on_node(o, n);
+               },
+               [this](const auto& n) { node_health_->erase_entry(n->metadata.name); }});
   node_health_->renewal_watch =
       api.watch_lease_renewals([this](std::string_view node, sim::Time renew_time) {
         auto& due = node_health_->renewals_due;
@@ -258,10 +275,22 @@ ControllerManager::ControllerManager(sim::Simulation& sim, sim::MetricRegistry& 
         if (!due.empty() && at < due.back().at) at = due.back().at;
         due.push_back(NodeHealth::RenewalDelivery{at, std::string(node), renew_time});
       });
-  leases_ = std::make_unique<Informer<Lease>>(api, Informer<Lease>::Handlers{},
-                                              [](const Lease& l) {
-                                                return l.metadata.namespace_ == kNodeLeaseNamespace;
-                                              });
+  auto on_lease = [this](const std::shared_ptr<const Lease>& l) {
+    NodeHealth::Entry& e = node_health_->health[l->metadata.name];
+    e.has_lease = true;
+    e.lease_renew_time = l->spec.renew_time;
+  };
+  leases_ = std::make_unique<Informer<Lease>>(
+      api,
+      Informer<Lease>::Handlers{on_lease, [on_lease](const auto&, const auto& l) { on_lease(l); },
+                                [this](const std::shared_ptr<const Lease>& l) {
+                                  auto it =
+                                      node_health_->health.find(std::string_view(l->metadata.name));
+                                  if (it == node_health_->health.end()) return;
+                                  it->second.has_lease = false;
+                                  it->second.lease_renew_time.reset();
+                                }},
+      [](const Lease& l) { return l.metadata.namespace_ == kNodeLeaseNamespace; });
   pods_ = std::make_unique<Informer<Pod>>(
       api, Informer<Pod>::Handlers{[this](const auto& p) { on_pod(nullptr, p); },
                                    [this](const auto& o, const auto& p) { on_pod(o, p); },
@@ -824,62 +853,32 @@ void ControllerManager::monitor_nodes() {
   const sim::Time now = sim_.now();
   auto& ready_by_zone = nh.ready_by_zone;
   for (auto& [zone, statuses] : ready_by_zone) statuses.clear();
-  // Nodes, node leases and health records are all maps sorted by node name (the leases'
-  // keys are "kube-node-lease/<name>": the informer only holds that namespace), so one
-  // merge walk pairs them without building keys or searching.
   for (auto& due = nh.renewals_due; !due.empty() && due.front().at <= now; due.pop_front()) {
-    auto [it, added] = nh.renewed.try_emplace(due.front().node, due.front().renew_time);
-    if (!added) it->second = std::max(it->second, due.front().renew_time);
+    std::optional<sim::Time>& renewed = nh.health[due.front().node].renewed;
+    renewed = std::max(renewed.value_or(due.front().renew_time), due.front().renew_time);
   }
-  const auto& leases = leases_->cache();
-  auto lease_it = leases.begin();
-  auto renewed_it = nh.renewed.begin();
-  auto health_it = nh.health.begin();
-  constexpr std::size_t kLeasePrefix = kNodeLeaseNamespace.size() + 1;
   // The zone of the previous node and its records: nodes of one zone mostly come in runs,
   // so most nodes need no zone look-up (zones are never dropped from the tracker, and
   // ready_by_zone loses entries only after the walk).
   const std::string* zone_seen = nullptr;
   ZoneTaintQueue* zone_queue = nullptr;
   std::vector<std::optional<ConditionStatus>>* zone_ready = nullptr;
-  for (const auto& [key, node] : nodes_->cache()) {
-    const std::string& name = node->metadata.name;
-    const Lease* lease = nullptr;
-    while (lease_it != leases.end() &&
-           std::string_view(lease_it->first).substr(kLeasePrefix) < std::string_view(name)) {
-      ++lease_it;
-    }
-    if (lease_it != leases.end() && std::string_view(lease_it->first).substr(kLeasePrefix) == name) {
-      lease = lease_it->second.get();
-    }
+  // The entries are in node-name order, as the node informer's cache is.
+  for (auto& [name, entry] : nh.health) {
+    if (entry.node == nullptr) continue;
+    const Node* node = entry.node.get();
     // The Lease's renewTime as watched: the object's, or a later heartbeat's.
     std::optional<sim::Time> lease_renew_time;
-    if (lease != nullptr) {
-      lease_renew_time = lease->spec.renew_time;
-      while (renewed_it != nh.renewed.end() && renewed_it->first < name) ++renewed_it;
-      if (renewed_it != nh.renewed.end() && renewed_it->first == name &&
-          (!lease_renew_time || *lease_renew_time < renewed_it->second)) {
-        lease_renew_time = renewed_it->second;
+    if (entry.has_lease) {
+      lease_renew_time = entry.lease_renew_time;
+      if (entry.renewed && (!lease_renew_time || *lease_renew_time < *entry.renewed)) {
+        lease_renew_time = entry.renewed;
       }
     }
-    while (health_it != nh.health.end() && health_it->first < name) ++health_it;
-    if (health_it == nh.health.end() || health_it->first != name) {
-      health_it = nh.health.emplace_hint(health_it, name, NodeHealth::Entry{});
-    }
-    NodeHealth::Entry& entry = health_it->second;
     if (entry.node_version != node->metadata.resource_version) {
       entry.node_version = node->metadata.resource_version;
       entry.zone = zone_key(*node);
       entry.excluded = excluded_from_disruption_checks(*node);
-    }
-    models::NodeHealth& health = entry.health;
-    // update_node_health: try_update_node_health's decisions without copying conditions.
-    NodeHealthPass r = update_node_health(health, *node, lease_renew_time, now, nh.config);
-    if (r.status_changed) {
-      api_.patch<Node>(client_, "", name, [conditions = std::move(r.conditions)](Node& n) {
-        n.status.conditions = conditions;
-        return true;
-      });
     }
     const std::string& zone = entry.zone;
     if (zone_seen == nullptr || *zone_seen != zone) {
@@ -888,7 +887,33 @@ void ControllerManager::monitor_nodes() {
       zone_ready = &ready_by_zone[zone];
       zone_seen = &zone;
     }
+    models::NodeHealth& health = entry.health;
+    // A steady node (Ready at its last full evaluation, with nothing written, no NoExecute
+    // taint to remove, not queued for tainting, no pod to mark) whose Node object has not
+    // changed since: update_node_health sees no new Ready heartbeat, at most a newer lease
+    // (probe now), and no timeout while now <= probe + grace; the rest of the pass finds
+    // the same nothing to do. Only its Ready status for the zone is needed.
+    if (entry.steady && entry.steady_version == node->metadata.resource_version) {
+      if (lease_renew_time &&
+          (!health.saved_lease_renew || *health.saved_lease_renew < *lease_renew_time)) {
+        health.saved_lease_renew = lease_renew_time;
+        health.probe_timestamp = now;
+      }
+      if (now <= health.probe_timestamp + entry.steady_grace) {
+        if (!entry.excluded) zone_ready->push_back(ConditionStatus::kTrue);
+        continue;
+      }
+    }
+    // update_node_health: try_update_node_health's decisions without copying conditions.
+    NodeHealthPass r = update_node_health(health, *node, lease_renew_time, now, nh.config);
+    if (r.status_changed) {
+      api_.patch<Node>(client_, "", name, [conditions = std::move(r.conditions)](Node& n) {
+        n.status.conditions = conditions;
+        return true;
+      });
+    }
     if (!entry.excluded) zone_ready->push_back(r.current_status);
+    bool reachable_without_taints = false;
     switch (taint_eviction_action(*node, r.observed_status)) {
       case TaintEvictionAction::kSwapToNotReady:
       case TaintEvictionAction::kSwapToUnreachable:
@@ -909,12 +934,19 @@ void ControllerManager::monitor_nodes() {
         }
         if (!update.empty()) patch_taints(name, update);
         if (zone_queue != nullptr) zone_queue->remove(name);
+        reachable_without_taints = update.empty();
         break;
       }
       case TaintEvictionAction::kNone:
         break;
     }
-    if (should_mark_pods_not_ready(r.observed_status, r.current_status)) {
+    const bool mark_pods = should_mark_pods_not_ready(r.observed_status, r.current_status);
+    entry.steady = reachable_without_taints && !r.status_changed &&
+                   r.observed_status == ConditionStatus::kTrue &&
+                   r.current_status == ConditionStatus::kTrue && !mark_pods;
+    entry.steady_version = node->metadata.resource_version;
+    entry.steady_grace = r.grace_period;
+    if (mark_pods) {
       auto pods = nh.pods_by_node.find(name);
       if (pods != nh.pods_by_node.end()) {
         for (const auto& pod_key : pods->second) {

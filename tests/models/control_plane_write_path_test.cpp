@@ -14,6 +14,8 @@
 //     staging/src/k8s.io/component-helpers/... and pkg/kubelet/nodelease: PATCH renewTime):
 //     two identical API servers, one per path, must give the same Lease, resourceVersions,
 //     watch delivery times, latency histograms and inflight accounting.
+//   - An informer without handlers applies its deliveries when read: at every instant it
+//     holds what an eagerly drained informer of the same watch holds.
 //   - update_node_health against try_update_node_health (upstream tryUpdateNodeHealth,
 //     pkg/controller/nodelifecycle/node_lifecycle_controller.go v1.34) through a node's
 //     life: same decisions and the same NodeHealth record.
@@ -270,6 +272,65 @@ TEST_CASE("a Lease patch sees the heartbeats kept beside the object", "[apiserve
   again.spec.renew_time = sim::seconds(1);
   REQUIRE(api.leases().create(std::move(again)).ok());
   CHECK(api.node_lease("n1")->spec.renew_time == sim::seconds(1));
+}
+
+TEST_CASE("an informer without handlers reads as an eager one", "[informer][write_path]") {
+  // Two API servers given the same writes; one watched by an informer with a handler (a
+  // drain event per delivery), the other by one with none (deliveries applied on read).
+  // Probed at 1 ms steps through a second of creates, updates and deletes with 5–50 ms
+  // watch delays, both caches must hold the same keys at the same resourceVersions.
+  struct Side {
+    sim::Simulation sim{11};
+    sim::MetricRegistry metrics{sim};
+    ApiServer api{sim, metrics, ApiServerConfig{}};
+    std::unique_ptr<Informer<Lease>> informer;
+    int handled = 0;
+  };
+  Side eager;
+  Side lazy;
+  Informer<Lease>::Handlers counting;
+  counting.on_add = [&](const auto&) { ++eager.handled; };
+  eager.informer = std::make_unique<Informer<Lease>>(eager.api, counting);
+  lazy.informer = std::make_unique<Informer<Lease>>(lazy.api, Informer<Lease>::Handlers{});
+  for (Side* side : {&eager, &lazy}) {
+    ApiClient& client = side->api.make_client("writer", ClientRateLimit{1e6, 1000000});
+    for (int i = 0; i < 200; ++i) {
+      side->sim.schedule_at(i * 5 * sim::kMillisecond, [side, &client, i] {
+        const std::string name = "l" + std::to_string(i % 17);
+        if (i % 5 == 4) {
+          side->api.remove<Lease>(client, "ns", name);
+        } else if (side->api.leases().get("ns", name) == nullptr) {
+          Lease l;
+          l.metadata.namespace_ = "ns";
+          l.metadata.name = name;
+          side->api.create(client, std::move(l));
+        } else {
+          side->api.patch<Lease>(client, "ns", name, [i](Lease& l) {
+            l.spec.renew_time = i;
+            return true;
+          });
+        }
+      });
+    }
+  }
+  std::size_t probes_with_lag = 0;
+  for (sim::Time t = sim::kMillisecond; t <= sim::seconds(2); t += sim::kMillisecond) {
+    eager.sim.run_until(t);
+    lazy.sim.run_until(t);
+    if (lazy.informer->lag() > 0) ++probes_with_lag;
+    const auto& a = eager.informer->cache();
+    const auto& b = lazy.informer->cache();
+    REQUIRE(a.size() == b.size());
+    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+      REQUIRE(ia->first == ib->first);
+      REQUIRE(ia->second->metadata.resource_version == ib->second->metadata.resource_version);
+    }
+  }
+  CHECK(eager.handled > 0);
+  CHECK(probes_with_lag > 0);  // deliveries were pending between probes
+  CHECK(lazy.informer->lag() == 0);
+  // The lazy side scheduled no drain events.
+  CHECK(lazy.sim.events_processed() < eager.sim.events_processed());
 }
 
 TEST_CASE("renew_lease of a missing Lease answers NotFound", "[apiserver][write_path]") {
