@@ -51,6 +51,15 @@ ApiServer::ApiServer(sim::Simulation& sim, sim::MetricRegistry& metrics, ApiServ
     verb_latency_[static_cast<std::size_t>(v)] = &metrics.histogram(
         "apiserver.request_latency_s." + std::string(api_verb_name(static_cast<ApiVerb>(v))));
   }
+  // Which node Leases are stored (renew_lease's existence check), kept at commit.
+  (void)leases_.watch(
+      0, [](const Lease& l) { return l.metadata.namespace_ == kNodeLeaseNamespace; },
+      [this](const WatchEvent<Lease>& e) {
+        const std::string& node = e.object->metadata.name;
+        auto it = lease_renewals_.find(std::string_view(node));
+        if (it == lease_renewals_.end()) it = lease_renewals_.emplace(node, LeaseRenewal{}).first;
+        it->second.lease_stored = e.type != WatchEventType::kDeleted;
+      });
   limits_.set_handler(
       [this](ApiTicket ticket, const ApiRequest& request, int replica) {
         handle(ticket, request, replica);
@@ -129,12 +138,12 @@ std::shared_ptr<const Lease> ApiServer::node_lease(std::string_view node) const 
 sim::Status ApiServer::apply(Pending& p) {
   switch (p.op) {
     case PendingOp::kRenewLease: {
-      if (!leases_.contains(kNodeLeaseNamespace, p.name)) {
+      auto it = lease_renewals_.find(std::string_view(p.name));
+      if (it == lease_renewals_.end() || !it->second.lease_stored) {
         return sim::Status::not_found("leases \"" + p.name + "\" not found");
       }
-      auto it = lease_renewals_.find(std::string_view(p.name));
-      if (it == lease_renewals_.end()) it = lease_renewals_.emplace(p.name, LeaseRenewal{}).first;
-      it->second = LeaseRenewal{p.time, clock_.next()};
+      it->second.renew_time = p.time;
+      it->second.resource_version = clock_.next();
       for (const auto& [id, watcher] : lease_renewal_watchers_) watcher(p.name, p.time);
       return sim::Status();
     }

@@ -247,9 +247,11 @@ class ApiServer {
   // no grace goes at once; otherwise it gets its deletionTimestamp (once).
   sim::Status delete_gracefully(const Pod& current, std::optional<std::int64_t> grace_seconds);
 
-  // A committed heartbeat of a node's Lease (renew_lease), newer than the stored object
-  // when its resourceVersion is.
+  // Per node name: whether Lease kube-node-lease/<node> is stored (kept by a watch on the
+  // Lease store, so a heartbeat's commit needs one look-up), and its latest committed
+  // heartbeat (renew_lease), newer than the stored object when its resourceVersion is.
   struct LeaseRenewal {
+    bool lease_stored = false;
     sim::Time renew_time = 0;
     std::int64_t resource_version = 0;
   };
