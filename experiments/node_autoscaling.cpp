@@ -196,7 +196,10 @@ void NodeAutoscaling::run_cluster_autoscaler() {
   policies::ClusterAutoscalerView view;
   view.nodes = &cluster_.scheduler().snapshot();
   view.unschedulable_pods = pods;
-  view.pdb_allows_eviction = pdb_allows_eviction();
+  // The PDBs as the loop starts (upstream CA lists them once per loop: RemainingPdbTracker
+  // SetPdbs).
+  const auto pdbs = cluster_.api().pod_disruption_budgets().list();
+  view.pdbs = pdbs;
   policies::ClusterAutoscalerActions a = ca_->step(now, view);
   last_reasons_ = a.reasons;
 

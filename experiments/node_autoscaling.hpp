@@ -102,8 +102,8 @@ class NodeAutoscaling {
 
   void common_setup(sim::Sampler* sampler);
   std::vector<std::shared_ptr<const models::sched::PodInfo>> unschedulable_pods() const;
-  // The views' pdb_allows_eviction from the API server's PodDisruptionBudgets (unset when
-  // there are none).
+  // The Karpenter view's pdb_allows_eviction from the API server's PodDisruptionBudgets
+  // (unset when there are none).
   std::function<std::optional<bool>(const models::Pod&)> pdb_allows_eviction() const;
   void run_cluster_autoscaler();
   void run_karpenter();

@@ -176,6 +176,28 @@ PodDrainVerdict drain_verdict(const models::Pod& pod, const DrainContext& contex
   return PodDrainVerdict::kMove;
 }
 
+RemainingPdbs::RemainingPdbs(
+    std::span<const std::shared_ptr<const models::PodDisruptionBudget>> pdbs)
+    : pdbs_(pdbs.begin(), pdbs.end()) {
+  remaining_.reserve(pdbs_.size());
+  for (const auto& pdb : pdbs_) remaining_.push_back(pdb->status.disruptions_allowed);
+}
+
+std::optional<bool> RemainingPdbs::allows(const models::Pod& pod) const {
+  std::optional<bool> allows;
+  for (std::size_t i = 0; i < pdbs_.size(); ++i) {
+    if (!models::pdb_guards_eviction(*pdbs_[i], pod)) continue;
+    allows = allows.value_or(true) && remaining_[i] >= 1;
+  }
+  return allows;
+}
+
+void RemainingPdbs::remove_pod(const models::Pod& pod) {
+  for (std::size_t i = 0; i < pdbs_.size(); ++i) {
+    if (models::pdb_guards_eviction(*pdbs_[i], pod)) --remaining_[i];
+  }
+}
+
 NodeUtilization node_utilization(const sched::NodeInfo& node) {
   NodeUtilization u;
   const models::ResourceList& alloc = node.allocatable();
@@ -820,8 +842,11 @@ void ClusterAutoscalerState::scale_down(sim::Time now, sched::Snapshot& work,
                                         const std::set<std::string, std::less<>>& fake_nodes,
                                         const std::set<std::string, std::less<>>& not_started,
                                         bool disabled_for_loop, ClusterAutoscalerActions& actions) {
+  RemainingPdbs pdbs(view.pdbs);
   DrainContext drain;
-  drain.pdb_allows_eviction = view.pdb_allows_eviction;
+  if (!pdbs.empty()) {
+    drain.pdb_allows_eviction = [&pdbs](const models::Pod& pod) { return pdbs.allows(pod); };
+  }
   drain.uses_local_storage = view.uses_local_storage;
   drain.skip_nodes_with_system_pods = options_.skip_nodes_with_system_pods;
   drain.skip_nodes_with_local_storage = options_.skip_nodes_with_local_storage;
@@ -903,6 +928,7 @@ void ClusterAutoscalerState::scale_down(sim::Time now, sched::Snapshot& work,
       continue;
     }
     destinations.erase(name);
+    for (const PodInfoPtr& p : to_move) pdbs.remove_pod(*p->pod);
     Removable r{name, group_of(ni->node()), {}, u.utilization};
     for (const PodInfoPtr& p : to_move) r.pods.push_back(p->key());
     removable.push_back(std::move(r));

@@ -43,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "models/disruption.hpp"
 #include "models/node_pool.hpp"
 #include "models/objects.hpp"
 #include "models/scheduler_framework.hpp"
@@ -269,13 +270,35 @@ struct ClusterAutoscalerOptions {
   }
 };
 
+// The PodDisruptionBudgets as one scale-down loop counts them (upstream
+// core/scaledown/pdb RemainingPdbTracker): each PDB's status.disruptionsAllowed as listed at
+// the start of the loop, less one for each pod it guards on the nodes the loop has already
+// planned to remove. So two nodes whose pods one PDB guards are not both found removable in
+// a loop when the PDB allows one disruption.
+class RemainingPdbs {
+ public:
+  explicit RemainingPdbs(std::span<const std::shared_ptr<const models::PodDisruptionBudget>> pdbs);
+  bool empty() const { return pdbs_.empty(); }
+  // nullopt when no PDB guards `pod` (models::pdb_guards_eviction); otherwise whether every
+  // PDB guarding it still allows a disruption.
+  std::optional<bool> allows(const models::Pod& pod) const;
+  // Counts the planned eviction of `pod` against every PDB guarding it (RemovePods).
+  void remove_pod(const models::Pod& pod);
+
+ private:
+  std::vector<std::shared_ptr<const models::PodDisruptionBudget>> pdbs_;
+  std::vector<std::int32_t> remaining_;
+};
+
 // What the autoscaler sees at one loop.
 struct ClusterAutoscalerView {
   // Registered nodes (Ready or not) with the pods bound to them.
   const models::sched::Snapshot* nodes = nullptr;
   // Pods the scheduler marked unschedulable (PodScheduled=False, reason Unschedulable).
   std::span<const std::shared_ptr<const models::sched::PodInfo>> unschedulable_pods;
-  std::function<std::optional<bool>(const models::Pod&)> pdb_allows_eviction;
+  // The PodDisruptionBudgets at the start of the loop (scale-down counts their disruptions
+  // with RemainingPdbs).
+  std::span<const std::shared_ptr<const models::PodDisruptionBudget>> pdbs;
   std::function<bool(const models::Pod&)> uses_local_storage;
 };
 

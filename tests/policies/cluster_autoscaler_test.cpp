@@ -445,6 +445,61 @@ TEST_CASE("scale-down: a node whose pods cannot move is kept", "[autoscaler][sca
   CHECK_FALSE(ca.unneeded_since("g-1"));
 }
 
+TEST_CASE("scale-down: one loop counts its planned removals against each PDB",
+          "[autoscaler][scaledown][pdb]") {
+  // upstream core/scaledown/planner categorizeNodes: each removable node's pods are taken
+  // from the RemainingPdbTracker (RemovePods) before the next node is simulated, and the
+  // drainability rule blocks a pod whose PDB has no disruption left (NotEnoughPdb).
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 3);
+  c.bind("g-0", owned_pod("busy", 6000, kGi));  // 0.75: needed, room for 2 CPU
+  for (const char* n : {"g-1", "g-2"}) {
+    auto p = owned_pod(std::string("web-") + n, 500, kMi);
+    p.pod().metadata.labels.set("app", "web");
+    c.bind(n, p);
+  }
+  auto pdb = std::make_shared<kubesim::models::PodDisruptionBudget>();
+  pdb->metadata.namespace_ = "default";
+  pdb->metadata.name = "web";
+  pdb->spec.selector = kubesim::models::LabelSelector{};
+  pdb->spec.selector->match_labels.set("app", "web");
+  std::vector<std::shared_ptr<const kubesim::models::PodDisruptionBudget>> pdbs;
+  kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, {}, kubesim::testing::default_filter());
+  auto view = view_of(c, {});
+  SECTION("one disruption allowed: only the first node is unneeded") {
+    pdb->status.disruptions_allowed = 1;
+    pdbs.push_back(pdb);
+    view.pdbs = pdbs;
+    auto a = ca.step(0, view);
+    CHECK(ca.unneeded_since("g-1") == std::optional<sim::Time>(0));
+    CHECK_FALSE(ca.unneeded_since("g-2"));
+    bool blocked = false;
+    for (const auto& r : a.reasons) {
+      blocked =
+          blocked || r.find("node g-2 cannot be removed: pod default/web-g-2: NotEnoughPdb") !=
+                         std::string::npos;
+    }
+    CHECK(blocked);
+  }
+  SECTION("two disruptions allowed: both nodes are unneeded") {
+    pdb->status.disruptions_allowed = 2;
+    pdbs.push_back(pdb);
+    view.pdbs = pdbs;
+    ca.step(0, view);
+    CHECK(ca.unneeded_since("g-1") == std::optional<sim::Time>(0));
+    CHECK(ca.unneeded_since("g-2") == std::optional<sim::Time>(0));
+  }
+  SECTION("no disruption allowed: neither") {
+    pdb->status.disruptions_allowed = 0;
+    pdbs.push_back(pdb);
+    view.pdbs = pdbs;
+    ca.step(0, view);
+    CHECK_FALSE(ca.unneeded_since("g-1"));
+    CHECK_FALSE(ca.unneeded_since("g-2"));
+  }
+}
+
 TEST_CASE("scale-down: min size is respected", "[autoscaler][scaledown]") {
   TestCluster c;
   auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
