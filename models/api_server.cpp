@@ -235,6 +235,15 @@ void ApiServer::evict(ApiClient& client, std::string namespace_, std::string nam
           record_eviction(pdb.status, name, sim_.now());
           if (auto st = pdbs_.update(std::move(pdb)).status(); !st.ok()) return st;
         }
+        // addConditionAndDeletePod: the pod is updated with DisruptionTarget (a write of its
+        // own, as upstream's store.Update), then deleted.
+        Pod marked = *current;
+        if (set_condition(marked.status.conditions, kPodDisruptionTarget, ConditionStatus::kTrue,
+                          kReasonEvictionByEvictionApi, "Eviction API: evicting", sim_.now())) {
+          auto updated = pods_.update(std::move(marked));
+          if (!updated.ok()) return updated.status();
+          current = updated.value();
+        }
         return delete_gracefully(*current, grace_seconds);
       },
       std::move(done));

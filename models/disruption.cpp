@@ -24,7 +24,6 @@ bool pdb_selects(const PodDisruptionBudget& pdb, const Pod& pod) {
 }
 
 bool pdb_guards_eviction(const PodDisruptionBudget& pdb, const Pod& pod) {
-  if (!pdb.spec.selector || pdb.spec.selector->empty()) return false;
   return pdb_selects(pdb, pod);
 }
 

@@ -95,9 +95,14 @@ struct PodDisruptionBudget {
 // Whether the disruption controller counts `pod` for `pdb`: same namespace and the selector
 // matches (an empty selector matches all; a null one or an invalid one none).
 bool pdb_selects(const PodDisruptionBudget& pdb, const Pod& pod);
-// Whether the Eviction API applies `pdb` to `pod`: as pdb_selects, except that an empty
-// selector matches nothing (eviction.go: "a PDB with a nil or empty selector ... should
-// match nothing, not everything").
+// The DisruptionTarget reason of a pod the Eviction API deletes (eviction.go
+// addConditionAndDeletePod; PodDisruptionConditions, GA in v1.31).
+inline constexpr std::string_view kReasonEvictionByEvictionApi = "EvictionByEvictionAPI";
+
+// Whether the Eviction API applies `pdb` to `pod`: exactly pdb_selects (policy/v1 and
+// eviction.go getPodDisruptionBudgets since the policy/v1beta1 rule that an empty selector
+// matches nothing was dropped: a null selector matches no pod, an empty one every pod of
+// the namespace).
 bool pdb_guards_eviction(const PodDisruptionBudget& pdb, const Pod& pod);
 
 // The scale (spec.replicas) of the controller a pod's controllerRef names, or nullopt when

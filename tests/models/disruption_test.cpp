@@ -252,13 +252,19 @@ TEST_CASE("Eviction decision: canIgnorePDB, several PDBs, unhealthy pods", "[dis
   record_eviction(pdb.status, "web-0", 7 * sim::kSecond);
   CHECK(pdb.status.disruptions_allowed == 0);
   CHECK(pdb.status.disrupted_pods.at("web-0") == 7 * sim::kSecond);
-  // An empty selector guards nothing for the Eviction API, but selects all for the controller.
+  // policy/v1: an empty selector guards every pod of the namespace, for the Eviction API as
+  // for the controller; a null one none.
   PodDisruptionBudget all = make_pdb(count(1), std::nullopt);
   all.spec.selector = LabelSelector{};
-  CHECK_FALSE(pdb_guards_eviction(all, ready));
+  CHECK(pdb_guards_eviction(all, ready));
   CHECK(pdb_selects(all, ready));
   all.spec.selector.reset();
   CHECK_FALSE(pdb_selects(all, ready));
+  CHECK_FALSE(pdb_guards_eviction(all, ready));
+  Pod elsewhere = ready;
+  elsewhere.metadata.namespace_ = "other";
+  all.spec.selector = LabelSelector{};
+  CHECK_FALSE(pdb_guards_eviction(all, elsewhere));
 }
 
 namespace {
@@ -325,6 +331,14 @@ TEST_CASE("Eviction API with the disruption controller: allowed, then 429 once u
   auto pod = cp.api->pods().get("default", "web-0");
   REQUIRE(pod != nullptr);
   CHECK(pod->metadata.being_deleted());
+  // addConditionAndDeletePod: DisruptionTarget True, EvictionByEvictionAPI, then the DELETE.
+  const Condition* target = find_condition(pod->status.conditions, kPodDisruptionTarget);
+  REQUIRE(target != nullptr);
+  CHECK(target->status == ConditionStatus::kTrue);
+  CHECK(target->reason == "EvictionByEvictionAPI");
+  CHECK(target->message == "Eviction API: evicting");
+  CHECK(target->last_transition_time ==
+        pod->metadata.deletion_timestamp.value() - 30 * sim::kSecond);
   // At commit the eviction wrote disruptionsAllowed 1 − 1 and disruptedPods[web-0].
   CHECK(cp.at_response.disruptions_allowed == 0);
   CHECK(cp.at_response.disrupted_pods.count("web-0") == 1);
@@ -339,6 +353,8 @@ TEST_CASE("Eviction API with the disruption controller: allowed, then 429 once u
   CHECK(second.code() == sim::Status::Code::kTooManyRequests);
   CHECK(second.message().rfind(std::string(kPdbEvictionRefused), 0) == 0);
   CHECK_FALSE(cp.api->pods().get("default", "web-1")->metadata.being_deleted());
+  CHECK(find_condition(cp.api->pods().get("default", "web-1")->status.conditions,
+                       kPodDisruptionTarget) == nullptr);
 
   // The evicted pod goes and a replacement becomes Ready: one disruption allowed again.
   (void)cp.api->pods().remove("default", "web-0");
