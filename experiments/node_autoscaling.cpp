@@ -61,6 +61,7 @@ NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metr
     : sim_(sim), metrics_(metrics), cluster_(cluster), record_events_(record_events) {
   karpenter_ = std::make_unique<policies::KarpenterProvisioner>(spec.offerings, spec.options,
                                                                 std::move(filter));
+  karpenter_drain_.termination_grace_period = spec.termination_grace_period;
   for (const char* name : {"karpenter.launches", "karpenter.consolidations",
                            "karpenter.nodes_removed", "karpenter.launches_expired"}) {
     (void)metrics_.counter(name);
@@ -284,8 +285,8 @@ void NodeAutoscaling::run_karpenter() {
     if (node != nullptr && node->ready()) {
       for (const auto& old : it->second) {
         (void)cluster_.delete_node(
-            old, [this] { metrics_.counter("karpenter.nodes_removed").add(); },
-            [this] { metrics_.counter("karpenter.drain_failures").add(); });
+            old, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
+            karpenter_drain_);
       }
       it = replacements_.erase(it);
     } else {
@@ -361,8 +362,8 @@ void NodeAutoscaling::run_karpenter() {
     } else {
       for (const auto& node : c.nodes) {
         (void)cluster_.delete_node(
-            node, [this] { metrics_.counter("karpenter.nodes_removed").add(); },
-            [this] { metrics_.counter("karpenter.drain_failures").add(); });
+            node, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
+            karpenter_drain_);
       }
     }
     if (record_events_) {

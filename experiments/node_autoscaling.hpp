@@ -30,8 +30,8 @@
 // ca.nodes_replaced
 // (Cluster Autoscaler);
 // karpenter.launches, karpenter.consolidations, karpenter.nodes_removed,
-// karpenter.launches_expired (cancelled after the registration TTL), karpenter.drain_failures
-// (Karpenter);
+// karpenter.launches_expired (cancelled after the registration TTL),
+// karpenter.pods_deleted_at_expiry (models::Cluster, terminationGracePeriod) (Karpenter);
 // spot.notices, spot.reclaims (both); gauges pool.<pool>.nodes and pool.<pool>.cost_per_hour
 // (registered nodes; time average × run hours = the pool's node-hours and cost) and
 // pool.<pool>.provisioning; timeseries columns pool.<pool>.nodes, pool.<pool>.provisioning,
@@ -116,6 +116,7 @@ class NodeAutoscaling {
   bool record_events_;
   std::unique_ptr<policies::ClusterAutoscalerState> ca_;
   std::unique_ptr<policies::KarpenterProvisioner> karpenter_;
+  models::DrainOptions karpenter_drain_{models::DrainStyle::kKarpenter, std::nullopt};
   sim::TimerHandle timer_;
   sim::Connection node_connection_;
   std::map<std::string, PoolMetrics, std::less<>> pools_;

@@ -338,52 +338,66 @@ bool blocks_deletion(const Pod& pod) {
 }  // namespace
 
 bool Cluster::delete_node(std::string_view node, std::function<void()> done,
-                          std::function<void()> failed) {
+                          std::function<void()> failed, const DrainOptions& options) {
   if (pool_by_node_.count(node) == 0 && api_->nodes().get("", node) == nullptr) return false;
   if (gone_.count(node) != 0 || deleting_.count(node) != 0) return false;
   const std::string name(node);
   deleting_.insert(name);
   const NodePool* pool = pool_of(name);
   node_events.emit(NodeEvent{NodeEventType::kDeletionStarted, name, pool ? pool->name : ""});
-  // upstream core/scaledown/actuation: taint ToBeDeletedByClusterAutoscaler (value: the Unix
-  // time), then evict the pods (utils/drain), then delete the node through the cloud provider.
-  const std::string when = std::to_string(sim_.now() / sim::kSecond);
-  api_->patch<Node>(cloud(), "", name, [when](Node& n) {
+  const bool karpenter = options.style == DrainStyle::kKarpenter;
+  // Cluster Autoscaler (core/scaledown/actuation): taint ToBeDeletedByClusterAutoscaler (value:
+  // the Unix time), evict the pods (utils/drain), delete the node through the cloud provider.
+  // Karpenter (node/termination): taint karpenter.sh/disrupted, drain, terminate.
+  Taint taint;
+  taint.key = std::string(karpenter ? kKarpenterDisruptedTaint : kToBeDeletedTaint);
+  if (!karpenter) taint.value = std::to_string(sim_.now() / sim::kSecond);
+  taint.effect = TaintEffect::kNoSchedule;
+  api_->patch<Node>(cloud(), "", name, [taint](Node& n) {
     for (const Taint& t : n.spec.taints) {
-      if (t.key == kToBeDeletedTaint) return false;
+      if (t.key == taint.key) return false;
     }
-    Taint t;
-    t.key = std::string(kToBeDeletedTaint);
-    t.value = when;
-    t.effect = TaintEffect::kNoSchedule;
-    n.spec.taints.push_back(std::move(t));
+    n.spec.taints.push_back(taint);
     return true;
   });
-  // upstream actuation/drain.go evictPod: each pod through the Eviction API; an error other
-  // than NotFound is retried every EvictionRetryTime until MaxPodEvictionTime after the
-  // drain began.
+  // Each pod through the Eviction API; refusals retried (evict_for_drain).
   auto drain = std::make_shared<Drain>();
+  drain->style = options.style;
   drain->evict_until = sim_.now() + config_.max_pod_eviction_time;
   drain->deadline = sim_.now() + config_.max_graceful_termination + 30 * sim::kSecond;
+  if (karpenter && options.termination_grace_period) {
+    drain->expires = sim_.now() + *options.termination_grace_period;
+  }
   for (const auto& pod : api_->pods().list()) {
     if (pod->spec.node_name != name || !blocks_deletion(*pod) || pod->metadata.being_deleted()) {
       continue;
     }
     ++drain->pending;
-    evict_for_drain(std::make_shared<DrainPod>(
-        DrainPod{drain, name, pod->metadata.namespace_, pod->metadata.name}));
+    auto target = std::make_shared<DrainPod>(
+        DrainPod{drain, name, pod->metadata.namespace_, pod->metadata.name});
+    evict_for_drain(target);
+    if (drain->expires) {
+      // terminator.go podDeleteTimeWithGracePeriod: expiry − terminationGracePeriodSeconds.
+      const sim::Time at = std::max(
+          sim_.now(), *drain->expires - pod->spec.termination_grace_period_seconds * sim::kSecond);
+      sim_.schedule_at(at, [this, target] { delete_expiring_pod(*target); });
+    }
   }
-  // upstream actuation/drain.go: wait for the evicted pods to go, polling every 5 s, for at
-  // most MaxGracefulTerminationSec + PodEvictionHeadroom (30 s) after the evictions; then
-  // delete regardless.
+  // Cluster Autoscaler (actuation/drain.go): wait for the evicted pods to go, polling every
+  // 5 s, for at most MaxGracefulTerminationSec + PodEvictionHeadroom (30 s) after the
+  // evictions; then delete regardless. Karpenter: requeue every second until the node has no
+  // pods left, or its terminationGracePeriod has run out.
+  const sim::Duration poll_period = karpenter ? sim::kSecond : 5 * sim::kSecond;
   auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, name, drain, done = std::move(done), failed = std::move(failed), poll]() mutable {
+  *poll = [this, name, drain, poll_period, done = std::move(done), failed = std::move(failed),
+           poll]() mutable {
     if (gone_.count(name) != 0) {
       *poll = nullptr;  // reclaimed meanwhile; breaks the self-reference
       return;
     }
-    if (drain->pending > 0) {  // evictions still being retried
-      sim_.schedule_after(5 * sim::kSecond, [poll] { (*poll)(); });
+    const bool expired = drain->expires && sim_.now() >= *drain->expires;
+    if (drain->pending > 0 && !expired) {  // evictions still being retried
+      sim_.schedule_after(poll_period, [poll] { (*poll)(); });
       return;
     }
     if (drain->failed) {
@@ -394,7 +408,6 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
       *poll = nullptr;
       return;
     }
-    const sim::Time deadline = drain->deadline;
     bool pods_left = false;
     for (const auto& pod : api_->pods().list()) {
       if (pod->spec.node_name == name && blocks_deletion(*pod)) {
@@ -402,8 +415,10 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
         break;
       }
     }
-    if (pods_left && sim_.now() < deadline) {
-      sim_.schedule_after(5 * sim::kSecond, [poll] { (*poll)(); });
+    const bool waiting =
+        drain->style == DrainStyle::kKarpenter ? !expired : sim_.now() < drain->deadline;
+    if (pods_left && waiting) {
+      sim_.schedule_after(poll_period, [poll] { (*poll)(); });
       return;
     }
     finish_deletion(name);
@@ -412,6 +427,20 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
   };
   sim_.schedule_after(0, [poll] { (*poll)(); });
   return true;
+}
+
+void Cluster::delete_expiring_pod(const DrainPod& target) {
+  if (gone_.count(target.node) != 0) return;
+  auto p = api_->pods().get(target.namespace_, target.pod);
+  if (p == nullptr || p->spec.node_name != target.node || p->metadata.being_deleted() ||
+      !blocks_deletion(*p)) {
+    return;
+  }
+  // The grace left until the node's expiry, in whole seconds (int64(time.Until(...).Seconds())).
+  const std::int64_t grace =
+      std::max<std::int64_t>(0, (*target.drain->expires - sim_.now()) / sim::kSecond);
+  metrics_->counter("karpenter.pods_deleted_at_expiry").add();
+  api_->delete_pod(cloud(), target.namespace_, target.pod, grace);
 }
 
 void Cluster::evict_for_drain(std::shared_ptr<DrainPod> target) {
@@ -429,8 +458,19 @@ void Cluster::evict_for_drain(std::shared_ptr<DrainPod> target) {
         }
         // Registered at the first refusal, so runs without one list no such counter.
         metrics_->counter("cluster.evictions_refused").add();
-        if (gone_.count(target->node) == 0 && sim_.now() < drain.evict_until) {
-          sim_.schedule_after(config_.eviction_retry_time, [this, target] {
+        ++target->refusals;
+        const bool karpenter = drain.style == DrainStyle::kKarpenter;
+        const bool retry = gone_.count(target->node) == 0 &&
+                           (karpenter ? !drain.expires || sim_.now() < *drain.expires
+                                      : sim_.now() < drain.evict_until);
+        if (retry) {
+          // Karpenter's eviction queue: ItemExponentialFailureRateLimiter(100 ms, 10 s).
+          sim::Duration delay = config_.eviction_retry_time;
+          if (karpenter) {
+            delay = 10 * sim::kSecond;
+            if (target->refusals <= 7) delay = (100 * sim::kMillisecond) << (target->refusals - 1);
+          }
+          sim_.schedule_after(delay, [this, target] {
             if (gone_.count(target->node) != 0) {
               --target->drain->pending;
               return;
@@ -440,7 +480,7 @@ void Cluster::evict_for_drain(std::shared_ptr<DrainPod> target) {
           });
           return;
         }
-        drain.failed = true;
+        if (!karpenter) drain.failed = true;
         --drain.pending;
       });
 }

@@ -110,6 +110,26 @@ inline constexpr std::string_view kToBeDeletedTaint = "ToBeDeletedByClusterAutos
 // Spot reclaim notice (AWS's two-minute interruption notice).
 inline constexpr sim::Duration kSpotReclaimNotice = 2 * sim::kMinute;
 
+// Whose node termination delete_node runs.
+//   - Cluster Autoscaler (core/scaledown/actuation): taint ToBeDeletedByClusterAutoscaler=<Unix
+//     time>:NoSchedule; a refused eviction is retried every eviction_retry_time until
+//     max_pod_eviction_time after the drain began, then the deletion fails; evicted pods are
+//     awaited for max_graceful_termination + 30 s, polled every 5 s.
+//   - Karpenter (pkg/controllers/node/termination): taint karpenter.sh/disrupted:NoSchedule; a
+//     refused eviction is retried by the eviction queue's per-pod exponential backoff
+//     (100 ms doubling to 10 s) for as long as it takes — the drain never fails; the node
+//     goes once its pods are gone (checked every second). With a terminationGracePeriod
+//     (NodePool spec.template.spec.terminationGracePeriod), each pod still there at
+//     start + period − its terminationGracePeriodSeconds is DELETEd (not evicted: PDBs do not
+//     apply) with the grace left, and the node goes at start + period whatever remains
+//     (terminator.go DeleteExpiringPods).
+enum class DrainStyle { kClusterAutoscaler, kKarpenter };
+struct DrainOptions {
+  DrainStyle style = DrainStyle::kClusterAutoscaler;
+  std::optional<sim::Duration> termination_grace_period;  // Karpenter only
+};
+inline constexpr std::string_view kKarpenterDisruptedTaint = "karpenter.sh/disrupted";
+
 struct ClusterConfig {
   ApiServerConfig api_server;
   SchedulerOptions scheduler;
@@ -196,10 +216,11 @@ class Cluster {
   bool cancel_node(std::string_view node);
   // Drains and deletes a registered node (see the header comment). False when the node is
   // unknown, not registered yet or already being deleted. `done` runs when it is gone;
-  // `failed` (optional) when the drain gave up (an eviction refused for
-  // max_pod_eviction_time): the ToBeDeleted taint is then removed and the node stays.
+  // `failed` (optional) when the drain gave up (Cluster Autoscaler's drain: an eviction
+  // refused for max_pod_eviction_time): the ToBeDeleted taint is then removed and the node
+  // stays. `drain`: whose termination runs the drain (DrainOptions).
   bool delete_node(std::string_view node, std::function<void()> done = {},
-                   std::function<void()> failed = {});
+                   std::function<void()> failed = {}, const DrainOptions& drain = {});
   // Requested nodes not yet registered, of one pool (all pools when empty), in request order.
   std::vector<std::string> provisioning_nodes(std::string_view pool = {}) const;
   bool being_deleted(std::string_view node) const { return deleting_.count(node) != 0; }
@@ -254,10 +275,12 @@ class Cluster {
   // delete_node's drain: evictions not yet answered or retrying, whether one gave up, and
   // until when the evicted pods are awaited.
   struct Drain {
+    DrainStyle style = DrainStyle::kClusterAutoscaler;
     std::int32_t pending = 0;
     bool failed = false;
     sim::Time evict_until = 0;
     sim::Time deadline = 0;
+    std::optional<sim::Time> expires;  // Karpenter's terminationGracePeriod end
   };
   struct DrainPod {
     std::shared_ptr<Drain> drain;
@@ -265,9 +288,11 @@ class Cluster {
     std::string namespace_;
     std::string pod;
     bool retried = false;
+    int refusals = 0;
   };
   void evict_for_drain(std::shared_ptr<DrainPod> target);
   void abort_deletion(const std::string& name);
+  void delete_expiring_pod(const DrainPod& target);
   sim::MetricRegistry* metrics_ = nullptr;
 };
 

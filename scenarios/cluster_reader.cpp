@@ -461,6 +461,7 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
     spec.options.max_nodes = static_cast<std::int32_t>(*v);
   }
   if (auto d = r.duration("batchMaxDuration", sim::kMillisecond)) spec.batch_max_duration = *d;
+  if (auto d = r.duration("terminationGracePeriod", 0)) spec.termination_grace_period = *d;
   r.finish();
   return spec;
 }

@@ -38,6 +38,9 @@ struct KarpenterSpec {
   std::vector<policies::KarpenterOffering> offerings;
   policies::KarpenterOptions options;
   sim::Duration batch_max_duration = 10 * sim::kSecond;  // the provisioning loop period
+  // NodePool spec.template.spec.terminationGracePeriod (none: drains wait for evictions
+  // indefinitely).
+  std::optional<sim::Duration> termination_grace_period;
 };
 
 struct ClusterSpec {

@@ -222,6 +222,88 @@ TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb
   }
 }
 
+TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the grace ends",
+          "[pdb][karpenter]") {
+  // karpenter node/termination: taint karpenter.sh/disrupted, evictions retried by the
+  // eviction queue's backoff (100 ms doubling, capped at 10 s) without end; with a
+  // terminationGracePeriod the pod is deleted at expiry − its grace (30 s) and the node goes
+  // at expiry.
+  auto karpenter_taint = [](const models::Node& n) {
+    for (const auto& t : n.spec.taints) {
+      if (t.key == models::kKarpenterDisruptedTaint) return true;
+    }
+    return false;
+  };
+  const std::string text =
+      header("12m", false) + deployment("a", 1, "1") + pdb("a", "maxUnavailable: 0");
+  SECTION("no terminationGracePeriod: still draining 10 minutes on") {
+    ScenarioRun run(testing::load_scenario_ok(text));
+    std::string node;
+    bool done = false;
+    bool failed = false;
+    std::int64_t refused_at_90 = 0;
+    run.simulation().schedule_at(60 * sim::kSecond, [&] {
+      node = node_of(run, "a");
+      REQUIRE(run.cluster()->delete_node(
+          node, [&] { done = true; }, [&] { failed = true; },
+          models::DrainOptions{models::DrainStyle::kKarpenter, std::nullopt}));
+    });
+    run.simulation().schedule_at(
+        90 * sim::kSecond, [&] { refused_at_90 = counter(run, "cluster.evictions_refused"); });
+    run.run();
+    CHECK_FALSE(done);
+    CHECK_FALSE(failed);
+    auto n = run.cluster()->api().nodes().get("", node);
+    REQUIRE(n != nullptr);
+    CHECK(karpenter_taint(*n));
+    CHECK_FALSE(has_to_be_deleted_taint(*n));
+    CHECK(run.cluster()->being_deleted(node));
+    CHECK(node_of(run, "a") == node);
+    // Attempts at 60 s + 0, 0.1, 0.3, 0.7, 1.5, 3.1, 6.3, 12.7 s (delays 100 ms × 2^k), then
+    // every 10 s (12.8 s capped) from 82.7 s, plus request latencies of milliseconds each:
+    // 9 refusals by 90 s; 8 + 64 = 72 by the end (82.7 + 10 k ≤ 720 for k = 0..63).
+    CHECK(refused_at_90 == 9);
+    CHECK(counter(run, "cluster.evictions_refused") == 8 + 64);
+    check_invariants(run);
+  }
+  SECTION("terminationGracePeriod 5m: the pod deleted at 4m30s, then the node") {
+    ScenarioRun run(testing::load_scenario_ok(text));
+    std::string node;
+    std::optional<double> done_at;
+    std::optional<double> pod_deleting_at;
+    run.simulation().schedule_at(60 * sim::kSecond, [&] {
+      node = node_of(run, "a");
+      REQUIRE(run.cluster()->delete_node(
+          node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
+          models::DrainOptions{models::DrainStyle::kKarpenter, 5 * sim::kMinute}));
+    });
+    for (int t = 320; t <= 340; ++t) {
+      run.simulation().schedule_at(t * sim::kSecond + 500 * sim::kMillisecond, [&, t] {
+        for (const auto& p : run.cluster()->api().pods().list()) {
+          if (p->spec.node_name == node && p->metadata.being_deleted() && !pod_deleting_at) {
+            pod_deleting_at = t + 0.5;
+          }
+        }
+      });
+    }
+    run.run();
+    // Deleted at 60 + 300 − 30 = 330 s (committed a few milliseconds later), with 30 s grace.
+    REQUIRE(pod_deleting_at.has_value());
+    CHECK(*pod_deleting_at == Approx(330.5));
+    CHECK(counter(run, "karpenter.pods_deleted_at_expiry") == 1);
+    // The pod stops within its grace (the pool's podStopLatency, 1 s) and the next per-second
+    // check finds the node empty: it goes before the period's end (360 s).
+    REQUIRE(done_at.has_value());
+    CHECK(*done_at > 330.0);
+    CHECK(*done_at < 335.0);
+    CHECK(run.cluster()->api().nodes().get("", node) == nullptr);
+    // a's replacement runs on the other node.
+    const std::string now_on = node_of(run, "a");
+    CHECK(!now_on.empty());
+    CHECK(now_on != node);
+  }
+}
+
 TEST_CASE("PodDisruptionBudget manifests: read, and bad input reported with its location",
           "[pdb][manifests]") {
   auto read = [](const std::string& text, scenarios::Manifests& m) {

@@ -71,6 +71,31 @@ TEST_CASE("a node pool becomes nodes with upstream's well-known labels", "[clust
   CHECK(l.scenario->control_plane.scheduler.profiles.size() == 1);
 }
 
+TEST_CASE("karpenter terminationGracePeriod: optional duration, checked", "[cluster][karpenter]") {
+  const std::string karpenter = "    karpenter:\n      offerings: [{pool: cpu}]\n";
+  SECTION("absent: drains wait without end") {
+    Loaded l = load(kHead + karpenter);
+    INFO(l.diagnostics.format());
+    REQUIRE(l.scenario);
+    REQUIRE(l.scenario->cluster->karpenter);
+    CHECK_FALSE(l.scenario->cluster->karpenter->termination_grace_period);
+  }
+  SECTION("given") {
+    Loaded l = load(kHead + karpenter + "      terminationGracePeriod: 48h\n");
+    INFO(l.diagnostics.format());
+    REQUIRE(l.scenario);
+    CHECK(l.scenario->cluster->karpenter->termination_grace_period == 48 * sim::kHour);
+  }
+  SECTION("negative or not a duration") {
+    Loaded neg = load(kHead + karpenter + "      terminationGracePeriod: -5m\n");
+    CHECK_FALSE(neg.scenario);
+    CHECK(has_error(neg, "spec.cluster.karpenter.terminationGracePeriod", ""));
+    Loaded word = load(kHead + karpenter + "      terminationGracePeriod: soon\n");
+    CHECK_FALSE(word.scenario);
+    CHECK(has_error(word, "spec.cluster.karpenter.terminationGracePeriod", ""));
+  }
+}
+
 TEST_CASE("faults are checked against the cluster and the control plane", "[cluster]") {
   SECTION("an etcd member out of range") {
     Loaded l = load(kHead + "  faults:\n  - {type: etcdMemberLoss, at: 1s, member: 3}\n");
