@@ -174,7 +174,7 @@ std::optional<ServiceTraffic::PodLoad> ServiceTraffic::pod_load(const std::strin
     load.counters.busy_seconds = f.busy_seconds;
     load.counters.in_flight_seconds = f.in_flight_seconds;
     load.counters.queue_seconds = f.queue_seconds;
-    load.serving = current_.contains(pod_key);
+    load.serving = f.serving;
     return load;
   }
   auto retired = retired_.find(std::string_view(pod_key));
@@ -207,6 +207,9 @@ void ServiceTraffic::on_pod(bool serving, const std::string& key) {
     const auto id = static_cast<std::uint32_t>(backends_.size());
     backends_.push_back(Backend{key, nullptr, false, models::KubeProxyFleet::kReference});
     current_[key] = id;
+    if (auto f = fluid_pods_.find(std::string_view(key)); f != fluid_pods_.end()) {
+      f->second.serving = true;
+    }
     last_backend_.insert_or_assign(key, id);
     cold_starts_.add();
     serving_g_.set(static_cast<double>(current_.size()));
@@ -214,6 +217,9 @@ void ServiceTraffic::on_pod(bool serving, const std::string& key) {
   } else if (!serving && it != current_.end()) {
     const std::uint32_t id = it->second;
     current_.erase(it);
+    if (auto f = fluid_pods_.find(std::string_view(key)); f != fluid_pods_.end()) {
+      f->second.serving = false;
+    }
     serving_g_.set(static_cast<double>(current_.size()));
     stop_serving(id);
   }
@@ -649,7 +655,10 @@ void ServiceTraffic::fluid_step() {
   if (fluid_pod_of_.size() < backends_.size()) fluid_pod_of_.resize(backends_.size(), nullptr);
   for (std::uint32_t e : ready) {
     FluidPod*& cached = fluid_pod_of_[e];
-    if (cached == nullptr) cached = &fluid_pods_[backends_[e].key];
+    if (cached == nullptr) {
+      cached = &fluid_pods_[backends_[e].key];
+      cached->serving = current_.contains(backends_[e].key);
+    }
     FluidPod& p = *cached;
     p.arrived += out.offered * share;
     p.completed += out.completed * share;

@@ -323,6 +323,7 @@ class ServiceTraffic {
   struct FluidPod {
     double arrived = 0, completed = 0, output_tokens = 0;
     double busy_seconds = 0, in_flight_seconds = 0, queue_seconds = 0;
+    bool serving = false;  // the pod has a current backend (current_), kept by on_pod
   };
   models::ObjectKeyMap<FluidPod> fluid_pods_;
   // fluid_step scratch: each backend's entry of fluid_pods_ (by backend id; map nodes are
