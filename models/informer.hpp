@@ -14,8 +14,8 @@
 //
 // An informer with no handlers is only ever read, so it needs no event per change: its
 // deliveries wait in the queue and every read first applies those whose time has come.
-// Every read sees exactly the cache an eagerly drained informer would hold then (the node
-// lifecycle controller's Lease informer: one fewer event per heartbeat).
+// Every read sees exactly the cache an eagerly drained informer would hold then (for
+// read-only caches; no built-in component needs one today).
 //
 // Not thread-safe. Destroying the informer cancels its watch and pending deliveries.
 #pragma once
