@@ -388,16 +388,18 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
   // evictions; then delete regardless. Karpenter: requeue every second until the node has no
   // pods left, or its terminationGracePeriod has run out.
   const sim::Duration poll_period = karpenter ? sim::kSecond : 5 * sim::kSecond;
+  // Only the pending poll event owns the closure (it refers to itself weakly): a drain still
+  // running when the simulation ends is freed with the event queue.
   auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, name, drain, poll_period, done = std::move(done), failed = std::move(failed),
-           poll]() mutable {
-    if (gone_.count(name) != 0) {
-      *poll = nullptr;  // reclaimed meanwhile; breaks the self-reference
-      return;
-    }
+  std::weak_ptr<std::function<void()>> self = poll;
+  auto again = [this, self, poll_period] {
+    if (auto p = self.lock()) sim_.schedule_after(poll_period, [p] { (*p)(); });
+  };
+  *poll = [this, name, drain, again, done = std::move(done), failed = std::move(failed)]() mutable {
+    if (gone_.count(name) != 0) return;  // reclaimed meanwhile
     const bool expired = drain->expires && sim_.now() >= *drain->expires;
     if (drain->pending > 0 && !expired) {  // evictions still being retried
-      sim_.schedule_after(poll_period, [poll] { (*poll)(); });
+      again();
       return;
     }
     if (drain->failed) {
@@ -405,7 +407,6 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
       // node stays; pods already evicted stay evicted.
       abort_deletion(name);
       if (failed) failed();
-      *poll = nullptr;
       return;
     }
     bool pods_left = false;
@@ -418,12 +419,11 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
     const bool waiting =
         drain->style == DrainStyle::kKarpenter ? !expired : sim_.now() < drain->deadline;
     if (pods_left && waiting) {
-      sim_.schedule_after(poll_period, [poll] { (*poll)(); });
+      again();
       return;
     }
     finish_deletion(name);
     if (done) done();
-    *poll = nullptr;
   };
   sim_.schedule_after(0, [poll] { (*poll)(); });
   return true;
