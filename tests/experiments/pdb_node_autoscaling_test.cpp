@@ -304,6 +304,53 @@ TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the 
   }
 }
 
+TEST_CASE("a Karpenter node goes at its terminationGracePeriod with a pod still there",
+          "[pdb][karpenter]") {
+  // Both small nodes' kubelets fail at 30 s, so nothing on them stops. A PDB refuses a's
+  // eviction; terminationGracePeriod 2m, a's terminationGracePeriodSeconds 600: the pod is
+  // DELETEd at once (start + 120 − 600 is past) with the 120 s left as its grace, never
+  // goes (its kubelet is down), and the node is terminated at start + 120 s regardless
+  // (terminator.go: the instance goes at expiry whatever is left).
+  std::string text = header("6m", false);
+  text += "  faults:\n  - {type: nodeFailure, at: 30s, pool: small, count: 2}\n";
+  std::string dep = deployment("a", 1, "1");
+  const std::string spec = "    spec:\n      containers:";
+  dep.replace(dep.find(spec), spec.size(),
+              "    spec:\n      terminationGracePeriodSeconds: 600\n      containers:");
+  text += dep + pdb("a", "maxUnavailable: 0");
+  ScenarioRun run(testing::load_scenario_ok(text));
+  std::string node;
+  std::optional<double> done_at;
+  std::optional<std::int64_t> grace_given;
+  bool pod_still_there = false;
+  run.simulation().schedule_at(60 * sim::kSecond, [&] {
+    node = node_of(run, "a");
+    REQUIRE(run.cluster()->delete_node(
+        node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
+        models::DrainOptions{models::DrainStyle::kKarpenter, 2 * sim::kMinute}));
+  });
+  run.simulation().schedule_at(61 * sim::kSecond, [&] {
+    for (const auto& p : run.cluster()->api().pods().list()) {
+      if (p->spec.node_name == node && p->metadata.being_deleted()) {
+        grace_given = p->metadata.deletion_grace_period_seconds;
+      }
+    }
+  });
+  run.simulation().schedule_at(179 * sim::kSecond, [&] {
+    for (const auto& p : run.cluster()->api().pods().list()) {
+      pod_still_there = pod_still_there || p->spec.node_name == node;
+    }
+  });
+  run.run();
+  REQUIRE(grace_given.has_value());
+  CHECK(*grace_given == 120);  // the whole seconds left when the DELETE is sent, at 60 s
+  CHECK(counter(run, "karpenter.pods_deleted_at_expiry") == 1);
+  CHECK(pod_still_there);
+  REQUIRE(done_at.has_value());
+  CHECK(*done_at == Approx(180.0).margin(1.0));
+  CHECK(run.cluster()->api().nodes().get("", node) == nullptr);
+}
+
 TEST_CASE("PodDisruptionBudget manifests: read, and bad input reported with its location",
           "[pdb][manifests]") {
   auto read = [](const std::string& text, scenarios::Manifests& m) {
