@@ -173,20 +173,11 @@ std::function<std::optional<bool>(const models::Pod&)> NodeAutoscaling::pdb_allo
     const {
   auto& store = cluster_.api().pod_disruption_budgets();
   if (store.size() == 0) return {};  // no PDB: the hook is unset, nothing is looked up
-  // The PDBs as the loop starts (upstream CA lists them once per loop: RemainingPdbTracker
-  // SetPdbs). A pod guarded by a PDB with no disruption left blocks its node (upstream
-  // simulator/drainability/rules/pdb, "NotEnoughPdb"); Karpenter likewise (disruption docs).
-  auto pdbs =
-      std::make_shared<const std::vector<std::shared_ptr<const models::PodDisruptionBudget>>>(
-          store.list());
-  return [pdbs](const models::Pod& pod) -> std::optional<bool> {
-    std::optional<bool> allows;
-    for (const auto& pdb : *pdbs) {
-      if (!models::pdb_guards_eviction(*pdb, pod)) continue;
-      allows = allows.value_or(true) && pdb->status.disruptions_allowed >= 1;
-    }
-    return allows;
-  };
+  // The PDBs as the loop starts; a pod guarded by a PDB with no disruption left blocks its
+  // node (Karpenter's disruption docs, "Pod-Level Controls"). Karpenter consolidates one
+  // node at a time, so nothing planned is taken from the budgets.
+  auto pdbs = std::make_shared<const policies::RemainingPdbs>(store.list());
+  return [pdbs](const models::Pod& pod) { return pdbs->allows(pod); };
 }
 
 void NodeAutoscaling::run_cluster_autoscaler() {

@@ -311,10 +311,6 @@ class ObjectStore {
     return final_state;
   }
 
-  bool contains(std::string_view namespace_, std::string_view name) const {
-    return objects_.find(ObjectKeyRef{namespace_, name}) != objects_.end();
-  }
-
   Ptr get(std::string_view namespace_, std::string_view name) const {
     auto it = objects_.find(ObjectKeyRef{namespace_, name});
     return it == objects_.end() ? nullptr : it->second;
