@@ -5,10 +5,13 @@
 // retried every DefaultEvictionRetryTime 10 s: core/scaledown/actuation/drain.go), leaving
 // the node untainted. Plus the manifest's bad-input diagnostics.
 #include <catch2/catch.hpp>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -86,11 +89,28 @@ std::pair<std::string, std::string> run_noting_nodes(ScenarioRun& run) {
   return {a_node, b_node};
 }
 
-bool has_to_be_deleted_taint(const models::Node& n) {
+bool has_taint_key(const models::Node& n, std::string_view key) {
   for (const auto& t : n.spec.taints) {
-    if (t.key == models::kToBeDeletedTaint) return true;
+    if (t.key == key) return true;
   }
   return false;
+}
+bool has_to_be_deleted_taint(const models::Node& n) {
+  return has_taint_key(n, models::kToBeDeletedTaint);
+}
+
+// At 60 s, starts deleting the node a's pod runs on (its name into `node`).
+void delete_a_node_at_60s(ScenarioRun& run, std::string& node, std::function<void()> done,
+                          std::function<void()> failed, const models::DrainOptions& drain = {}) {
+  struct Start {
+    std::function<void()> done, failed;
+    models::DrainOptions drain;
+  };
+  auto start = std::make_shared<Start>(Start{std::move(done), std::move(failed), drain});
+  run.simulation().schedule_at(60 * sim::kSecond, [&run, &node, start] {
+    node = node_of(run, "a");
+    REQUIRE(run.cluster()->delete_node(node, start->done, start->failed, start->drain));
+  });
 }
 
 }  // namespace
@@ -173,12 +193,9 @@ TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb
     std::optional<double> failed_at;
     bool done = false;
     bool tainted_during_drain = false;
-    run.simulation().schedule_at(60 * sim::kSecond, [&] {
-      node = node_of(run, "a");
-      REQUIRE(run.cluster()->delete_node(
-          node, [&] { done = true; },
-          [&] { failed_at = sim::to_seconds(run.simulation().now()); }));
-    });
+    delete_a_node_at_60s(
+        run, node, [&] { done = true; },
+        [&] { failed_at = sim::to_seconds(run.simulation().now()); });
     run.simulation().schedule_at(120 * sim::kSecond, [&] {
       auto n = run.cluster()->api().nodes().get("", node);
       tainted_during_drain = n != nullptr && has_to_be_deleted_taint(*n);
@@ -205,11 +222,8 @@ TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb
     std::string node;
     bool done = false;
     bool failed = false;
-    run.simulation().schedule_at(60 * sim::kSecond, [&] {
-      node = node_of(run, "a");
-      REQUIRE(run.cluster()->delete_node(
-          node, [&] { done = true; }, [&] { failed = true; }));
-    });
+    delete_a_node_at_60s(
+        run, node, [&] { done = true; }, [&] { failed = true; });
     run.run();
     CHECK(done);
     CHECK_FALSE(failed);
@@ -228,12 +242,6 @@ TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the 
   // eviction queue's backoff (100 ms doubling, capped at 10 s) without end; with a
   // terminationGracePeriod the pod is deleted at expiry − its grace (30 s) and the node goes
   // at expiry.
-  auto karpenter_taint = [](const models::Node& n) {
-    for (const auto& t : n.spec.taints) {
-      if (t.key == models::kKarpenterDisruptedTaint) return true;
-    }
-    return false;
-  };
   const std::string text =
       header("12m", false) + deployment("a", 1, "1") + pdb("a", "maxUnavailable: 0");
   SECTION("no terminationGracePeriod: still draining 10 minutes on") {
@@ -242,12 +250,9 @@ TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the 
     bool done = false;
     bool failed = false;
     std::int64_t refused_at_90 = 0;
-    run.simulation().schedule_at(60 * sim::kSecond, [&] {
-      node = node_of(run, "a");
-      REQUIRE(run.cluster()->delete_node(
-          node, [&] { done = true; }, [&] { failed = true; },
-          models::DrainOptions{models::DrainStyle::kKarpenter, std::nullopt}));
-    });
+    delete_a_node_at_60s(
+        run, node, [&] { done = true; }, [&] { failed = true; },
+        models::DrainOptions{models::DrainStyle::kKarpenter, std::nullopt});
     run.simulation().schedule_at(
         90 * sim::kSecond, [&] { refused_at_90 = counter(run, "cluster.evictions_refused"); });
     run.run();
@@ -255,7 +260,7 @@ TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the 
     CHECK_FALSE(failed);
     auto n = run.cluster()->api().nodes().get("", node);
     REQUIRE(n != nullptr);
-    CHECK(karpenter_taint(*n));
+    CHECK(has_taint_key(*n, models::kKarpenterDisruptedTaint));
     CHECK_FALSE(has_to_be_deleted_taint(*n));
     CHECK(run.cluster()->being_deleted(node));
     CHECK(node_of(run, "a") == node);
@@ -271,12 +276,9 @@ TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the 
     std::string node;
     std::optional<double> done_at;
     std::optional<double> pod_deleting_at;
-    run.simulation().schedule_at(60 * sim::kSecond, [&] {
-      node = node_of(run, "a");
-      REQUIRE(run.cluster()->delete_node(
-          node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
-          models::DrainOptions{models::DrainStyle::kKarpenter, 5 * sim::kMinute}));
-    });
+    delete_a_node_at_60s(
+        run, node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
+        models::DrainOptions{models::DrainStyle::kKarpenter, 5 * sim::kMinute});
     for (int t = 320; t <= 340; ++t) {
       run.simulation().schedule_at(t * sim::kSecond + 500 * sim::kMillisecond, [&, t] {
         for (const auto& p : run.cluster()->api().pods().list()) {
@@ -323,12 +325,9 @@ TEST_CASE("a Karpenter node goes at its terminationGracePeriod with a pod still 
   std::optional<double> done_at;
   std::optional<std::int64_t> grace_given;
   bool pod_still_there = false;
-  run.simulation().schedule_at(60 * sim::kSecond, [&] {
-    node = node_of(run, "a");
-    REQUIRE(run.cluster()->delete_node(
-        node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
-        models::DrainOptions{models::DrainStyle::kKarpenter, 2 * sim::kMinute}));
-  });
+  delete_a_node_at_60s(
+      run, node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
+      models::DrainOptions{models::DrainStyle::kKarpenter, 2 * sim::kMinute});
   run.simulation().schedule_at(61 * sim::kSecond, [&] {
     for (const auto& p : run.cluster()->api().pods().list()) {
       if (p->spec.node_name == node && p->metadata.being_deleted()) {
