@@ -55,6 +55,94 @@ double group_price(const NodeGroupSpec& g, const models::Node& tmpl, const Expan
                                   : gce_node_price(tmpl.status.capacity, config);
 }
 
+// What one node adds to the cluster totals the resource limits count (upstream
+// GetNodeCoresAndMemory: its capacity, cpu rounded up to whole cores; GPU targets: the
+// nvidia.com/gpu capacity under the node's GPU type).
+struct ResourceDelta {
+  std::int64_t cores = 0;
+  std::int64_t memory = 0;
+  std::string gpu_type;  // empty: no GPU limit applies
+  std::int64_t gpus = 0;
+};
+
+ResourceDelta resource_delta(const models::Node& node) {
+  ResourceDelta d;
+  d.cores = (node.status.capacity.cpu_milli + 999) / 1000;
+  d.memory = node.status.capacity.memory;
+  d.gpus = node.status.capacity.gpu;
+  if (d.gpus > 0) d.gpu_type = std::string(node.metadata.labels.get(models::kLabelGpuProduct));
+  return d;
+}
+
+// Per limited resource ("cpu" in cores, "memory" in bytes, a GPU type in devices), how much
+// the cluster may still gain (scale-up: max − total) or lose (scale-down: total − min);
+// a resource without an entry is not limited (upstream resource.Limits).
+class ResourcesLeft {
+ public:
+  void add_limit(std::string name, std::int64_t left) {
+    left_.emplace_back(std::move(name), std::max<std::int64_t>(0, left));
+  }
+  // The resources `count` nodes like `d` would exceed (CheckDeltaWithinLimits), joined by
+  // ", "; empty when none.
+  std::string exceeded(const ResourceDelta& d, std::int64_t count = 1) const {
+    std::string out;
+    for (const auto& [name, left] : left_) {
+      const std::int64_t per_node = amount(d, name);
+      if (per_node > 0 && per_node * count > left) out += (out.empty() ? "" : ", ") + name;
+    }
+    return out;
+  }
+  // ApplyLimits: the largest count <= `count` of nodes like `d` within every limit.
+  std::int64_t cap(const ResourceDelta& d, std::int64_t count) const {
+    for (const auto& [name, left] : left_) {
+      const std::int64_t per_node = amount(d, name);
+      if (per_node > 0 && per_node * count > left) count = left / per_node;
+    }
+    return count;
+  }
+  // TryDecrementBy: takes one node like `d` when it is within every limit.
+  bool try_take(const ResourceDelta& d) {
+    if (!exceeded(d).empty()) return false;
+    for (auto& [name, left] : left_) left -= amount(d, name);
+    return true;
+  }
+
+ private:
+  static std::int64_t amount(const ResourceDelta& d, std::string_view name) {
+    if (name == models::kResourceCpu) return d.cores;
+    if (name == models::kResourceMemory) return d.memory;
+    return name == d.gpu_type ? d.gpus : 0;
+  }
+  std::vector<std::pair<std::string, std::int64_t>> left_;
+};
+
+// The cluster totals of `nodes` per limited resource, and the limits of `options` as
+// ResourcesLeft: headroom below each max (scale_up: true) or above each min.
+ResourcesLeft resources_left(const ClusterAutoscalerOptions& options,
+                             std::span<const std::pair<ResourceDelta, std::int64_t>> nodes,
+                             bool scale_up) {
+  std::int64_t cores = 0, memory = 0;
+  std::map<std::string, std::int64_t, std::less<>> gpus;
+  for (const auto& [d, count] : nodes) {
+    cores += d.cores * count;
+    memory += d.memory * count;
+    if (!d.gpu_type.empty()) gpus[d.gpu_type] += d.gpus * count;
+  }
+  ResourcesLeft left;
+  auto limit = [&](std::string name, std::int64_t total, std::int64_t min, std::int64_t max) {
+    if (scale_up && max > 0) left.add_limit(std::move(name), max - total);
+    if (!scale_up && min > 0) left.add_limit(std::move(name), total - min);
+  };
+  limit(std::string(models::kResourceCpu), cores, options.min_cores_total, options.max_cores_total);
+  limit(std::string(models::kResourceMemory), memory, options.min_memory_total,
+        options.max_memory_total);
+  for (const GpuTotalLimit& g : options.gpu_total) {
+    auto it = gpus.find(g.type);
+    limit(g.type, it == gpus.end() ? 0 : it->second, g.min, g.max);
+  }
+  return left;
+}
+
 bool is_gpu_node(const models::Node& node) {
   return node.status.allocatable.gpu > 0 || node.status.capacity.gpu > 0 ||
          node.metadata.labels.contains(models::kLabelGpuProduct);
@@ -749,7 +837,7 @@ ClusterAutoscalerActions ClusterAutoscalerState::step(sim::Time now,
     actions.scale_up_status = "ScaleUpInCooldown";
     scale_down_disabled_for_loop = true;
   } else {
-    scale_up(now, work, std::move(to_help), static_cast<std::int32_t>(snap.size()), actions);
+    scale_up(now, work, std::move(to_help), static_cast<std::int32_t>(snap.size()), snap, actions);
   }
 
   if (options_.scale_down_enabled) {
@@ -762,10 +850,26 @@ ClusterAutoscalerActions ClusterAutoscalerState::step(sim::Time now,
 
 void ClusterAutoscalerState::scale_up(sim::Time now, sched::Snapshot& work,
                                       std::vector<PodInfoPtr> pending, std::int32_t cluster_nodes,
+                                      const sched::Snapshot& registered,
                                       ClusterAutoscalerActions& actions) {
   std::int32_t total_target = 0;
   for (const auto& [name, g] : state_) total_target += std::max(0, g.target);
   const std::vector<std::vector<PodInfoPtr>> groups = equivalence_groups(pending);
+
+  // upstream resource.Manager.ResourcesLeft: every group at its target size of template
+  // nodes, plus the registered nodes of no autoscaled group.
+  std::vector<std::pair<ResourceDelta, std::int64_t>> cluster;
+  for (const NodeGroupSpec& spec : groups_) {
+    const std::int32_t target = state_.at(spec.name()).target;
+    if (target <= 0) continue;
+    auto& tmpl = templates_[spec.name()];
+    if (!tmpl) tmpl = template_node(spec.pool, "template-" + spec.name(), 0);
+    cluster.emplace_back(resource_delta(*tmpl), target);
+  }
+  for (const sched::NodeInfo* ni : registered.nodes()) {
+    if (group_of(ni->node()) == nullptr) cluster.emplace_back(resource_delta(ni->node()), 1);
+  }
+  const ResourcesLeft left = resources_left(options_, cluster, /*scale_up=*/true);
 
   std::vector<ExpansionOption> options;
   for (const NodeGroupSpec& spec : groups_) {
@@ -778,6 +882,12 @@ void ClusterAutoscalerState::scale_up(sim::Time now, sched::Snapshot& work,
     if (st.target >= spec.max_size) continue;
     auto& tmpl = templates_[spec.name()];
     if (!tmpl) tmpl = template_node(spec.pool, "template-" + spec.name(), 0);
+    // upstream IsNodeGroupResourceExceeded: not even one more node fits the limits.
+    if (const std::string over = left.exceeded(resource_delta(*tmpl)); !over.empty()) {
+      actions.reasons.push_back("node group " + spec.name() + " skipped: max cluster " + over +
+                                " limit reached");
+      continue;
+    }
     // Pods that fit an empty template node (upstream SchedulablePodGroups).
     std::vector<PodInfoPtr> fitting;
     work.upsert_node(tmpl);
@@ -818,7 +928,16 @@ void ClusterAutoscalerState::scale_up(sim::Time now, sched::Snapshot& work,
     actions.scale_up_status = "ScaleUpNoOptionsAvailable";
     return;
   }
-  const ExpansionOption& o = options[*best];
+  ExpansionOption& o = options[*best];
+  // upstream ApplyLimits: cap the count to what the cluster limits leave (at least one node
+  // fits: groups that could not take one were skipped above).
+  const std::int64_t capped = left.cap(resource_delta(*templates_.at(o.group)), o.node_count);
+  if (capped < o.node_count) {
+    actions.reasons.push_back("scale-up of " + o.group + " capped from " +
+                              std::to_string(o.node_count) + " to " + std::to_string(capped) +
+                              " nodes by the cluster resource limits");
+    o.node_count = static_cast<std::int32_t>(capped);
+  }
   GroupState& st = state_.at(o.group);
   st.target += o.node_count;
   if (!st.request_time) st.request_time = now;
@@ -955,7 +1074,15 @@ void ClusterAutoscalerState::scale_down(sim::Time now, sched::Snapshot& work,
     return;
   }
   // upstream unneeded.Nodes.RemovableAt: empty nodes first, then the ones to drain; each must
-  // have been unneeded (or unready) for longer than its time, and its group above min size.
+  // have been unneeded (or unready) for longer than its time, its group above min size, and
+  // its removal must keep the cluster at or above the resource minimums
+  // (MinimalResourceLimitExceeded; totals over the registered nodes not being deleted).
+  std::vector<std::pair<ResourceDelta, std::int64_t>> cluster;
+  for (const sched::NodeInfo* ni : view.nodes->nodes()) {
+    if (deleting_.contains(ni->name()) || ni->node().metadata.being_deleted()) continue;
+    cluster.emplace_back(resource_delta(ni->node()), 1);
+  }
+  ResourcesLeft above_min = resources_left(options_, cluster, /*scale_up=*/false);
   std::map<std::string, std::int32_t, std::less<>> sizes;
   for (const auto& [name, g] : state_) sizes[name] = g.target;
   std::vector<const Removable*> empty, drain_list;
@@ -968,6 +1095,11 @@ void ClusterAutoscalerState::scale_down(sim::Time now, sched::Snapshot& work,
       if (!(unneeded_since_.at(r.name) + wait < now)) continue;  // NotUnneededLongEnough
       std::int32_t& size = sizes[r.group->name()];
       if (size <= r.group->min_size) continue;  // NodeGroupMinSizeReached
+      if (!above_min.try_take(resource_delta(work.find(r.name)->node()))) {
+        actions.reasons.push_back("node " + r.name +
+                                  " cannot be removed: minimal cluster resource limit reached");
+        continue;
+      }
       --size;
       (pass == 0 ? empty : drain_list).push_back(&r);
     }

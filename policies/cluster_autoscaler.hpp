@@ -235,12 +235,29 @@ EstimateResult estimate_nodes(FilterSimulator& filter, models::sched::Snapshot& 
 // ---- The autoscaler ------------------------------------------------------------------------
 
 // Defaults are upstream's (config/autoscaling_options.go and main.go flags, FAQ.md table).
+// One --gpu-total entry: "<gpu_type>:<min>:<max>". A node's GPU type is its
+// nvidia.com/gpu.product label and its count the nvidia.com/gpu capacity.
+struct GpuTotalLimit {
+  std::string type;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+};
+
 struct ClusterAutoscalerOptions {
   sim::Duration scan_interval = 10 * sim::kSecond;                    // --scan-interval
   std::vector<ExpanderName> expanders = {ExpanderName::kLeastWaste};  // --expander
   ExpanderConfig expander_config;
   std::int32_t max_nodes_total = 0;                           // --max-nodes-total (0: no limit)
   std::int32_t max_nodes_per_scaleup = 1000;                  // --max-nodes-per-scaleup
+  // Cluster totals (upstream core/scaleup/resource and core/scaledown/resource): scale-up
+  // never takes the cluster above a max, scale-down never below a min; 0 is no limit.
+  // --cores-total (whole cores, default 0:320000) and --memory-total (the flag is in GiB,
+  // default 0:6400000; kept here in bytes).
+  std::int64_t min_cores_total = 0;
+  std::int64_t max_cores_total = 320'000;
+  std::int64_t min_memory_total = 0;
+  std::int64_t max_memory_total = 6'400'000LL << 30;
+  std::vector<GpuTotalLimit> gpu_total;                       // --gpu-total (none by default)
   sim::Duration new_pod_scale_up_delay = 0;                   // --new-pod-scale-up-delay
   sim::Duration max_node_provision_time = 15 * sim::kMinute;  // --max-node-provision-time
   sim::Duration initial_node_group_backoff_duration = 5 * sim::kMinute;
@@ -413,7 +430,8 @@ class ClusterAutoscalerState {
   void back_off(GroupState& g, sim::Time now);
   void scale_up(sim::Time now, models::sched::Snapshot& work,
                 std::vector<std::shared_ptr<const models::sched::PodInfo>> pending,
-                std::int32_t ready_nodes, ClusterAutoscalerActions& actions);
+                std::int32_t ready_nodes, const models::sched::Snapshot& registered,
+                ClusterAutoscalerActions& actions);
   void scale_down(sim::Time now, models::sched::Snapshot& work, const ClusterAutoscalerView& view,
                   const std::set<std::string, std::less<>>& fake_nodes,
                   const std::set<std::string, std::less<>>& not_started, bool disabled_for_loop,

@@ -4,11 +4,13 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <set>
+#include <sstream>
+#include <tuple>
 
 #include "models/mig.hpp"
 #include "models/quantity.hpp"
@@ -397,6 +399,59 @@ ClusterAutoscalerSpec read_cluster_autoscaler(FieldReader& r,
   };
   dur("scanInterval", o.scan_interval, sim::kMillisecond);
   count("maxNodesTotal", o.max_nodes_total, 0);
+  // --cores-total / --memory-total "<min>:<max>", --gpu-total "<type>:<min>:<max>" (upstream
+  // main.go parseMinMaxFlag / parseSingleGpuLimit: integers, 0 <= min <= max).
+  auto min_max =
+      [&r](std::string_view key, std::string_view text,
+           std::int64_t max_value) -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+    const auto colon = text.find(':');
+    std::int64_t min = -1, max = -1;
+    auto number = [](std::string_view t, std::int64_t& v) {
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      return ec == std::errc() && end == t.data() + t.size();
+    };
+    if (colon == std::string_view::npos || !number(text.substr(0, colon), min) ||
+        !number(text.substr(colon + 1), max) || min < 0 || max < min || max > max_value) {
+      r.error(key,
+              "\"" + std::string(text) +
+                  "\" is not <min>:<max> with 0 <= min <= max <= " + std::to_string(max_value),
+              "the flag's format, e.g. \"0:320000\"");
+      return std::nullopt;
+    }
+    return std::pair{min, max};
+  };
+  constexpr std::int64_t kMaxGiB = std::int64_t{1} << 32;  // bytes stay within int64
+  if (auto text = r.string("coresTotal")) {
+    if (auto mm = min_max("coresTotal", *text, std::int64_t{1} << 40)) {
+      std::tie(o.min_cores_total, o.max_cores_total) = *mm;
+    }
+  }
+  if (auto text = r.string("memoryTotal")) {
+    if (auto mm = min_max("memoryTotal", *text, kMaxGiB)) {
+      o.min_memory_total = mm->first << 30;
+      o.max_memory_total = mm->second << 30;
+    }
+  }
+  for (const std::string& item : r.string_list("gpuTotal")) {
+    const auto colon = item.find(':');
+    if (colon == 0 || std::count(item.begin(), item.end(), ':') != 2) {
+      r.error("gpuTotal", "\"" + item + "\" is not <gpu_type>:<min>:<max>",
+              "the GPU type is the nodes' nvidia.com/gpu.product label, e.g. "
+              "\"NVIDIA-H100-80GB-HBM3:0:64\"");
+      continue;
+    }
+    policies::GpuTotalLimit g;
+    g.type = item.substr(0, colon);
+    if (auto mm = min_max("gpuTotal", std::string_view(item).substr(colon + 1), 1 << 30)) {
+      std::tie(g.min, g.max) = *mm;
+      if (std::any_of(o.gpu_total.begin(), o.gpu_total.end(),
+                      [&](const auto& x) { return x.type == g.type; })) {
+        r.error("gpuTotal", "GPU type \"" + g.type + "\" is limited twice");
+        continue;
+      }
+      o.gpu_total.push_back(std::move(g));
+    }
+  }
   count("maxNodesPerScaleup", o.max_nodes_per_scaleup, 1);
   dur("newPodScaleUpDelay", o.new_pod_scale_up_delay);
   dur("maxNodeProvisionTime", o.max_node_provision_time, sim::kSecond);

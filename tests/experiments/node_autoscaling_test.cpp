@@ -157,6 +157,24 @@ TEST_CASE("cluster autoscaler: pending pods get nodes after scan + provisioning 
   check_invariants(run);
 }
 
+TEST_CASE("cluster autoscaler: coresTotal caps the scale-up end to end", "[node-autoscaling]") {
+  // As above, with --cores-total 0:9: small-0 counts 4 cores (its group's target 1 × 4) and
+  // the base node, in no node group, 1; so 4 are left and the 2-node estimate is capped at
+  // floor(4 / 4) = 1; 2 of the 4 pending pods stay pending. (With 0:8, 3 left: no scale-up.)
+  const std::string text =
+      header("5m", pool("small", 1, "4", "16Gi", 0.2),
+             "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 1, max: 5}]\n"
+             "      coresTotal: \"0:9\"\n") +
+      deployment("web", 2, "2", "4Gi") + deployment("web", 6, "2", "4Gi", "60s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  CHECK(counter(run, "ca.scale_ups") == 1);
+  CHECK(counter(run, "ca.nodes_added") == 1);
+  CHECK(bound_pods(run, "web-") == 4);
+  CHECK(run.node_autoscaling()->pool_nodes("small") == 2);
+  check_invariants(run);
+}
+
 TEST_CASE("cluster autoscaler: empty nodes go after scale-down-unneeded-time",
           "[node-autoscaling]") {
   // As above, then at 180 s back to 2 replicas: the ReplicaSet deletes the 4 newest pods (on
@@ -489,6 +507,21 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
                              "    clusterAutoscaler:\n      nodeGroups: [{pool: small, max: 3}]\n"
                              "    karpenter:\n      offerings: [{pool: small}]\n")),
                Catch::Contains("not both"));
+  }
+  SECTION("resource limits: <min>:<max> and <type>:<min>:<max>") {
+    const std::string ca = "    clusterAutoscaler:\n      nodeGroups: [{pool: small, max: 3}]\n";
+    CHECK_THAT(errors(header("1m", pools, ca + "      coresTotal: \"10\"\n")),
+               Catch::Contains("\"10\" is not <min>:<max>"));
+    CHECK_THAT(errors(header("1m", pools, ca + "      memoryTotal: \"64:32\"\n")),
+               Catch::Contains("0 <= min <= max"));
+    CHECK_THAT(errors(header("1m", pools, ca + "      coresTotal: \"-1:8\"\n")),
+               Catch::Contains("coresTotal"));
+    CHECK_THAT(errors(header("1m", pools, ca + "      gpuTotal: [\"0:8\"]\n")),
+               Catch::Contains("is not <gpu_type>:<min>:<max>"));
+    CHECK_THAT(errors(header("1m", pools, ca + "      gpuTotal: [\"h100:0:x\"]\n")),
+               Catch::Contains("\"0:x\" is not <min>:<max>"));
+    CHECK_THAT(errors(header("1m", pools, ca + "      gpuTotal: [\"h100:0:8\", \"h100:0:9\"]\n")),
+               Catch::Contains("limited twice"));
   }
   SECTION("spot needs its mean time; karpenter's policy") {
     CHECK_THAT(errors(header("1m", pool("s", 1, "4", "16Gi", 0.2, "      spot: {}\n"), "")),

@@ -910,3 +910,112 @@ TEST_CASE("the snapshot-copy shortcut decides exactly as copying at every loop",
                  << " loops");
   }
 }
+
+// ---- Cluster resource limits (--cores-total, --memory-total, --gpu-total) ------------------
+// upstream core/scaleup/resource/manager.go: ResourcesLeft = max − (Σ groups' target size ×
+// template capacity + nodes of no autoscaled group); a group that cannot take one more node
+// is skipped; ApplyLimits caps the count at floor(left / per node).
+// core/scaledown/resource/limits.go: LimitsLeft = total − min over the nodes not being
+// deleted; a removal that would go below it is MinimalResourceLimitExceeded.
+
+TEST_CASE("resource limits: --cores-total caps and skips scale-ups", "[autoscaler][limits]") {
+  TestCluster c;
+  auto pool = make_pool("small", 8000, 32 * kGi, 0.4);
+  auto pods = pending("p", 10, 2000, kGi);  // 3 nodes of 8 CPU without a limit
+  kp::ClusterAutoscalerOptions o;
+  SECTION("max 20 cores: floor(20 / 8) = 2 nodes") {
+    o.max_cores_total = 20;
+    kp::ClusterAutoscalerState ca({group(pool, 0, 10)}, o, kubesim::testing::default_filter());
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    REQUIRE(a.scale_up);
+    CHECK(a.scale_up->count == 2);
+    CHECK(ca.target_size("small") == 2);
+    SECTION("the next loop sees 16 of 20 cores taken: no room for an 8-core node") {
+      auto b = ca.step(20 * kS, view_of(c, pods));
+      CHECK_FALSE(b.scale_up);
+      CHECK(b.scale_up_status == "ScaleUpNoOptionsAvailable");
+      CHECK(std::any_of(b.reasons.begin(), b.reasons.end(), [](const std::string& r) {
+        return r == "node group small skipped: max cluster cpu limit reached";
+      }));
+    }
+  }
+  SECTION("a node of no autoscaled group counts: 8 of 20 cores taken, 1 node added") {
+    auto fixed = make_pool("fixed", 8000, 32 * kGi, 0.4);
+    c.add_nodes(fixed, 1);
+    c.bind("fixed-0", owned_pod("full", 8000, kGi));
+    o.max_cores_total = 20;
+    kp::ClusterAutoscalerState ca({group(pool, 0, 10)}, o, kubesim::testing::default_filter());
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    REQUIRE(a.scale_up);
+    CHECK(a.scale_up->count == 1);
+  }
+  SECTION("cpu rounds up to whole cores: a 7.5-CPU template counts 8") {
+    auto odd = make_pool("odd", 7500, 32 * kGi, 0.4);
+    o.max_cores_total = 23;  // floor(23 / 8) = 2, where 23 / 7.5 would allow 3
+    kp::ClusterAutoscalerState ca({group(odd, 0, 10)}, o, kubesim::testing::default_filter());
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    REQUIRE(a.scale_up);
+    CHECK(a.scale_up->count == 2);
+  }
+  SECTION("max memory 70 GiB: floor(70 / 32) = 2 nodes") {
+    o.max_memory_total = 70 * kGi;
+    kp::ClusterAutoscalerState ca({group(pool, 0, 10)}, o, kubesim::testing::default_filter());
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    REQUIRE(a.scale_up);
+    CHECK(a.scale_up->count == 2);
+  }
+}
+
+TEST_CASE("resource limits: --gpu-total counts the nodes' GPU type", "[autoscaler][limits]") {
+  TestCluster c;
+  auto gpu_pool = make_pool("h100", 64000, 512 * kGi, 30.0, 8);
+  std::vector<PodInfoPtr> pods;
+  for (int i = 0; i < 4; ++i) {
+    PodBuilder b = owned_pod("train-" + std::to_string(i), 8000, 64 * kGi);
+    b.request("nvidia.com/gpu", 8);
+    pods.push_back(b.info());
+  }
+  kp::ClusterAutoscalerOptions o;
+  SECTION("20 H100s: floor(20 / 8) = 2 of the 4 nodes") {
+    o.gpu_total.push_back({"NVIDIA-H100-80GB-HBM3", 0, 20});
+    kp::ClusterAutoscalerState ca({group(gpu_pool, 0, 10)}, o, kubesim::testing::default_filter());
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    REQUIRE(a.scale_up);
+    CHECK(a.scale_up->count == 2);
+  }
+  SECTION("a limit on another GPU type does not apply") {
+    o.gpu_total.push_back({"NVIDIA-A100-SXM4-80GB", 0, 8});
+    kp::ClusterAutoscalerState ca({group(gpu_pool, 0, 10)}, o, kubesim::testing::default_filter());
+    auto a = ca.step(10 * kS, view_of(c, pods));
+    REQUIRE(a.scale_up);
+    CHECK(a.scale_up->count == 4);
+  }
+}
+
+TEST_CASE("resource limits: scale-down keeps the cluster at the cores minimum",
+          "[autoscaler][limits][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 3);  // all empty: 24 cores
+  kp::ClusterAutoscalerOptions o;
+  SECTION("min 10 cores: 24 − 10 = 14 above it, one 8-core node may go") {
+    o.min_cores_total = 10;
+    kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, o, kubesim::testing::default_filter());
+    auto d = run_until_deletion(ca, c, 0, 1200 * kS);
+    REQUIRE(d);
+    CHECK(d->at == 610 * kS);
+    CHECK(d->actions.deletions.size() == 1);
+    CHECK(
+        std::any_of(d->actions.reasons.begin(), d->actions.reasons.end(), [](const std::string& r) {
+          return r.find("minimal cluster resource limit reached") != std::string::npos;
+        }));
+    SECTION("a node being deleted no longer counts: 16 − 10 = 6 < 8, nothing more goes") {
+      CHECK_FALSE(run_until_deletion(ca, c, 620 * kS, 1800 * kS));
+    }
+  }
+  SECTION("min 24 cores: none goes") {
+    o.min_cores_total = 24;
+    kp::ClusterAutoscalerState ca({group(pool, 0, 5)}, o, kubesim::testing::default_filter());
+    CHECK_FALSE(run_until_deletion(ca, c, 0, 1200 * kS));
+  }
+}
