@@ -62,12 +62,14 @@ NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metr
   karpenter_ = std::make_unique<policies::KarpenterProvisioner>(spec.offerings, spec.options,
                                                                 std::move(filter));
   karpenter_drain_.termination_grace_period = spec.termination_grace_period;
-  for (const char* name : {"karpenter.launches", "karpenter.consolidations",
-                           "karpenter.nodes_removed", "karpenter.launches_expired"}) {
+  for (const char* name :
+       {"karpenter.launches", "karpenter.consolidations", "karpenter.consolidations_abandoned",
+        "karpenter.nodes_removed", "karpenter.nodes_expired", "karpenter.launches_expired"}) {
     (void)metrics_.counter(name);
   }
   common_setup(sampler);
   // Karpenter batches pending pods for at most batchMaxDuration (10 s) before provisioning.
+  timer_period_ = spec.batch_max_duration;
   timer_ = sim_.every(spec.batch_max_duration, [this] { run_karpenter(); });
 }
 
@@ -309,6 +311,24 @@ void NodeAutoscaling::run_karpenter() {
   view.pdb_allows_eviction = pdb_allows_eviction();
   policies::KarpenterActions a = karpenter_->step(now, view);
   last_reasons_ = a.reasons;
+  // A command's validation time between two loops (which fall on multiples of the period)
+  // gets a pass of its own.
+  if (a.revisit_at && *a.revisit_at > now && *a.revisit_at != revisit_at_ &&
+      *a.revisit_at % timer_period_ != 0) {
+    revisit_at_ = *a.revisit_at;
+    sim_.schedule_at(revisit_at_, [this] { run_karpenter(); });
+  }
+  if (a.consolidation_abandoned) metrics_.counter("karpenter.consolidations_abandoned").add();
+  for (const auto& node : a.expired) {
+    metrics_.counter("karpenter.nodes_expired").add();
+    (void)cluster_.delete_node(
+        node, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {}, karpenter_drain_);
+    if (record_events_) {
+      nlohmann::ordered_json j = event_json(now, "Karpenter", "Expiration");
+      j["node"] = node;
+      record(j.dump());
+    }
+  }
   auto capacity_label = [this](const std::string& offering) {
     models::Labels labels;
     for (const auto& o : karpenter_->offerings()) {
@@ -359,7 +379,8 @@ void NodeAutoscaling::run_karpenter() {
     }
     if (record_events_) {
       nlohmann::ordered_json j = event_json(now, "Karpenter", "Consolidation");
-      j["method"] = std::string(policies::to_string(c.kind));
+      j["method"] = std::string(policies::to_string(c.method));
+      j["decision"] = std::string(policies::to_string(c.kind));
       j["nodes"] = key_list(c.nodes);
       j["replacement"] = replacement;
       j["savingsPerHour"] = c.savings_per_hour;

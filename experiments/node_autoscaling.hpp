@@ -21,15 +21,18 @@
 //     the pool is provisioned at the reclaim.
 //   - Karpenter: each launch provisions one node of its offering with the label
 //     karpenter.sh/capacity-type; Empty/Delete consolidations delete the nodes; Replace
-//     launches the replacement and deletes the nodes once the replacement is Ready; launches
-//     the provisioner stopped counting (registration TTL) are cancelled. Existing nodes are
-//     shown to it without their ephemeral taints (not-ready, unreachable, uninitialized).
+//     launches the replacement and deletes the nodes once the replacement is Ready; expired
+//     nodes are deleted; launches the provisioner stopped counting (registration TTL) are
+//     cancelled. Existing nodes are shown to it without their ephemeral taints (not-ready,
+//     unreachable, uninitialized). A command's validation time (15 s after it was computed)
+//     gets a pass of its own.
 //
 // Metrics (docs/metrics.md): counters ca.scale_ups, ca.nodes_added, ca.nodes_removed,
 // ca.failed_scale_ups, ca.nodes_cancelled, ca.scale_down_failures, ca.drain_failures,
 // ca.nodes_replaced
 // (Cluster Autoscaler);
-// karpenter.launches, karpenter.consolidations, karpenter.nodes_removed,
+// karpenter.launches, karpenter.consolidations, karpenter.consolidations_abandoned,
+// karpenter.nodes_removed, karpenter.nodes_expired,
 // karpenter.launches_expired (cancelled after the registration TTL),
 // karpenter.pods_deleted_at_expiry (models::Cluster, terminationGracePeriod) (Karpenter);
 // spot.notices, spot.reclaims (both); gauges pool.<pool>.nodes and pool.<pool>.cost_per_hour
@@ -118,6 +121,8 @@ class NodeAutoscaling {
   std::unique_ptr<policies::KarpenterProvisioner> karpenter_;
   models::DrainOptions karpenter_drain_{models::DrainStyle::kKarpenter, std::nullopt};
   sim::TimerHandle timer_;
+  sim::Duration timer_period_ = 0;
+  sim::Time revisit_at_ = -1;  // the extra Karpenter pass scheduled (validation time)
   sim::Connection node_connection_;
   std::map<std::string, PoolMetrics, std::less<>> pools_;
   // Karpenter Replace: replacement node → nodes to delete once it is Ready.

@@ -1,9 +1,14 @@
 #include "policies/karpenter.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <utility>
+
+#include "models/replicaset_logic.hpp"
+#include "sim/time.hpp"
 
 namespace kubesim::policies {
 
@@ -142,7 +147,7 @@ std::int32_t KarpenterProvisioner::in_flight(std::string_view offering) const {
 KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& view) {
   KarpenterActions actions;
   const sched::Snapshot& snap = *view.nodes;
-  std::erase_if(deleting_, [&](const auto& kv) { return snap.find(kv.first) == nullptr; });
+  std::erase_if(deleting_, [&](const std::string& n) { return snap.find(n) == nullptr; });
 
   // Registrations: each offering's registered count against what was launched.
   std::map<std::string, std::int32_t, std::less<>> registered;
@@ -219,8 +224,9 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
   // Disruption waits while capacity is being added (Karpenter's cluster-state sync).
   bool any_in_flight = !actions.launches.empty();
   for (const auto& [name, times] : launches_) any_in_flight = any_in_flight || !times.empty();
-  // Pod history for consolidateAfter.
+  // Pod history for consolidateAfter; which nodes have been Ready (Initialized).
   for (const sched::NodeInfo* ni : snap.nodes()) {
+    if (ni->node().ready()) initialized_.insert(ni->name());
     std::vector<std::string> pods;
     for (const PodInfoPtr& p : ni->pods()) pods.push_back(p->key());
     std::sort(pods.begin(), pods.end());
@@ -234,26 +240,109 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     }
   }
   std::erase_if(history_, [&](const auto& kv) { return snap.find(kv.first) == nullptr; });
-  if (any_in_flight || !actions.unschedulable.empty()) return actions;
+  std::erase_if(initialized_, [&](const std::string& n) { return snap.find(n) == nullptr; });
+
+  // Expiration (nodeclaim/expiration): forceful, outside the budgets and the settle wait.
+  if (options_.expire_after) {
+    for (const sched::NodeInfo* ni : snap.nodes()) {
+      const models::Node& node = ni->node();
+      const KarpenterOffering* o = offering_of(node);
+      if (!o || deleting_.contains(ni->name()) || node.metadata.being_deleted()) continue;
+      if (now < node.metadata.creation_timestamp + *options_.expire_after) continue;
+      deleting_.insert(ni->name());
+      actions.expired.push_back(ni->name());
+      actions.reasons.push_back("expiration: " + ni->name() + " is older than expireAfter");
+    }
+  }
+
   // Consolidation simulates on the cluster as it is (no in-flight template nodes remain).
   for (const std::string& n : in_flight_nodes) work.remove_node(n);
-  consolidate(now, work, view, actions);
+  consolidate(now, work, view, !any_in_flight && actions.unschedulable.empty(), actions);
   return actions;
 }
 
-void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
-                                       const KarpenterView& view, KarpenterActions& actions) {
+// ---- Disruption ------------------------------------------------------------------------------
+
+struct KarpenterProvisioner::Candidate {
+  sched::NodeInfo* node = nullptr;
+  const KarpenterOffering* offering = nullptr;
+  std::vector<PodInfoPtr> to_move;  // its reschedulable pods
+  double cost = 0;                  // disruption_cost
+};
+
+std::string_view to_string(DisruptionReason reason) {
+  switch (reason) {
+    case DisruptionReason::kEmpty:
+      return "Empty";
+    case DisruptionReason::kDrifted:
+      return "Drifted";
+    case DisruptionReason::kUnderutilized:
+      return "Underutilized";
+  }
+  return "Empty";
+}
+
+std::string_view to_string(KarpenterActions::Method method) {
+  switch (method) {
+    case KarpenterActions::Method::kEmptiness:
+      return "Emptiness";
+    case KarpenterActions::Method::kMultiNode:
+      return "MultiNodeConsolidation";
+    case KarpenterActions::Method::kSingleNode:
+      return "SingleNodeConsolidation";
+  }
+  return "Emptiness";
+}
+
+std::int32_t allowed_disruptions(std::span<const DisruptionBudget> budgets, DisruptionReason reason,
+                                 std::int32_t nodes, std::int32_t disrupting) {
+  std::int64_t allowed = std::numeric_limits<std::int32_t>::max();
+  for (const DisruptionBudget& b : budgets) {
+    if (!b.reasons.empty() &&
+        std::find(b.reasons.begin(), b.reasons.end(), reason) == b.reasons.end()) {
+      continue;
+    }
+    // intstr.GetScaledValueFromIntOrPercent(..., roundUp=true).
+    const std::int64_t value =
+        b.percent ? (std::int64_t{b.nodes} * nodes + 99) / 100 : std::int64_t{b.nodes};
+    allowed = std::min(allowed, value);
+  }
+  return static_cast<std::int32_t>(std::max<std::int64_t>(0, allowed - disrupting));
+}
+
+double eviction_cost(const models::Pod& pod) {
+  double cost = 1.0;
+  const std::string_view text = pod.metadata.annotations.get(models::kPodDeletionCostAnnotation);
+  if (!text.empty()) {
+    // strconv.ParseFloat: the whole text must be a number; otherwise it does not count.
+    const std::string copy(text);
+    char* end = nullptr;
+    const double v = std::strtod(copy.c_str(), &end);
+    if (end == copy.c_str() + copy.size() && std::isfinite(v)) cost += v / std::ldexp(1.0, 27);
+  }
+  cost += static_cast<double>(pod.spec.priority) / std::ldexp(1.0, 25);
+  return std::clamp(cost, -10.0, 10.0);
+}
+
+double disruption_cost(const sched::NodeInfo& node, sim::Time now,
+                       std::optional<sim::Duration> expire_after) {
+  double cost = 0;
+  for (const PodInfoPtr& p : node.pods()) cost += eviction_cost(*p->pod);
+  if (expire_after && *expire_after > 0) {
+    const double age = static_cast<double>(now - node.node().metadata.creation_timestamp);
+    const double ttl = static_cast<double>(*expire_after);
+    cost *= std::clamp((ttl - age) / ttl, 0.0, 1.0);
+  }
+  return cost;
+}
+
+std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
+    sim::Time now, sched::Snapshot& work, const KarpenterView& view,
+    std::set<std::string, std::less<>>& destinations) const {
   DrainContext drain;
   drain.karpenter_rules = true;
   drain.pdb_allows_eviction = view.pdb_allows_eviction;
-
-  struct Candidate {
-    sched::NodeInfo* node;
-    const KarpenterOffering* offering;
-    std::vector<PodInfoPtr> to_move;
-  };
-  std::vector<Candidate> candidates;
-  std::set<std::string, std::less<>> destinations;
+  std::vector<Candidate> out;
   for (sched::NodeInfo* ni : work.nodes()) {
     const models::Node& node = ni->node();
     if (deleting_.contains(ni->name()) || node.metadata.being_deleted() || !node.ready()) continue;
@@ -262,8 +351,8 @@ void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
     if (!o) continue;
     if (node.metadata.annotations.get(kDoNotDisruptAnnotation) == "true") continue;
     const NodeHistory& h = history_.at(ni->name());
-    if (now - h.changed < options_.consolidate_after) continue;
-    Candidate c{ni, o, {}};
+    if (now - h.changed < *options_.consolidate_after) continue;  // not Consolidatable yet
+    Candidate c{ni, o, {}, disruption_cost(*ni, now, options_.expire_after)};
     bool blocked = false;
     for (const PodInfoPtr& p : ni->pods()) {
       const PodDrainVerdict v = drain_verdict(*p->pod, drain);
@@ -273,115 +362,301 @@ void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
       }
       if (v == PodDrainVerdict::kMove) c.to_move.push_back(p);
     }
-    if (!blocked) candidates.push_back(std::move(c));
+    if (!blocked) out.push_back(std::move(c));
   }
+  // Ascending disruption cost (upstream sorts unstably; ties go by name here).
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.cost != b.cost) return a.cost < b.cost;
+    return a.node->name() < b.node->name();
+  });
+  return out;
+}
 
-  // Empty nodes: all at once.
-  KarpenterActions::Consolidation empty;
-  empty.kind = KarpenterActions::Kind::kEmpty;
-  for (const Candidate& c : candidates) {
-    if (!c.to_move.empty()) continue;
-    empty.nodes.push_back(c.node->name());
-    empty.savings_per_hour += c.offering->price();
-  }
-  if (!empty.nodes.empty()) {
-    for (const Candidate& c : candidates) {
-      if (c.to_move.empty()) deleting_.emplace(c.node->name(), c.offering->name());
+std::int32_t KarpenterProvisioner::budget(const sched::Snapshot& work,
+                                          DisruptionReason reason) const {
+  // upstream BuildDisruptionBudgetMapping: managed, initialized nodes; disrupting = not
+  // Ready or marked for deletion.
+  std::int32_t nodes = 0, disrupting = 0;
+  for (const sched::NodeInfo* ni : work.nodes()) {
+    if (!offering_of(ni->node()) || !initialized_.contains(ni->name())) continue;
+    ++nodes;
+    if (!ni->node().ready() || deleting_.contains(ni->name()) ||
+        ni->node().metadata.being_deleted()) {
+      ++disrupting;
     }
-    actions.reasons.push_back("consolidation: delete " + std::to_string(empty.nodes.size()) +
-                              " empty nodes");
-    actions.consolidation = std::move(empty);
-    return;
   }
-  if (options_.consolidation_policy == ConsolidationPolicy::kWhenEmpty) return;
+  return allowed_disruptions(options_.budgets, reason, nodes, disrupting);
+}
 
-  // Single-node consolidation, cheapest disruption first: fewest pods, then the most
-  // expensive node, then name.
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Candidate& a, const Candidate& b) {
-                     if (a.to_move.size() != b.to_move.size())
-                       return a.to_move.size() < b.to_move.size();
-                     if (a.offering->price() != b.offering->price())
-                       return a.offering->price() > b.offering->price();
-                     return a.node->name() < b.node->name();
-                   });
-  for (Candidate& c : candidates) {
-    sched::NodeInfo* ni = c.node;
-    for (const PodInfoPtr& p : c.to_move) ni->remove_pod(p->key());
-    std::vector<std::pair<sched::NodeInfo*, PodInfoPtr>> placed;
-    std::vector<PodInfoPtr> left;
-    for (const PodInfoPtr& p : c.to_move) {
-      sched::NodeInfo* dest = nullptr;
+std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
+    sched::Snapshot& work, std::span<const Candidate* const> set,
+    const std::set<std::string, std::less<>>& destinations,
+    std::vector<const KarpenterOffering*>* options) const {
+  const bool multi = set.size() > 1;
+  double set_price = 0;
+  bool all_spot = true;
+  std::set<std::string, std::less<>> removed;
+  std::vector<PodInfoPtr> moving;
+  for (const Candidate* c : set) {
+    set_price += c->offering->price();
+    all_spot = all_spot && c->offering->spot;
+    removed.insert(c->node->name());
+    for (const PodInfoPtr& p : c->to_move) {
+      c->node->remove_pod(p->key());
       // upstream findPlaceFor: the pod is rescheduled with spec.nodeName cleared.
-      const PodInfoPtr moved = unbound(p);
-      if (filter_->prepare(*moved, work)) {
-        for (sched::NodeInfo* d : work.nodes()) {
-          if (d == ni || !destinations.contains(d->name())) continue;
-          if (filter_->fits(*moved, *d)) {
-            dest = d;
-            break;
-          }
-        }
-      }
-      if (dest) {
-        dest->add_pod(moved);
-        placed.emplace_back(dest, moved);
-      } else {
-        left.push_back(moved);
-      }
+      moving.push_back(unbound(p));
     }
-    std::optional<KarpenterActions::Consolidation> action;
-    if (left.empty()) {
-      action = KarpenterActions::Consolidation{
-          KarpenterActions::Kind::kDelete, {ni->name()}, {}, c.offering->price()};
-    } else if (!c.offering->spot || options_.spot_to_spot_consolidation) {
-      // Replace: the pods that did not fit elsewhere on one cheaper new node.
-      std::vector<const KarpenterOffering*> cheaper;
-      for (const KarpenterOffering& o : offerings_) {
-        if (o.price() < c.offering->price()) cheaper.push_back(&o);
-      }
-      std::stable_sort(cheaper.begin(), cheaper.end(), [](const auto* a, const auto* b) {
-        if (a->price() != b->price()) return a->price() < b->price();
-        return a->name() < b->name();
-      });
-      for (const KarpenterOffering* o : cheaper) {
-        const std::string name = "karpenter-replacement";
-        work.upsert_node(offering_template(*o, name));
-        sched::NodeInfo* r = work.find(name);
-        bool all = true;
-        for (const PodInfoPtr& p : left) {
-          if (filter_->prepare(*p, work) && filter_->fits(*p, *r)) {
-            r->add_pod(p);
-          } else {
-            all = false;
-            break;
-          }
-        }
-        work.remove_node(name);
-        if (all) {
-          action = KarpenterActions::Consolidation{KarpenterActions::Kind::kReplace,
-                                                   {ni->name()},
-                                                   o->name(),
-                                                   c.offering->price() - o->price()};
+  }
+  sort_decreasing(moving);
+  std::vector<std::pair<sched::NodeInfo*, PodInfoPtr>> placed;
+  std::vector<PodInfoPtr> left;
+  for (const PodInfoPtr& p : moving) {
+    sched::NodeInfo* dest = nullptr;
+    if (filter_->prepare(*p, work)) {
+      for (sched::NodeInfo* d : work.nodes()) {
+        if (removed.contains(d->name()) || !destinations.contains(d->name())) continue;
+        if (filter_->fits(*p, *d)) {
+          dest = d;
           break;
         }
       }
     }
-    for (auto& [d, p] : placed) d->remove_pod(p->key());
-    for (const PodInfoPtr& p : c.to_move) ni->add_pod(p);
-    if (action) {
-      deleting_.emplace(ni->name(), c.offering->name());
-      if (action->kind == KarpenterActions::Kind::kReplace) {
-        ++expected_[action->replacement];
-        launches_[action->replacement].push_back(now);
-      }
-      actions.reasons.push_back(
-          "consolidation: " + std::string(to_string(action->kind)) + " " + ni->name() +
-          (action->replacement.empty() ? "" : " with " + action->replacement));
-      actions.consolidation = std::move(action);
-      return;
+    if (dest) {
+      dest->add_pod(p);
+      placed.emplace_back(dest, p);
+    } else {
+      left.push_back(p);
     }
   }
+  std::optional<Consolidation> result;
+  if (options) options->clear();
+  if (left.empty()) {
+    result = Consolidation{KarpenterActions::Kind::kDelete, {}, {}, set_price, {}};
+  } else if (!all_spot || options_.spot_to_spot_consolidation) {
+    // One new node for the rest, cheaper than the whole set.
+    double max_price = set_price;
+    if (multi) {
+      // filterOutSameType: not a node of a type being consolidated, or anything as dear.
+      for (const Candidate* c : set) max_price = std::min(max_price, c->offering->price());
+    }
+    std::vector<const KarpenterOffering*> cheaper;
+    for (const KarpenterOffering& o : offerings_) {
+      if (o.price() < max_price && (!all_spot || o.spot)) cheaper.push_back(&o);
+    }
+    std::stable_sort(cheaper.begin(), cheaper.end(), [](const auto* a, const auto* b) {
+      if (a->price() != b->price()) return a->price() < b->price();
+      return a->name() < b->name();
+    });
+    std::vector<const KarpenterOffering*> fitting;
+    for (const KarpenterOffering* o : cheaper) {
+      const std::string name = "karpenter-replacement";
+      work.upsert_node(offering_template(*o, name));
+      sched::NodeInfo* r = work.find(name);
+      bool all = true;
+      for (const PodInfoPtr& p : left) {
+        if (filter_->prepare(*p, work) && filter_->fits(*p, *r)) {
+          r->add_pod(p);
+        } else {
+          all = false;
+          break;
+        }
+      }
+      work.remove_node(name);
+      if (all) fitting.push_back(o);
+    }
+    // Spot to spot: a single node only with enough cheaper types to choose from
+    // (MinInstanceTypesForSpotToSpotConsolidation), and at most the 15 cheapest launched.
+    constexpr std::size_t kSpotToSpotTypes = 15;
+    if (all_spot && !multi && fitting.size() < kSpotToSpotTypes) fitting.clear();
+    if (all_spot && fitting.size() > kSpotToSpotTypes) fitting.resize(kSpotToSpotTypes);
+    if (!fitting.empty()) {
+      result = Consolidation{KarpenterActions::Kind::kReplace,
+                             {},
+                             fitting.front()->name(),
+                             set_price - fitting.front()->price(),
+                             {}};
+      if (options) *options = std::move(fitting);
+    }
+  }
+  for (auto& [d, p] : placed) d->remove_pod(p->key());
+  for (const Candidate* c : set) {
+    for (const PodInfoPtr& p : c->to_move) c->node->add_pod(p);
+  }
+  if (result) {
+    for (const Candidate* c : set) result->nodes.push_back(c->node->name());
+  }
+  return result;
+}
+
+std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
+    sim::Time now, sched::Snapshot& work, const KarpenterView& view, int first_method,
+    KarpenterActions& actions) const {
+  using Method = KarpenterActions::Method;
+  std::set<std::string, std::less<>> destinations;
+  std::vector<Candidate> cands = candidates(now, work, view, destinations);
+  std::vector<const KarpenterOffering*> options;
+  if (first_method <= static_cast<int>(Method::kEmptiness)) {
+    std::int32_t left = budget(work, DisruptionReason::kEmpty);
+    Consolidation empty{KarpenterActions::Kind::kEmpty, {}, {}, 0, Method::kEmptiness};
+    for (const Candidate& c : cands) {
+      if (!c.to_move.empty()) continue;
+      if (left <= 0) {
+        actions.reasons.push_back("emptiness: disruption budget for Empty reached");
+        break;
+      }
+      --left;
+      empty.nodes.push_back(c.node->name());
+      empty.savings_per_hour += c.offering->price();
+    }
+    if (!empty.nodes.empty()) return empty;
+  }
+  if (options_.consolidation_policy == ConsolidationPolicy::kWhenEmpty) return std::nullopt;
+  if (first_method <= static_cast<int>(Method::kMultiNode)) {
+    std::int32_t left = budget(work, DisruptionReason::kUnderutilized);
+    std::vector<const Candidate*> pre;
+    for (const Candidate& c : cands) {
+      if (c.to_move.empty()) continue;
+      if (left <= 0) break;
+      --left;
+      pre.push_back(&c);
+    }
+    // firstNConsolidationOption: binary search for the longest prefix (at least 2 nodes).
+    const auto n = static_cast<std::int32_t>(pre.size());
+    std::optional<Consolidation> best;
+    if (n >= 2) {
+      std::int32_t lo = 1;
+      std::int32_t hi = std::min(n, kMaxMultiNodeCandidates);
+      if (n <= hi) hi = n - 1;
+      while (lo <= hi) {
+        const std::int32_t mid = (lo + hi) / 2;
+        auto r = simulate(work, std::span(pre.data(), static_cast<std::size_t>(mid) + 1),
+                          destinations, &options);
+        if (r) {
+          best = std::move(r);
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+    }
+    if (best) {
+      best->method = Method::kMultiNode;
+      return best;
+    }
+  }
+  if (budget(work, DisruptionReason::kUnderutilized) <= 0) {
+    actions.reasons.push_back("consolidation: disruption budget for Underutilized reached");
+    return std::nullopt;
+  }
+  for (const Candidate& c : cands) {
+    if (c.to_move.empty()) continue;
+    const Candidate* one = &c;
+    if (auto r = simulate(work, std::span(&one, 1), destinations, &options)) {
+      r->method = Method::kSingleNode;
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+// upstream validation.go: the candidates are still candidates within the budget, and the
+// simulation still gives the command's kind (a Replace: its offering still acceptable).
+bool KarpenterProvisioner::validate(sim::Time now, sched::Snapshot& work, const KarpenterView& view,
+                                    KarpenterActions& actions) const {
+  const Consolidation& command = validating_->command;
+  std::set<std::string, std::less<>> destinations;
+  std::vector<Candidate> cands = candidates(now, work, view, destinations);
+  std::vector<const Candidate*> set;
+  for (const std::string& name : command.nodes) {
+    auto it = std::find_if(cands.begin(), cands.end(),
+                           [&](const Candidate& c) { return c.node->name() == name; });
+    if (it == cands.end()) {
+      actions.reasons.push_back("validation: " + name + " is no longer a candidate");
+      return false;
+    }
+    set.push_back(&*it);
+  }
+  std::int32_t left = budget(work, command.method == KarpenterActions::Method::kEmptiness
+                                       ? DisruptionReason::kEmpty
+                                       : DisruptionReason::kUnderutilized);
+  if (left < static_cast<std::int32_t>(set.size())) {
+    actions.reasons.push_back("validation: the disruption budget no longer allows it");
+    return false;
+  }
+  if (command.kind == KarpenterActions::Kind::kEmpty) {
+    const bool empty =
+        std::all_of(set.begin(), set.end(), [](const Candidate* c) { return c->to_move.empty(); });
+    if (!empty) actions.reasons.push_back("validation: a candidate is no longer empty");
+    return empty;
+  }
+  std::vector<const KarpenterOffering*> options;
+  auto r = simulate(work, set, destinations, &options);
+  if (!r || r->kind != command.kind) {
+    actions.reasons.push_back("validation: the simulation no longer gives the same command");
+    return false;
+  }
+  if (command.kind == KarpenterActions::Kind::kReplace &&
+      std::none_of(options.begin(), options.end(),
+                   [&](const KarpenterOffering* o) { return o->name() == command.replacement; })) {
+    actions.reasons.push_back("validation: " + command.replacement + " is no longer acceptable");
+    return false;
+  }
+  return true;
+}
+
+void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
+                                       const KarpenterView& view, bool settled,
+                                       KarpenterActions& actions) {
+  if (!options_.consolidate_after) {  // consolidateAfter: Never
+    validating_.reset();
+    return;
+  }
+  int first_method = 0;
+  if (validating_) {
+    const sim::Time due = validating_->at + kConsolidationTtl;
+    if (now < due) {
+      actions.revisit_at = due;
+      return;
+    }
+    const bool valid = settled && validate(now, work, view, actions);
+    Pending p = std::move(*validating_);
+    validating_.reset();
+    if (valid) {
+      act(now, std::move(p.command), actions);
+      return;
+    }
+    actions.consolidation_abandoned = true;
+    std::string nodes;
+    for (const std::string& n : p.command.nodes) nodes += (nodes.empty() ? "" : ",") + n;
+    actions.reasons.push_back("abandoning " + std::string(to_string(p.command.method)) + " of " +
+                              nodes + (settled ? " due to pod churn" : ": cluster not settled"));
+    first_method = static_cast<int>(p.command.method) + 1;
+  }
+  if (!settled) return;
+  std::optional<Consolidation> command = compute(now, work, view, first_method, actions);
+  if (!command) return;
+  std::string nodes;
+  for (const std::string& n : command->nodes) nodes += (nodes.empty() ? "" : ",") + n;
+  actions.reasons.push_back(std::string(to_string(command->method)) + ": " +
+                            std::string(to_string(command->kind)) + " " + nodes +
+                            (command->replacement.empty() ? "" : " with " + command->replacement) +
+                            ", validating at " + sim::format_duration(now + kConsolidationTtl));
+  validating_ = Pending{std::move(*command), {}, now};
+  actions.consolidation_computed = true;
+  actions.revisit_at = now + kConsolidationTtl;
+}
+
+void KarpenterProvisioner::act(sim::Time now, Consolidation command, KarpenterActions& actions) {
+  for (const std::string& n : command.nodes) deleting_.insert(n);
+  if (command.kind == KarpenterActions::Kind::kReplace) {
+    ++expected_[command.replacement];
+    launches_[command.replacement].push_back(now);
+  }
+  std::string nodes;
+  for (const std::string& n : command.nodes) nodes += (nodes.empty() ? "" : ",") + n;
+  actions.reasons.push_back("consolidation: " + std::string(to_string(command.kind)) + " " + nodes +
+                            (command.replacement.empty() ? "" : " with " + command.replacement));
+  actions.consolidation = std::move(command);
 }
 
 }  // namespace kubesim::policies

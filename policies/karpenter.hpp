@@ -7,16 +7,25 @@
 //                              put on existing and in-flight capacity first, then on new
 //                              NodeClaims; each NodeClaim launches the cheapest instance type
 //                              (offering) that fits its pods (price-capacity-optimized).
-//   disruption                 consolidation runs one method at a time: empty nodes (all
-//                              deleted at once), then multi-node, then single-node
-//                              consolidation; a single node is deleted when its pods fit on
-//                              other nodes, or replaced by one cheaper node when they fit on
-//                              other nodes plus that node. Spot nodes are only deleted, not
-//                              replaced, unless the SpotToSpotConsolidation feature gate is on.
+//   disruption                 (pkg/controllers/disruption) one method acts per loop, tried in
+//                              order: Emptiness (every empty candidate), multi-node
+//                              consolidation (the longest prefix, found by binary search, of up
+//                              to 100 candidates sorted by disruption cost whose pods fit on the
+//                              other nodes plus at most one new node cheaper than the prefix),
+//                              single-node consolidation (the first candidate, by disruption
+//                              cost, that can be deleted or replaced by one cheaper node). A
+//                              command is acted on only after consolidationTTL (15 s) and a
+//                              re-validation (candidates still candidates, within the budgets,
+//                              the simulation still yields the same kind of command); a failed
+//                              validation abandons it. NodePool disruption budgets (default
+//                              nodes: 10%) cap the nodes disrupted at once per reason. Spot
+//                              nodes are not replaced by spot unless SpotToSpotConsolidation.
 //                              consolidateAfter (NodePool spec.disruption, default 0s) is how
 //                              long after the last pod was added to or removed from a node it
 //                              becomes a candidate. karpenter.sh/do-not-disrupt and PDBs block.
-//
+//   expiration                 a node older than expireAfter (default 720h) is deleted at once,
+//                              outside the budgets and without a replacement
+//                              (pkg/controllers/nodeclaim/expiration).
 // Our packing heuristic ("cheapest type per remaining batch", first-fit decreasing): pods
 // that no existing or in-flight node can take are sorted by decreasing CPU, then memory. While
 // some remain, every offering is tried as one new node filled first-fit in that order,
@@ -25,7 +34,7 @@
 // offering fits is left pending. Real Karpenter instead grows a NodeClaim while any allowed
 // type still fits and then launches the cheapest type fitting the claim; the two agree when
 // prices grow linearly with size, and ours avoids launching one large node where two small
-// ones are cheaper. Multi-node consolidation is not modelled (see docs/node-autoscaling.md).
+// ones are cheaper (see docs/node-autoscaling.md).
 //
 // Fit is decided by the scheduler's Filter plugins through FilterSimulator (taints,
 // affinity, the karpenter.sh/capacity-type label the template nodes carry, resources).
@@ -38,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,9 +73,45 @@ struct KarpenterOffering {
 
 enum class ConsolidationPolicy : std::uint8_t { kWhenEmpty, kWhenEmptyOrUnderutilized };
 
+// The reasons a disruption budget can name (NodePool spec.disruption.budgets[].reasons).
+enum class DisruptionReason : std::uint8_t { kEmpty, kDrifted, kUnderutilized };
+std::string_view to_string(DisruptionReason reason);  // "Empty", "Drifted", "Underutilized"
+
+// One NodePool disruption budget: at most `nodes` (a count, or a percentage of the NodePool's
+// nodes rounded up) disrupted at once for the listed reasons (all reasons when empty).
+struct DisruptionBudget {
+  std::int32_t nodes = 10;
+  bool percent = true;
+  std::vector<DisruptionReason> reasons;
+};
+
+// The disruption budgets of one NodePool (upstream BuildDisruptionBudgetMapping): the allowed
+// count for a reason is the smallest over the budgets naming it, and the nodes already
+// disrupting (not Ready, or being deleted) come off it.
+// REQUIRES: percentages within 0..100.
+std::int32_t allowed_disruptions(std::span<const DisruptionBudget> budgets, DisruptionReason reason,
+                                 std::int32_t nodes, std::int32_t disrupting);
+
+// A candidate's disruption cost (pkg/utils/disruption): Σ over its pods of
+// clamp(1 + pod-deletion-cost / 2^27 + priority / 2^25, −10, 10), times the fraction of its
+// lifetime left, clamp((expireAfter − age) / expireAfter, 0, 1) (1 without expireAfter).
+double eviction_cost(const models::Pod& pod);
+double disruption_cost(const models::sched::NodeInfo& node, sim::Time now,
+                       std::optional<sim::Duration> expire_after);
+
+// upstream consolidationTTL: a command is re-validated this long after it was computed.
+inline constexpr sim::Duration kConsolidationTtl = 15 * sim::kSecond;
+// upstream multinodeconsolidation.go: at most this many candidates in one command.
+inline constexpr std::int32_t kMaxMultiNodeCandidates = 100;
+
 struct KarpenterOptions {
   ConsolidationPolicy consolidation_policy = ConsolidationPolicy::kWhenEmptyOrUnderutilized;
-  sim::Duration consolidate_after = 0;      // spec.disruption.consolidateAfter
+  // spec.disruption.consolidateAfter; nullopt ("Never"): no consolidation at all.
+  std::optional<sim::Duration> consolidate_after = 0;
+  // spec.disruption.budgets (default: one budget of 10 % for every reason).
+  std::vector<DisruptionBudget> budgets = {DisruptionBudget{}};
+  // spec.template.spec.expireAfter (default 720h); nullopt ("Never"): nodes do not expire.
+  std::optional<sim::Duration> expire_after = 720 * sim::kHour;
   bool spot_to_spot_consolidation = false;  // feature gate SpotToSpotConsolidation
   // A launched node that has not registered after this long is given up (Karpenter's
   // NodeClaim registration TTL, 15m).
@@ -87,18 +133,31 @@ struct KarpenterLaunch {
 
 struct KarpenterActions {
   enum class Kind : std::uint8_t { kEmpty, kDelete, kReplace };
+  enum class Method : std::uint8_t { kEmptiness, kMultiNode, kSingleNode };
   struct Consolidation {
     Kind kind = Kind::kEmpty;
     std::vector<std::string> nodes;  // to drain and delete
     std::string replacement;         // kReplace: the offering to launch first
     double savings_per_hour = 0;
+    Method method = Method::kEmptiness;
   };
   std::vector<KarpenterLaunch> launches;
+  // A command that passed its validation: act on it now.
   std::optional<Consolidation> consolidation;
+  // Nodes past expireAfter: delete them now (no budget, no replacement).
+  std::vector<std::string> expired;
+  // A command was computed or abandoned this pass (for counting).
+  bool consolidation_computed = false;
+  bool consolidation_abandoned = false;
+  // When the provisioner wants its next pass (a command's validation time), if sooner than
+  // the caller's loop.
+  std::optional<sim::Time> revisit_at;
   std::vector<std::string> unschedulable;  // pods no offering can take
   std::vector<std::string> reasons;
 };
 std::string_view to_string(KarpenterActions::Kind kind);  // "Empty", "Delete", "Replace"
+// "Emptiness", "MultiNodeConsolidation", "SingleNodeConsolidation"
+std::string_view to_string(KarpenterActions::Method method);
 
 // The packing heuristic above on `work` (existing and in-flight nodes). The launched nodes'
 // template nodes are left in `work` with their pods. `unschedulable` gets the pods no
@@ -122,9 +181,30 @@ class KarpenterProvisioner {
   const std::vector<KarpenterOffering>& offerings() const { return offerings_; }
 
  private:
+  struct Candidate;
+  using Consolidation = KarpenterActions::Consolidation;
   const KarpenterOffering* offering_of(const models::Node& node) const;
+  // The consolidation candidates in disruption-cost order, and the nodes pods may move to.
+  std::vector<Candidate> candidates(sim::Time now, models::sched::Snapshot& work,
+                                    const KarpenterView& view,
+                                    std::set<std::string, std::less<>>& destinations) const;
+  // Budget left for `reason`: the NodePool's allowed disruptions less the nodes disrupting.
+  std::int32_t budget(const models::sched::Snapshot& work, DisruptionReason reason) const;
+  // Simulates removing `set` (computeConsolidation): Delete when every pod fits on the
+  // destinations, Replace when the rest fit one new node cheaper than the set (the
+  // acceptable offerings in `options`, cheapest first), nullopt otherwise.
+  std::optional<Consolidation> simulate(models::sched::Snapshot& work,
+                                        std::span<const Candidate* const> set,
+                                        const std::set<std::string, std::less<>>& destinations,
+                                        std::vector<const KarpenterOffering*>* options) const;
+  std::optional<Consolidation> compute(sim::Time now, models::sched::Snapshot& work,
+                                       const KarpenterView& view, int first_method,
+                                       KarpenterActions& actions) const;
+  bool validate(sim::Time now, models::sched::Snapshot& work, const KarpenterView& view,
+                KarpenterActions& actions) const;
   void consolidate(sim::Time now, models::sched::Snapshot& work, const KarpenterView& view,
-                   KarpenterActions& actions);
+                   bool settled, KarpenterActions& actions);
+  void act(sim::Time now, Consolidation command, KarpenterActions& actions);
 
   std::vector<KarpenterOffering> offerings_;
   KarpenterOptions options_;
@@ -140,7 +220,16 @@ class KarpenterProvisioner {
     sim::Time changed = 0;
   };
   std::map<std::string, NodeHistory, std::less<>> history_;
-  std::map<std::string, std::string, std::less<>> deleting_;  // node -> offering
+  std::set<std::string, std::less<>> deleting_;  // nodes told to go
+  // Nodes that have been Ready (Karpenter's Initialized condition: it stays).
+  std::set<std::string, std::less<>> initialized_;
+  // The command waiting for its validation at validating_->at + kConsolidationTtl.
+  struct Pending {
+    Consolidation command;
+    std::vector<std::string> options;  // kReplace: the acceptable offerings when computed
+    sim::Time at = 0;
+  };
+  std::optional<Pending> validating_;
 };
 
 }  // namespace kubesim::policies

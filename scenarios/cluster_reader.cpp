@@ -509,7 +509,60 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
                                             ? policies::ConsolidationPolicy::kWhenEmpty
                                             : policies::ConsolidationPolicy::kWhenEmptyOrUnderutilized;
   }
-  if (auto d = r.duration("consolidateAfter", 0)) spec.options.consolidate_after = *d;
+  // A duration, or "Never" (NodePool spec.disruption.consolidateAfter,
+  // spec.template.spec.expireAfter).
+  auto duration_or_never = [&r](std::string_view key, std::optional<sim::Duration>& field) {
+    if (!r.has(key)) return;
+    if (r.node()[std::string(key)].IsScalar() && r.node()[std::string(key)].Scalar() == "Never") {
+      (void)r.raw(key);
+      field.reset();
+    } else if (auto d = r.duration(key, 0)) {
+      field = *d;
+    }
+  };
+  duration_or_never("consolidateAfter", spec.options.consolidate_after);
+  duration_or_never("expireAfter", spec.options.expire_after);
+  if (auto budgets = r.list_of_maps("budgets")) {
+    spec.options.budgets.clear();
+    if (budgets->size() > 50) r.error("budgets", "at most 50 budgets (NodePool validation)");
+    for (auto& b : *budgets) {
+      policies::DisruptionBudget budget;
+      if (auto nodes = b.string("nodes", true)) {
+        // ^((100|[0-9]{1,2})%|[0-9]+)$
+        static const std::regex kNodes("^((100|[0-9]{1,2})%|[0-9]+)$");
+        if (!std::regex_match(*nodes, kNodes) || nodes->size() > 9) {
+          b.error("nodes", "\"" + *nodes + "\" is not a node count or a percentage 0%..100%",
+                  "e.g. \"10%\" or \"5\"");
+        } else {
+          budget.percent = nodes->back() == '%';
+          budget.nodes = std::stoi(budget.percent ? nodes->substr(0, nodes->size() - 1) : *nodes);
+        }
+      }
+      if (b.has("reasons")) {
+        for (const std::string& reason : b.string_list("reasons")) {
+          if (reason == "Empty") {
+            budget.reasons.push_back(policies::DisruptionReason::kEmpty);
+          } else if (reason == "Underutilized") {
+            budget.reasons.push_back(policies::DisruptionReason::kUnderutilized);
+          } else if (reason == "Drifted") {
+            budget.reasons.push_back(policies::DisruptionReason::kDrifted);
+          } else {
+            b.error("reasons", "unknown disruption reason \"" + reason + "\"",
+                    "one of Empty, Underutilized, Drifted");
+          }
+        }
+      }
+      if (b.has("schedule") || b.has("duration")) {
+        b.error(b.has("schedule") ? "schedule" : "duration",
+                "budget schedules are not modelled: a run has no calendar date",
+                "leave out schedule and duration (the budget is then always active)");
+        (void)b.raw("schedule");
+        (void)b.raw("duration");
+      }
+      b.finish();
+      spec.options.budgets.push_back(std::move(budget));
+    }
+  }
   if (auto v = r.boolean("spotToSpotConsolidation")) spec.options.spot_to_spot_consolidation = *v;
   if (auto d = r.duration("registrationTTL", sim::kSecond)) spec.options.registration_ttl = *d;
   if (auto v = r.integer("maxNodes", 0, 1'000'000)) {

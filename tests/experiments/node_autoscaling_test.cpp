@@ -316,8 +316,9 @@ TEST_CASE("karpenter: launches the cheapest fitting type and consolidates empty 
   // Three pods of 1 CPU. Offerings: small 4 CPU at $0.20/h, large 16 CPU at $1.00/h. One small
   // node holds all three: $0.067 per pod against large's $0.33 → one small launch (at the
   // first 10 s batch after the pods are unschedulable: 70 s), registered at 130 s. At 5m the
-  // Deployment goes to 0: the node is empty; consolidateAfter 30s → deleted at the first
-  // loop at least 30 s after its pod set last changed, by 300 + 30 + 10 + 10 s.
+  // Deployment goes to 0: the node is empty; consolidateAfter 30s → the Emptiness command is
+  // computed at the first loop at least 30 s after its pod set last changed (by 300 + 30 +
+  // 10 + 10 s) and acted on 15 s later (consolidationTTL).
   const std::string text =
       header("8m", pool("small", 0, "4", "16Gi", 0.2) + pool("large", 0, "16", "64Gi", 1.0),
              "    karpenter:\n      offerings: [{pool: small}, {pool: large}]\n"
@@ -339,11 +340,42 @@ TEST_CASE("karpenter: launches the cheapest fitting type and consolidates empty 
   CHECK(times_of(events, "NodeLifecycle", "Registered", "small-0") == std::vector<double>{130.0});
   const auto consolidations = times_of(events, "Karpenter", "Consolidation");
   REQUIRE(consolidations.size() == 1);
-  CHECK(consolidations[0] >= 330.0);
-  CHECK(consolidations[0] <= 350.0);
+  CHECK(consolidations[0] >= 345.0);
+  CHECK(consolidations[0] <= 365.0);
+  for (const auto& e : events) {
+    if (e["type"] == "Consolidation") {
+      CHECK(e["method"] == "Emptiness");
+      CHECK(e["decision"] == "Empty");
+    }
+  }
   CHECK(run.cluster()->api().nodes().get("", "small-0") == nullptr);
   CHECK(counter(run, "karpenter.launches") == 1);
   CHECK(counter(run, "karpenter.nodes_removed") == 1);
+  check_invariants(run);
+}
+
+TEST_CASE("karpenter: a node past expireAfter is deleted and its pod gets a new node",
+          "[node-autoscaling][karpenter]") {
+  // One pod of 1 CPU at 60 s: launch at 70 s, small-0 registers at 130 s. expireAfter 5m:
+  // deleted at the first loop at or after 130 + 300 = 430 s. Its pod is evicted, pending
+  // again, and a second launch follows (registration 60 s later).
+  const std::string text =
+      header("10m", pool("small", 0, "4", "16Gi", 0.2),
+             "    karpenter:\n      offerings: [{pool: small}]\n      expireAfter: 5m\n"
+             "      budgets: [{nodes: \"0\"}]\n") +
+      deployment("web", 1, "1", "2Gi", "60s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  CHECK(times_of(events, "Karpenter", "Expiration") == std::vector<double>{430.0});
+  const auto launches = times_of(events, "Karpenter", "Launch");
+  REQUIRE(launches.size() == 2);
+  CHECK(launches[0] == Approx(70.0));
+  CHECK(launches[1] > 430.0);
+  CHECK(counter(run, "karpenter.nodes_expired") == 1);
+  CHECK(counter(run, "karpenter.consolidations") == 0);  // budget 0: no voluntary disruption
+  CHECK(run.cluster()->api().nodes().get("", "small-0") == nullptr);
+  CHECK(bound_pods(run, "web-") == 1);
   check_invariants(run);
 }
 
@@ -522,6 +554,41 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
                Catch::Contains("\"0:x\" is not <min>:<max>"));
     CHECK_THAT(errors(header("1m", pools, ca + "      gpuTotal: [\"h100:0:8\", \"h100:0:9\"]\n")),
                Catch::Contains("limited twice"));
+  }
+  SECTION("karpenter budgets, expireAfter, consolidateAfter") {
+    const std::string k = "    karpenter:\n      offerings: [{pool: small}]\n";
+    CHECK_THAT(errors(header("1m", pools, k + "      budgets: [{nodes: \"110%\"}]\n")),
+               Catch::Contains("\"110%\" is not a node count or a percentage"));
+    CHECK_THAT(
+        errors(header("1m", pools, k + "      budgets: [{nodes: \"1\", reasons: [Idle]}]\n")),
+        Catch::Contains("unknown disruption reason \"Idle\""));
+    CHECK_THAT(errors(header("1m", pools,
+                             k + "      budgets: [{nodes: \"1\", schedule: \"@daily\", "
+                                 "duration: 10m}]\n")),
+               Catch::Contains("budget schedules are not modelled"));
+    CHECK_THAT(errors(header("1m", pools, k + "      budgets: [{reasons: [Empty]}]\n")),
+               Catch::Contains("nodes"));
+    CHECK_THAT(errors(header("1m", pools, k + "      expireAfter: Nevr\n")),
+               Catch::Contains("expireAfter"));
+    auto ok = [&](const std::string& extra) {
+      scenarios::Diagnostics diagnostics;
+      auto sc = scenarios::load_scenario_text(header("1m", pools, k + extra), "inline.yaml", {},
+                                              diagnostics);
+      REQUIRE(sc.has_value());
+      return sc->cluster->karpenter->options;
+    };
+    const auto never = ok("      expireAfter: Never\n      consolidateAfter: Never\n");
+    CHECK_FALSE(never.expire_after.has_value());
+    CHECK_FALSE(never.consolidate_after.has_value());
+    const auto b =
+        ok("      budgets: [{nodes: \"20%\", reasons: [Empty, Drifted]}, {nodes: \"3\"}]\n");
+    REQUIRE(b.budgets.size() == 2);
+    CHECK(b.budgets[0].percent);
+    CHECK(b.budgets[0].nodes == 20);
+    CHECK(b.budgets[0].reasons.size() == 2);
+    CHECK_FALSE(b.budgets[1].percent);
+    CHECK(b.budgets[1].nodes == 3);
+    CHECK(ok("").expire_after == std::optional<sim::Duration>(720 * sim::kHour));
   }
   SECTION("spot needs its mean time; karpenter's policy") {
     CHECK_THAT(errors(header("1m", pool("s", 1, "4", "16Gi", 0.2, "      spot: {}\n"), "")),

@@ -4,8 +4,11 @@
 // do-not-disrupt, consolidateAfter) per karpenter.sh/docs/concepts/disruption.
 #include "policies/karpenter.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,7 +161,81 @@ TEST_CASE("karpenter: existing and in-flight capacity is used before launching",
 
 // ---- Consolidation -----------------------------------------------------------------------------
 
-TEST_CASE("karpenter consolidation: empty nodes after consolidateAfter", "[karpenter]") {
+// ---- Disruption ------------------------------------------------------------------------------
+// A command is computed at one pass and acted on at the first pass 15 s later
+// (consolidationTTL) if it is still valid. `consolidate` runs both passes.
+
+namespace {
+
+kp::KarpenterActions consolidate(kp::KarpenterProvisioner& k, const TestCluster& c, sim::Time t) {
+  auto computed = k.step(t, view_of(c, {}));
+  CHECK_FALSE(computed.consolidation);
+  if (!computed.consolidation_computed) return computed;
+  CHECK(computed.revisit_at == std::optional<sim::Time>(t + kp::kConsolidationTtl));
+  // Nothing is acted on before the TTL.
+  CHECK_FALSE(k.step(t + kp::kConsolidationTtl - 1, view_of(c, {})).consolidation);
+  return k.step(t + kp::kConsolidationTtl, view_of(c, {}));
+}
+
+kp::DisruptionBudget budget(std::int32_t nodes, bool percent,
+                            std::vector<kp::DisruptionReason> reasons = {}) {
+  kp::DisruptionBudget b;
+  b.nodes = nodes;
+  b.percent = percent;
+  b.reasons = std::move(reasons);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("karpenter budgets: percentages round up, the smallest matching budget wins",
+          "[karpenter][budgets]") {
+  using R = kp::DisruptionReason;
+  const std::vector<kp::DisruptionBudget> def = {budget(10, true)};
+  // intstr.GetScaledValueFromIntOrPercent(roundUp=true): ceil(10% × n).
+  CHECK(kp::allowed_disruptions(def, R::kEmpty, 10, 0) == 1);
+  CHECK(kp::allowed_disruptions(def, R::kEmpty, 11, 0) == 2);
+  CHECK(kp::allowed_disruptions(def, R::kEmpty, 1, 0) == 1);
+  CHECK(kp::allowed_disruptions(def, R::kEmpty, 0, 0) == 0);
+  // Nodes already disrupting (not Ready or being deleted) come off, never below 0.
+  CHECK(kp::allowed_disruptions(def, R::kUnderutilized, 30, 2) == 1);
+  CHECK(kp::allowed_disruptions(def, R::kUnderutilized, 30, 5) == 0);
+  const std::vector<kp::DisruptionBudget> mixed = {
+      budget(50, true), budget(2, false, {R::kUnderutilized}), budget(0, false, {R::kDrifted})};
+  CHECK(kp::allowed_disruptions(mixed, R::kEmpty, 10, 0) == 5);
+  CHECK(kp::allowed_disruptions(mixed, R::kUnderutilized, 10, 0) == 2);
+  CHECK(kp::allowed_disruptions(mixed, R::kDrifted, 10, 0) == 0);
+  // No budget at all: unlimited.
+  CHECK(kp::allowed_disruptions({}, R::kEmpty, 10, 0) == std::numeric_limits<std::int32_t>::max());
+}
+
+TEST_CASE("karpenter disruption cost: eviction costs by hand, scaled by lifetime left",
+          "[karpenter]") {
+  auto pod = owned_pod("p", 1000, kGi);
+  CHECK(kp::eviction_cost(pod.pod()) == Approx(1.0));
+  pod.pod().metadata.annotations.set("controller.kubernetes.io/pod-deletion-cost", "134217728");
+  CHECK(kp::eviction_cost(pod.pod()) == Approx(2.0));  // + 2^27 / 2^27
+  pod.pod().spec.priority = 1 << 25;
+  CHECK(kp::eviction_cost(pod.pod()) == Approx(3.0));  // + 2^25 / 2^25
+  pod.pod().metadata.annotations.set("controller.kubernetes.io/pod-deletion-cost", "-2147483648");
+  CHECK(kp::eviction_cost(pod.pod()) == Approx(-10.0));  // 1 − 16 + 1, clamped at −10
+  pod.pod().metadata.annotations.set("controller.kubernetes.io/pod-deletion-cost", "x");
+  CHECK(kp::eviction_cost(pod.pod()) == Approx(2.0));  // not a number: ignored
+
+  TestCluster c;
+  c.add_nodes(make_pool("n", 4000, 16 * kGi, 0.1), 1);
+  c.bind("n-0", owned_pod("a", 1000, kGi));
+  c.bind("n-0", owned_pod("b", 1000, kGi));
+  const auto* node = c.snapshot.find("n-0");
+  REQUIRE(node != nullptr);
+  CHECK(kp::disruption_cost(*node, 0, std::nullopt) == Approx(2.0));
+  // 360h into a 720h lifetime: half left.
+  CHECK(kp::disruption_cost(*node, 360 * sim::kHour, 720 * sim::kHour) == Approx(1.0));
+  CHECK(kp::disruption_cost(*node, 900 * sim::kHour, 720 * sim::kHour) == Approx(0.0));
+}
+
+TEST_CASE("karpenter consolidation: empty nodes after consolidateAfter, within the budget",
+          "[karpenter]") {
   TestCluster c;
   std::vector<kp::KarpenterOffering> offs = {offering("small", 4000, 0.10)};
   c.add_nodes(offs[0].pool, 2);
@@ -166,16 +243,42 @@ TEST_CASE("karpenter consolidation: empty nodes after consolidateAfter", "[karpe
   kp::KarpenterOptions opts;
   opts.consolidate_after = 30 * kS;
   opts.consolidation_policy = kp::ConsolidationPolicy::kWhenEmpty;
-  kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
-  CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation);
-  auto a = k.step(30 * kS, view_of(c, {}));
-  REQUIRE(a.consolidation);
-  CHECK(a.consolidation->kind == Kind::kEmpty);
-  CHECK(a.consolidation->nodes == std::vector<std::string>{"small-1"});
-  CHECK(a.consolidation->savings_per_hour == Approx(0.10));
-  // WhenEmpty: small-0 (a movable pod, but no room elsewhere anyway) is never touched.
-  c.remove_node("small-1");
-  CHECK_FALSE(k.step(40 * kS, view_of(c, {})).consolidation);
+  SECTION("one empty node") {
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto early = k.step(10 * kS, view_of(c, {}));
+    CHECK_FALSE(early.consolidation_computed);
+    auto a = consolidate(k, c, 30 * kS);
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->kind == Kind::kEmpty);
+    CHECK(a.consolidation->method == kp::KarpenterActions::Method::kEmptiness);
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"small-1"});
+    CHECK(a.consolidation->savings_per_hour == Approx(0.10));
+    // WhenEmpty: small-0 (a movable pod, but no room elsewhere anyway) is never touched.
+    c.remove_node("small-1");
+    CHECK_FALSE(k.step(60 * kS, view_of(c, {})).consolidation_computed);
+  }
+  SECTION("six empty nodes of eight: the default 10% lets one go per command") {
+    c.add_nodes(offs[0].pool, 6, 0, 2);
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = consolidate(k, c, 30 * kS);  // ceil(10% × 8) = 1
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->nodes.size() == 1);
+    // While it is being deleted it counts as disrupting: 1 − 1 = 0 left.
+    CHECK_FALSE(k.step(60 * kS, view_of(c, {})).consolidation_computed);
+  }
+  SECTION("budget 100%: all six in one command") {
+    c.add_nodes(offs[0].pool, 6, 0, 2);
+    opts.budgets = {budget(100, true)};
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = consolidate(k, c, 30 * kS);
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->nodes.size() == 7);  // small-1 and the six added
+  }
+  SECTION("consolidateAfter Never: nothing") {
+    opts.consolidate_after = std::nullopt;
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    CHECK_FALSE(k.step(3600 * kS, view_of(c, {})).consolidation_computed);
+  }
 }
 
 TEST_CASE("karpenter consolidation: delete a node whose pods fit elsewhere", "[karpenter]") {
@@ -185,24 +288,37 @@ TEST_CASE("karpenter consolidation: delete a node whose pods fit elsewhere", "[k
   c.add_nodes(offs[0].pool, 2);
   c.bind("large-0", owned_pod("a", 5000, kGi));
   c.bind("large-0", owned_pod("b", 5000, kGi));
-  c.bind("large-1", owned_pod("c", 2000, kGi));  // fewest pods: first candidate; fits large-0
+  c.bind("large-1", owned_pod("c", 2000, kGi));  // cost 1 < 2: first candidate; fits large-0
   SECTION("WhenEmptyOrUnderutilized") {
+    // Budget ceil(10% × 2) = 1: multi-node gets one candidate (needs two); single-node acts.
     kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
-    auto a = k.step(10 * kS, view_of(c, {}));
+    auto a = consolidate(k, c, 10 * kS);
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->kind == Kind::kDelete);
+    CHECK(a.consolidation->method == kp::KarpenterActions::Method::kSingleNode);
     CHECK(a.consolidation->nodes == std::vector<std::string>{"large-1"});
     CHECK(a.consolidation->savings_per_hour == Approx(1.00));
     // large-1 is being deleted: the next pass does not pick it (or anything) again.
-    CHECK_FALSE(k.step(20 * kS, view_of(c, {})).consolidation);
+    CHECK_FALSE(k.step(40 * kS, view_of(c, {})).consolidation_computed);
+  }
+  SECTION("a higher-priority pod makes its node dearer to disrupt") {
+    auto vip = owned_pod("vip", 100, kGi);
+    vip.pod().spec.priority = 1 << 26;  // eviction cost 1 + 2 = 3: large-1 costs 4 > 2
+    c.bind("large-1", vip);
+    kp::KarpenterOptions opts;
+    opts.budgets = {budget(1, false)};
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = consolidate(k, c, 10 * kS);
+    REQUIRE(a.consolidation);
+    // large-0's 10 CPU fit on large-1 (16 − 2.1 free = 13.9).
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"large-0"});
   }
   SECTION("a do-not-disrupt pod blocks its node") {
     auto pinned = owned_pod("pinned", 100, kGi);
     pinned.pod().metadata.annotations.set(std::string(kp::kDoNotDisruptAnnotation), "true");
     c.bind("large-1", pinned);
     kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
-    auto a = k.step(10 * kS, view_of(c, {}));
-    // large-0's 10 CPU of pods fit on large-1 (16 - 2.1 free): that node goes instead.
+    auto a = consolidate(k, c, 10 * kS);
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->nodes == std::vector<std::string>{"large-0"});
   }
@@ -210,11 +326,31 @@ TEST_CASE("karpenter consolidation: delete a node whose pods fit elsewhere", "[k
     kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
     auto a = k.step(10 * kS, view_of(c, pods("new", 1, 15000)));
     CHECK(a.launches.size() == 1);
+    CHECK_FALSE(a.consolidation_computed);
+  }
+  SECTION("pod churn during the 15 s abandons the command") {
+    kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
+    REQUIRE(k.step(10 * kS, view_of(c, {})).consolidation_computed);
+    c.bind("large-0", owned_pod("d", 5000, kGi));  // large-0 has 1 CPU left: c no longer fits
+    auto a = k.step(25 * kS, view_of(c, {}));
     CHECK_FALSE(a.consolidation);
+    CHECK(a.consolidation_abandoned);
+    CHECK(std::any_of(a.reasons.begin(), a.reasons.end(), [](const std::string& r) {
+      return r == "abandoning SingleNodeConsolidation of large-1 due to pod churn";
+    }));
+  }
+  SECTION("a candidate gone during the 15 s abandons the command") {
+    kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
+    REQUIRE(k.step(10 * kS, view_of(c, {})).consolidation_computed);
+    c.remove_node("large-1");
+    auto a = k.step(25 * kS, view_of(c, {}));
+    CHECK_FALSE(a.consolidation);
+    CHECK(a.consolidation_abandoned);
   }
 }
 
-TEST_CASE("karpenter consolidation: replace by a cheaper type, not spot to spot", "[karpenter]") {
+TEST_CASE("karpenter consolidation: replace by a cheaper type, spot to spot needs 15 types",
+          "[karpenter]") {
   TestCluster c;
   SECTION("on-demand large -> small") {
     std::vector<kp::KarpenterOffering> offs = {offering("large", 16000, 1.00),
@@ -222,24 +358,31 @@ TEST_CASE("karpenter consolidation: replace by a cheaper type, not spot to spot"
     c.add_nodes(offs[0].pool, 1);
     c.bind("large-0", owned_pod("a", 2000, kGi));
     kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
-    auto a = k.step(10 * kS, view_of(c, {}));
+    auto a = consolidate(k, c, 10 * kS);
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->kind == Kind::kReplace);
     CHECK(a.consolidation->replacement == "small");
     CHECK(a.consolidation->savings_per_hour == Approx(0.90));
     CHECK(k.in_flight("small") == 1);
   }
-  SECTION("a spot node is only deleted unless SpotToSpotConsolidation") {
+  SECTION("a spot node is only deleted unless SpotToSpotConsolidation with 15 cheaper types") {
     std::vector<kp::KarpenterOffering> offs = {offering("large-spot", 16000, 0.40, true),
                                                offering("small-spot", 4000, 0.05, true)};
     c.add_nodes(offs[0].pool, 1);
     c.bind("large-spot-0", owned_pod("a", 2000, kGi));
     kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
-    CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation);
+    CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation_computed);
     kp::KarpenterOptions opts;
     opts.spot_to_spot_consolidation = true;
+    // One cheaper spot type: fewer than MinInstanceTypesForSpotToSpotConsolidation (15).
     kp::KarpenterProvisioner k2(offs, opts, kubesim::testing::default_filter());
-    auto a = k2.step(10 * kS, view_of(c, {}));
+    CHECK_FALSE(k2.step(10 * kS, view_of(c, {})).consolidation_computed);
+    // Fifteen cheaper spot types: replaced by the cheapest.
+    for (int i = 0; i < 14; ++i) {
+      offs.push_back(offering("spot-" + std::to_string(10 + i), 4000, 0.06 + 0.01 * i, true));
+    }
+    kp::KarpenterProvisioner k3(offs, opts, kubesim::testing::default_filter());
+    auto a = consolidate(k3, c, 10 * kS);
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->kind == Kind::kReplace);
     CHECK(a.consolidation->replacement == "small-spot");
@@ -250,7 +393,74 @@ TEST_CASE("karpenter consolidation: replace by a cheaper type, not spot to spot"
     c.add_nodes(offs[0].pool, 1);
     c.bind("large-0", owned_pod("a", 6000, kGi));
     kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
-    CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation);
+    CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation_computed);
+  }
+}
+
+TEST_CASE("karpenter multi-node consolidation: the longest prefix that consolidates",
+          "[karpenter][multinode]") {
+  // Three 4-CPU nodes at $0.40 with one 1-CPU pod each (cost 1 each: order m-0, m-1, m-2).
+  // Budget 100%. firstNConsolidationOption over 3 candidates: min 1, max 3 − 1 = 2.
+  //   mid 1: {m-0, m-1}: their 2 CPU fit on m-2 → Delete, saved; min = 2.
+  //   mid 2: {m-0, m-1, m-2}: 3 CPU on one new node cheaper than $1.20, and (filterOutSameType)
+  //          than m's $0.40.
+  TestCluster c;
+  std::vector<kp::KarpenterOffering> offs = {offering("m", 4000, 0.40),
+                                             offering("small", 2000, 0.15)};
+  c.add_nodes(offs[0].pool, 3);
+  for (int i = 0; i < 3; ++i) {
+    c.bind("m-" + std::to_string(i), owned_pod("p" + std::to_string(i), 1000, kGi));
+  }
+  kp::KarpenterOptions opts;
+  opts.budgets = {budget(100, true)};
+  SECTION("no cheaper type holds 3 CPU (m itself is filtered out): Delete m-0 and m-1") {
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = consolidate(k, c, 10 * kS);
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->method == kp::KarpenterActions::Method::kMultiNode);
+    CHECK(a.consolidation->kind == Kind::kDelete);
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"m-0", "m-1"});
+    CHECK(a.consolidation->savings_per_hour == Approx(0.80));
+  }
+  SECTION("a 4-CPU type at $0.30: Replace all three") {
+    offs.push_back(offering("medium", 4000, 0.30));
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = consolidate(k, c, 10 * kS);
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->method == kp::KarpenterActions::Method::kMultiNode);
+    CHECK(a.consolidation->kind == Kind::kReplace);
+    CHECK(a.consolidation->replacement == "medium");
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"m-0", "m-1", "m-2"});
+    CHECK(a.consolidation->savings_per_hour == Approx(0.90));
+  }
+  SECTION("the default budget (ceil(10% × 3) = 1) leaves it to single-node") {
+    kp::KarpenterProvisioner k(offs, {}, kubesim::testing::default_filter());
+    auto a = consolidate(k, c, 10 * kS);
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->method == kp::KarpenterActions::Method::kSingleNode);
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"m-0"});
+  }
+}
+
+TEST_CASE("karpenter expiration: a node older than expireAfter goes, outside the budgets",
+          "[karpenter]") {
+  TestCluster c;
+  std::vector<kp::KarpenterOffering> offs = {offering("small", 4000, 0.10)};
+  c.add_nodes(offs[0].pool, 2, 0);
+  c.bind("small-0", owned_pod("w", 1000, kGi));
+  c.bind("small-1", owned_pod("v", 1000, kGi));
+  kp::KarpenterOptions opts;
+  opts.expire_after = sim::kHour;
+  opts.budgets = {budget(0, false)};  // no voluntary disruption at all
+  kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+  CHECK(k.step(3590 * kS, view_of(c, {})).expired.empty());
+  auto a = k.step(3600 * kS, view_of(c, {}));
+  CHECK(a.expired == std::vector<std::string>{"small-0", "small-1"});
+  CHECK(k.step(3610 * kS, view_of(c, {})).expired.empty());  // already going
+  SECTION("Never: no expiry") {
+    opts.expire_after = std::nullopt;
+    kp::KarpenterProvisioner never(offs, opts, kubesim::testing::default_filter());
+    CHECK(never.step(1000 * sim::kHour, view_of(c, {})).expired.empty());
   }
 }
 
