@@ -267,6 +267,16 @@ void NodeAutoscaling::run_cluster_autoscaler() {
       record(j.dump());
     }
   }
+  // Soft taints after the deletions (upstream updateSoftDeletionTaints ends scaleDown).
+  for (const auto& [nodes, present] : {std::pair{&a.soft_untaint, false}, {&a.soft_taint, true}}) {
+    for (const std::string& node : *nodes) {
+      models::Taint taint;
+      taint.key = std::string(policies::kDeletionCandidateTaint);
+      taint.value = std::to_string(now / sim::kSecond);
+      taint.effect = models::TaintEffect::kPreferNoSchedule;
+      cluster_.set_node_taint(node, taint, present);
+    }
+  }
 }
 
 void NodeAutoscaling::run_karpenter() {

@@ -485,6 +485,15 @@ void Cluster::evict_for_drain(std::shared_ptr<DrainPod> target) {
       });
 }
 
+void Cluster::set_node_taint(std::string_view node, const Taint& taint, bool present) {
+  api_->patch<Node>(cloud(), "", std::string(node), [taint, present](Node& n) {
+    const bool had =
+        std::erase_if(n.spec.taints, [&](const Taint& t) { return t.key == taint.key; }) > 0;
+    if (present) n.spec.taints.push_back(taint);
+    return present || had;
+  });
+}
+
 void Cluster::abort_deletion(const std::string& name) {
   deleting_.erase(name);
   api_->patch<Node>(cloud(), "", name, [](Node& n) {

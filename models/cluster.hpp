@@ -219,6 +219,9 @@ class Cluster {
   // `failed` (optional) when the drain gave up (Cluster Autoscaler's drain: an eviction
   // refused for max_pod_eviction_time): the ToBeDeleted taint is then removed and the node
   // stays. `drain`: whose termination runs the drain (DrainOptions).
+  // Adds `taint` to the Node (or, with present false, removes every taint with its key)
+  // through the API as the cloud provider / autoscaler client; nothing when it already is so.
+  void set_node_taint(std::string_view node, const Taint& taint, bool present);
   bool delete_node(std::string_view node, std::function<void()> done = {},
                    std::function<void()> failed = {}, const DrainOptions& drain = {});
   // Requested nodes not yet registered, of one pool (all pools when empty), in request order.

@@ -842,10 +842,43 @@ ClusterAutoscalerActions ClusterAutoscalerState::step(sim::Time now,
 
   if (options_.scale_down_enabled) {
     scale_down(now, work, view, fake_nodes, not_started, scale_down_disabled_for_loop, actions);
+    // upstream scaleDown: every branch (cooldown, no candidates, after deletion) ends with
+    // updateSoftDeletionTaints.
+    update_soft_taints(snap, actions);
   } else {
     actions.scale_down_status = "ScaleDownDisabled";
   }
   return actions;
+}
+
+// upstream actuation.UpdateSoftDeletionTaints over the nodes of autoscaled groups: first the
+// soft taint comes off needed nodes, then it goes on unneeded ones, one API call each within
+// --max-bulk-soft-taint-count; nodes being deleted are left alone.
+void ClusterAutoscalerState::update_soft_taints(const sched::Snapshot& nodes,
+                                                ClusterAutoscalerActions& actions) {
+  std::int32_t budget = options_.max_bulk_soft_taint_count;
+  if (budget <= 0) return;
+  auto has = [](const models::Node& n, std::string_view key) {
+    return std::any_of(n.spec.taints.begin(), n.spec.taints.end(),
+                       [key](const models::Taint& t) { return t.key == key; });
+  };
+  for (const bool unneeded_pass : {false, true}) {
+    for (const sched::NodeInfo* ni : nodes.nodes()) {
+      const models::Node& n = ni->node();
+      if (group_of(n) == nullptr || deleting_.contains(ni->name()) ||
+          has(n, kToBeDeletedByCaTaint)) {
+        continue;
+      }
+      const bool unneeded = unneeded_since_.contains(ni->name());
+      if (unneeded != unneeded_pass || has(n, kDeletionCandidateTaint) == unneeded) continue;
+      if (budget <= 0) {
+        actions.reasons.push_back("soft taint budget used up: " + ni->name() + " left for later");
+        return;
+      }
+      --budget;
+      (unneeded ? actions.soft_taint : actions.soft_untaint).push_back(ni->name());
+    }
+  }
 }
 
 void ClusterAutoscalerState::scale_up(sim::Time now, sched::Snapshot& work,

@@ -122,6 +122,10 @@ inline constexpr std::string_view kScaleDownDisabledAnnotation =
     "cluster-autoscaler.kubernetes.io/scale-down-disabled";
 inline constexpr std::string_view kMirrorPodAnnotation = "kubernetes.io/config.mirror";
 inline constexpr std::string_view kDoNotDisruptAnnotation = "karpenter.sh/do-not-disrupt";
+// Cluster Autoscaler's taints (utils/taints): the soft one on unneeded nodes
+// (PreferNoSchedule, so new pods go elsewhere), the hard one on nodes being deleted.
+inline constexpr std::string_view kDeletionCandidateTaint = "DeletionCandidateOfClusterAutoscaler";
+inline constexpr std::string_view kToBeDeletedByCaTaint = "ToBeDeletedByClusterAutoscaler";
 
 enum class PodDrainVerdict : std::uint8_t {
   kMove,   // evicted and rescheduled elsewhere
@@ -277,6 +281,8 @@ struct ClusterAutoscalerOptions {
   std::int32_t max_scale_down_parallelism = 10;  // --max-scale-down-parallelism
   std::int32_t max_empty_bulk_delete = 10;       // --max-empty-bulk-delete (deprecated)
   std::int32_t max_drain_parallelism = 1;        // --max-drain-parallelism
+  // --max-bulk-soft-taint-count: soft-taint API calls per loop (0: no soft taints).
+  std::int32_t max_bulk_soft_taint_count = 10;
   bool scale_down_unready_enabled = true;        // --scale-down-unready-enabled
   bool skip_nodes_with_system_pods = true;
   bool skip_nodes_with_local_storage = true;
@@ -346,6 +352,11 @@ struct ClusterAutoscalerActions {
   std::optional<ScaleUp> scale_up;
   std::vector<Deletion> deletions;
   std::vector<FailedScaleUp> failed_scale_ups;
+  // Soft taints (upstream actuation.UpdateSoftDeletionTaints): the caller adds
+  // DeletionCandidateOfClusterAutoscaler=<Unix time>:PreferNoSchedule to `soft_taint` and
+  // removes it from `soft_untaint`.
+  std::vector<std::string> soft_taint;
+  std::vector<std::string> soft_untaint;
   // upstream status.ScaleUpResult / ScaleDownResult names: "ScaleUpSuccessful",
   // "ScaleUpNotNeeded", "ScaleUpNoOptionsAvailable", "ScaleUpInCooldown",
   // "ScaleUpLimitedByMaxNodesTotal"; "ScaleDownNodeDeleteStarted", "ScaleDownNoUnneeded",
@@ -428,6 +439,7 @@ class ClusterAutoscalerState {
                                 const std::map<std::string, GroupCounts, std::less<>>& counts,
                                 ClusterAutoscalerActions& actions);
   void back_off(GroupState& g, sim::Time now);
+  void update_soft_taints(const models::sched::Snapshot& nodes, ClusterAutoscalerActions& actions);
   void scale_up(sim::Time now, models::sched::Snapshot& work,
                 std::vector<std::shared_ptr<const models::sched::PodInfo>> pending,
                 std::int32_t ready_nodes, const models::sched::Snapshot& registered,

@@ -474,6 +474,7 @@ ClusterAutoscalerSpec read_cluster_autoscaler(FieldReader& r,
   count("maxScaleDownParallelism", o.max_scale_down_parallelism, 1);
   count("maxEmptyBulkDelete", o.max_empty_bulk_delete, 1);
   count("maxDrainParallelism", o.max_drain_parallelism, 1);
+  count("maxBulkSoftTaintCount", o.max_bulk_soft_taint_count, 0);
   flag("scaleDownUnreadyEnabled", o.scale_down_unready_enabled);
   flag("skipNodesWithSystemPods", o.skip_nodes_with_system_pods);
   flag("skipNodesWithLocalStorage", o.skip_nodes_with_local_storage);

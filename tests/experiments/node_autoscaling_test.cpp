@@ -157,6 +157,45 @@ TEST_CASE("cluster autoscaler: pending pods get nodes after scan + provisioning 
   check_invariants(run);
 }
 
+TEST_CASE("cluster autoscaler: new pods avoid a soft-tainted (unneeded) node",
+          "[node-autoscaling]") {
+  // small-0 holds a 2-CPU pod (needed: 0.5 is not below the 0.5 threshold); small-1 is empty,
+  // hence unneeded at the first loop (10 s): DeletionCandidateOfClusterAutoscaler:
+  // PreferNoSchedule. A 1-CPU pod at 60 s: NodeResourcesFit (LeastAllocated) prefers the
+  // empty small-1, but TaintToleration (weight 3) scores it 0 against small-0's 100, so the
+  // pod goes to small-0. With soft taints off it goes to small-1.
+  auto run_with = [](const std::string& extra) {
+    const std::string text =
+        header(
+            "2m", pool("small", 2, "4", "16Gi", 0.2),
+            "    clusterAutoscaler:\n      nodeGroups: [{pool: small, min: 0, max: 5}]\n" + extra) +
+        deployment("base", 1, "2", "4Gi") + deployment("late", 1, "1", "1Gi", "60s");
+    auto run = std::make_unique<ScenarioRun>(load_text(text));
+    run->run();
+    std::string late_node;
+    for (const auto& r : run->observer()->pods()) {
+      if (r.name.rfind("late-", 0) == 0) late_node = r.node;
+    }
+    return std::pair{std::move(run), late_node};
+  };
+  auto [on, on_node] = run_with("");
+  auto base_node = std::string();
+  for (const auto& r : on->observer()->pods()) {
+    if (r.name.rfind("base-", 0) == 0) base_node = r.node;
+  }
+  REQUIRE_FALSE(base_node.empty());
+  CHECK(on_node == base_node);
+  const std::string other = base_node == "small-0" ? "small-1" : "small-0";
+  auto node = on->cluster()->api().nodes().get("", other);
+  REQUIRE(node != nullptr);
+  CHECK(std::any_of(node->spec.taints.begin(), node->spec.taints.end(), [](const auto& t) {
+    return t.key == "DeletionCandidateOfClusterAutoscaler" &&
+           t.effect == models::TaintEffect::kPreferNoSchedule;
+  }));
+  auto [off, off_node] = run_with("      maxBulkSoftTaintCount: 0\n");
+  CHECK(off_node == other);
+}
+
 TEST_CASE("cluster autoscaler: coresTotal caps the scale-up end to end", "[node-autoscaling]") {
   // As above, with --cores-total 0:9: small-0 counts 4 cores (its group's target 1 × 4) and
   // the base node, in no node group, 1; so 4 are left and the 2-node estimate is capped at

@@ -1019,3 +1019,59 @@ TEST_CASE("resource limits: scale-down keeps the cluster at the cores minimum",
     CHECK_FALSE(run_until_deletion(ca, c, 0, 1200 * kS));
   }
 }
+
+// ---- Soft taints (actuation.UpdateSoftDeletionTaints, --max-bulk-soft-taint-count 10) -------
+
+namespace {
+
+// What the caller does with the actions: the DeletionCandidate taint on or off.
+void apply_soft_taints(TestCluster& c, const kp::ClusterAutoscalerActions& a) {
+  auto set = [&c](const std::string& name, bool present) {
+    auto node = std::make_shared<kubesim::models::Node>(c.snapshot.find(name)->node());
+    std::erase_if(node->spec.taints, [](const kubesim::models::Taint& t) {
+      return t.key == kp::kDeletionCandidateTaint;
+    });
+    if (present) {
+      kubesim::models::Taint t;
+      t.key = std::string(kp::kDeletionCandidateTaint);
+      t.effect = kubesim::models::TaintEffect::kPreferNoSchedule;
+      node->spec.taints.push_back(t);
+    }
+    c.snapshot.upsert_node(std::move(node));
+  };
+  for (const auto& n : a.soft_untaint) set(n, false);
+  for (const auto& n : a.soft_taint) set(n, true);
+}
+
+}  // namespace
+
+TEST_CASE("soft taints: unneeded nodes get DeletionCandidate, ten API calls a loop",
+          "[autoscaler][scaledown]") {
+  TestCluster c;
+  auto pool = make_pool("g", 8000, 32 * kGi, 0.4);
+  c.add_nodes(pool, 13);
+  c.bind("g-0", owned_pod("busy", 7000, kGi));  // 0.875: needed; the 12 others are empty
+  kp::ClusterAutoscalerState ca({group(pool, 0, 20)}, {}, kubesim::testing::default_filter());
+  auto first = ca.step(0, view_of(c, {}));
+  CHECK(first.soft_taint.size() == 10);  // the budget: 10 of the 12 unneeded nodes
+  CHECK(first.soft_untaint.empty());
+  CHECK(std::find(first.soft_taint.begin(), first.soft_taint.end(), "g-0") ==
+        first.soft_taint.end());
+  apply_soft_taints(c, first);
+  auto second = ca.step(10 * kS, view_of(c, {}));
+  CHECK(second.soft_taint.size() == 2);  // the two left over
+  apply_soft_taints(c, second);
+  CHECK(ca.step(20 * kS, view_of(c, {})).soft_taint.empty());
+  SECTION("a node needed again loses its soft taint") {
+    c.bind("g-5", owned_pod("new", 7000, kGi));
+    auto a = ca.step(30 * kS, view_of(c, {}));
+    CHECK(a.soft_untaint == std::vector<std::string>{"g-5"});
+    CHECK(a.soft_taint.empty());
+  }
+  SECTION("--max-bulk-soft-taint-count 0: none") {
+    kp::ClusterAutoscalerOptions o;
+    o.max_bulk_soft_taint_count = 0;
+    kp::ClusterAutoscalerState off({group(pool, 0, 20)}, o, kubesim::testing::default_filter());
+    CHECK(off.step(40 * kS, view_of(c, {})).soft_untaint.empty());
+  }
+}
