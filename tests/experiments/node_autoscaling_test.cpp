@@ -418,6 +418,33 @@ TEST_CASE("karpenter: a node past expireAfter is deleted and its pod gets a new 
   check_invariants(run);
 }
 
+TEST_CASE("the karpenter example consolidates as its header describes",
+          "[node-autoscaling][karpenter][examples]") {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_file(
+      std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/karpenter.yaml", {}, diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(s.has_value());
+  ScenarioRun run(std::move(*s));
+  run.run();
+  const auto events = driver_events(run);
+  std::vector<std::string> steps;
+  for (const auto& e : events) {
+    if (e["type"] == "Consolidation") {
+      steps.push_back(e["method"].get<std::string>() + "/" + e["decision"].get<std::string>() +
+                      "/" + std::to_string(static_cast<int>(e["t"].get<double>())));
+    }
+  }
+  CHECK(steps == std::vector<std::string>{"MultiNodeConsolidation/Delete/1525",
+                                          "MultiNodeConsolidation/Delete/1605",
+                                          "SingleNodeConsolidation/Replace/1685"});
+  CHECK(counter(run, "karpenter.consolidations_abandoned") == 0);
+  CHECK(run.node_autoscaling()->pool_nodes("m6i-4xlarge") == 0);
+  CHECK(run.node_autoscaling()->pool_nodes("m6i-xlarge") == 1);
+  CHECK(bound_pods(run, "web-") == 6);
+  check_invariants(run);
+}
+
 TEST_CASE("karpenter: a launch that never registers is given up after the registration TTL",
           "[node-autoscaling]") {
   // The only offering takes 30 min to come up; registrationTTL 15m. Launch at 70 s; at the
