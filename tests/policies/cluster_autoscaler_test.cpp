@@ -54,6 +54,17 @@ kp::ClusterAutoscalerView view_of(const TestCluster& c, const std::vector<PodInf
   return v;
 }
 
+// `n` ReplicaSet pods of 8 CPU, 64 GiB and `gpus` GPUs each.
+std::vector<PodInfoPtr> gpu_pods(const std::string& prefix, int n, std::int64_t gpus) {
+  std::vector<PodInfoPtr> out;
+  for (int i = 0; i < n; ++i) {
+    auto p = owned_pod(prefix + std::to_string(i), 8000, 64 * kGi);
+    p.request("nvidia.com/gpu", gpus);
+    out.push_back(p.info());
+  }
+  return out;
+}
+
 kp::ExpansionOption option(std::string group, std::int32_t nodes, std::int64_t node_cpu,
                            std::int64_t node_mem, std::vector<PodInfoPtr> pods, double price = 0) {
   kp::ExpansionOption o;
@@ -651,12 +662,7 @@ TEST_CASE("perf: 8640 loops (24 h at 10 s) over 64 GPU nodes", "[.perf]") {
       c.bind("h100-" + std::to_string(n), p);
     }
   }
-  std::vector<PodInfoPtr> pend;
-  for (int i = 0; i < 20; ++i) {
-    auto p = owned_pod("new-" + std::to_string(i), 8000, 64 * kGi);
-    p.request("nvidia.com/gpu", 4);
-    pend.push_back(p.info());
-  }
+  const std::vector<PodInfoPtr> pend = gpu_pods("new-", 20, 4);
   kp::ClusterAutoscalerOptions opts;
   opts.scale_down_enabled = true;
   kp::ClusterAutoscalerState ca({group(h100, 0, 128)}, opts, kubesim::testing::default_filter());
@@ -969,12 +975,7 @@ TEST_CASE("resource limits: --cores-total caps and skips scale-ups", "[autoscale
 TEST_CASE("resource limits: --gpu-total counts the nodes' GPU type", "[autoscaler][limits]") {
   TestCluster c;
   auto gpu_pool = make_pool("h100", 64000, 512 * kGi, 30.0, 8);
-  std::vector<PodInfoPtr> pods;
-  for (int i = 0; i < 4; ++i) {
-    PodBuilder b = owned_pod("train-" + std::to_string(i), 8000, 64 * kGi);
-    b.request("nvidia.com/gpu", 8);
-    pods.push_back(b.info());
-  }
+  const std::vector<PodInfoPtr> pods = gpu_pods("train-", 4, 8);
   kp::ClusterAutoscalerOptions o;
   SECTION("20 H100s: floor(20 / 8) = 2 of the 4 nodes") {
     o.gpu_total.push_back({"NVIDIA-H100-80GB-HBM3", 0, 20});
