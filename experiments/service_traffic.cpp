@@ -49,6 +49,7 @@ ServiceTraffic::ServiceTraffic(sim::Simulation& sim, sim::MetricRegistry& metric
   watch_ = watched.ok() ? watched.value() : 0;
   models::KubeProxySettings kp;
   kp.min_sync_period = spec_.kube_proxy_min_sync_period;
+  kp.sync_duration = spec_.kube_proxy_sync_duration;
   kp.sync_period = spec_.kube_proxy_sync_period;
   kp.extra_delay = spec_.endpoint_delay;
   proxy_service_ = proxies_.add_service(spec_.service_namespace, spec_.service_name, kp,

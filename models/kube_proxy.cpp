@@ -12,6 +12,7 @@ KubeProxyFleet::KubeProxyFleet(sim::Simulation& sim, sim::MetricRegistry& metric
     : sim_(sim),
       api_(api),
       watch_rng_(sim.rng("kube-proxy/watch")),
+      sync_rng_(sim.rng("kube-proxy/sync")),
       syncs_(metrics.counter("kube_proxy.syncs")) {
   constructing_ = true;  // proxies of nodes Ready now have run for long: no wait pending
   add_proxy("");         // kReference
@@ -200,6 +201,7 @@ void KubeProxyFleet::run(std::uint32_t proxy, std::uint32_t service) {
     }
     at = std::max(at, last + k.min_sync_period);
   }
+  at = std::max(at, r.busy_until);  // a sync still running finishes first
   if (at == sim_.now()) {
     sync(proxy, service);
     return;
@@ -215,8 +217,24 @@ void KubeProxyFleet::sync(std::uint32_t proxy, std::uint32_t service) {
   Runner& r = proxies_[proxy].runners[service];
   r.last_run = sim_.now();
   syncs_.add();
-  if (r.applied == r.heard) return;
-  r.applied = r.heard;
+  const std::optional<sim::Distribution>& d = services_[service].settings.sync_duration;
+  const sim::Duration took =
+      d ? sim::from_seconds(std::max(0.0, d->sample(sync_rng_))) : sim::Duration{0};
+  if (took <= 0) {
+    apply(proxy, service, r.heard);
+    return;
+  }
+  r.busy_until = sim_.now() + took;
+  sim_.schedule_at(r.busy_until, [this, proxy, service, view = r.heard]() mutable {
+    apply(proxy, service, std::move(view));
+  });
+}
+
+void KubeProxyFleet::apply(std::uint32_t proxy, std::uint32_t service,
+                           std::shared_ptr<const ProxyEndpoints> view) {
+  Runner& r = proxies_[proxy].runners[service];
+  if (r.applied == view) return;
+  r.applied = std::move(view);
   if (proxy == kReference) {
     for (const auto& f : services_[service].on_reference_sync) f();
   }

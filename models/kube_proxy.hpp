@@ -19,7 +19,12 @@
 //     periodic syncs when a Run() arrives instead of scheduling them.
 //   - v1.34 passes syncPeriod (30 s) as the runner's retryInterval, used only after a
 //     failed sync; syncs never fail here, so syncPeriod is accepted and has no effect.
-// A sync makes what the proxy heard its programmed view (takes no simulated time).
+// A sync makes what the proxy heard its programmed view, `syncDuration` after it starts
+// (upstream's syncProxyRules runs iptables-restore / the IPVS calls synchronously; its
+// duration is sync_proxy_rules_duration_seconds; drawn per sync from stream
+// "kube-proxy/sync", none by default). The runner's fn is synchronous, so a sync due while
+// one runs starts when it ends (the minSyncPeriod wait counts from the start, as
+// bfr.lastRun is taken before fn()).
 // A Service's runner is kept per Service on each node (with that traffic workload's
 // settings); upstream one runner per node syncs all Services together — the same when one
 // Service changes at a time or the workloads share their settings.
@@ -59,6 +64,8 @@ struct KubeProxySettings {
   sim::Duration sync_period = 30 * sim::kSecond;  // --iptables-sync-period (retry interval)
   sim::Duration full_sync_period = sim::kHour;    // proxyutil.FullSyncPeriod
   sim::Duration extra_delay = 0;                  // endpointDelay
+  // How long one sync takes (seconds); unset: no time.
+  std::optional<sim::Distribution> sync_duration;
 };
 
 // One endpoint as a kube-proxy holds it.
@@ -112,6 +119,7 @@ class KubeProxyFleet {
     std::shared_ptr<const ProxyEndpoints> heard;
     std::shared_ptr<const ProxyEndpoints> applied;
     sim::Time last_run = -1;
+    sim::Time busy_until = 0;  // the end of the sync running (syncDuration)
     sim::Time last_delivery = 0;
     bool pending = false;
   };
@@ -136,11 +144,14 @@ class KubeProxyFleet {
   void deliver(std::uint32_t proxy, std::uint32_t service, std::shared_ptr<const ProxyEndpoints> v);
   void run(std::uint32_t proxy, std::uint32_t service);
   void sync(std::uint32_t proxy, std::uint32_t service);
+  void apply(std::uint32_t proxy, std::uint32_t service,
+             std::shared_ptr<const ProxyEndpoints> view);
   std::uint32_t add_proxy(std::string node);
 
   sim::Simulation& sim_;
   ApiServer& api_;
   sim::Rng watch_rng_;
+  sim::Rng sync_rng_;
   std::vector<Proxy> proxies_;
   std::vector<ServiceEntry> services_;
   std::map<std::string, std::uint32_t, std::less<>> service_index_;  // namespace/name

@@ -415,6 +415,11 @@ std::optional<TrafficWorkloadSpec> read_traffic_workload(FieldReader& w, const s
   if (auto d = w.duration("endpointDelay", 0)) s.endpoint_delay = *d;
   if (auto kp = w.map("kubeProxy")) {
     if (auto d = kp->duration("minSyncPeriod", 0)) s.kube_proxy_min_sync_period = *d;
+    if (auto d = read_duration_distribution(*kp, "syncDuration")) {
+      if (d->kind() != sim::Distribution::Kind::kConstant || d->mean() > 0) {
+        s.kube_proxy_sync_duration = *d;
+      }
+    }
     if (auto d = kp->duration("syncPeriod", 0)) {
       if (*d <= 0) {
         kp->error("syncPeriod", "must be greater than 0", "kube-proxy's default is 30s");

@@ -111,6 +111,8 @@ struct TrafficWorkloadSpec {
   // change reaches the rules at the proxy's next sync, at most one sync per period
   // (pkg/proxy/runner BoundedFrequencyRunner); changes within the period are batched.
   sim::Duration kube_proxy_min_sync_period = sim::kSecond;
+  // kubeProxy.syncDuration: how long one rules sync takes (unset: no time).
+  std::optional<sim::Distribution> kube_proxy_sync_duration;
   // --iptables-sync-period / --ipvs-sync-period (30s): v1.34's runner retry interval after
   // a failed sync; syncs do not fail in kubesim, so it has no effect (docs/serving.md §4).
   sim::Duration kube_proxy_sync_period = 30 * sim::kSecond;

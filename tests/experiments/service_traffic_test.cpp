@@ -263,8 +263,9 @@ TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[
   struct Gaps {
     double routed = 0;
     double ready = 0;
+    double first = 0;  // when a first got a request
   };
-  auto gaps = [&](const std::string& min_sync) {
+  auto gaps = [&](const std::string& min_sync, const std::string& extra = {}) {
     const std::string workload = R"(  - name: web
     type: traffic
     service: default/web
@@ -272,7 +273,8 @@ TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[
     server: {model: cpu, concurrency: 64, serviceTime: 1ms}
     loadBalancing: roundRobin
     endpointDelay: 1s
-    kubeProxy: {minSyncPeriod: )" + min_sync + "}\n";
+    kubeProxy: {minSyncPeriod: )" +
+                                 min_sync + extra + "}\n";
     std::string pods = bare_pod("a") + bare_pod("b");
     pods.replace(pods.find("  labels: {app: web}", pods.find("name: b")), 20,
                  "  labels: {app: web}\n  annotations: {kubesim.io/ready-after: 11500ms}");
@@ -291,7 +293,8 @@ TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[
     const sim::Time b = t.first_routed("default/b");
     REQUIRE(a >= 0);
     REQUIRE(b >= 0);
-    return Gaps{sim::to_seconds(b - a), sim::to_seconds(ready["b"] - ready["a"])};
+    return Gaps{sim::to_seconds(b - a), sim::to_seconds(ready["b"] - ready["a"]),
+                sim::to_seconds(a)};
   };
   const Gaps batched = gaps("3s");
   INFO("Ready " << batched.ready << " s apart");
@@ -301,6 +304,11 @@ TEST_CASE("kube-proxy syncs endpoint changes at most once per minSyncPeriod", "[
   const Gaps immediate = gaps("0s");
   CHECK(immediate.ready == Approx(batched.ready).margin(1e-9));  // same run up to the proxy
   CHECK(immediate.routed == Approx(immediate.ready).margin(0.15));
+  // A sync that takes 2 s (syncDuration) programs each change 2 s later; the run up to the
+  // proxies is the same (the durations come from their own stream).
+  const Gaps slow = gaps("0s", ", syncDuration: 2s");
+  CHECK(slow.ready == Approx(immediate.ready).margin(1e-9));
+  CHECK(slow.first - immediate.first == Approx(2.0).margin(0.01));
 }
 
 TEST_CASE("every request ends exactly once under overload, timeouts and pod churn", "[traffic]") {

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,8 @@ struct Fixture {
   std::unique_ptr<KubeProxyFleet> fleet;
   std::uint32_t svc = 0;
   int reference_syncs = 0;
-  explicit Fixture(sim::Duration full_sync = sim::kHour) {
+  explicit Fixture(sim::Duration full_sync = sim::kHour,
+                   std::optional<sim::Distribution> sync_duration = std::nullopt) {
     ApiServerConfig config;
     config.watch_delay = sim::Distribution::constant(0.050);
     api = std::make_unique<ApiServer>(sim, metrics, config);
@@ -68,6 +70,7 @@ struct Fixture {
     KubeProxySettings k;
     k.min_sync_period = sim::kSecond;
     k.full_sync_period = full_sync;
+    k.sync_duration = std::move(sync_duration);
     svc = fleet->add_service("default", "web", k, [this] { ++reference_syncs; });
   }
   std::size_t usable(std::string_view n) {
@@ -150,6 +153,27 @@ TEST_CASE("kube-proxy: a FullSyncPeriod sync restarts the minSyncPeriod wait", "
   CHECK(f.usable("a") == 1);
   f.at(14050 * kMs);
   CHECK(f.usable("a") == 0);
+}
+
+TEST_CASE("kube-proxy: a sync takes syncDuration; the next starts when it ends", "[kube_proxy]") {
+  // syncDuration 1.5 s, minSyncPeriod 1 s. A slice commits at 3.0 s, heard at 3.05 s: a's
+  // sync starts then and programs the endpoint at 4.55 s. A change heard at 3.65 s may run
+  // from 3.05 + 1 = 4.05 s (bfr.lastRun is the start), but the running sync ends at 4.55 s:
+  // the next starts then and programs it at 6.05 s.
+  Fixture f(sim::kHour, sim::Distribution::constant(1.5));
+  f.write_at(3000 * kMs, slice({endpoint("p1", true, true, false)}), true);
+  f.write_at(3600 * kMs, slice({endpoint("p1", false, false, false)}), false);
+  f.at(4549 * kMs);
+  CHECK(f.usable("a") == 0);
+  CHECK(f.reference_syncs == 0);
+  f.at(4550 * kMs);
+  CHECK(f.usable("a") == 1);
+  CHECK(f.reference_syncs == 1);
+  f.at(6049 * kMs);
+  CHECK(f.usable("a") == 1);
+  f.at(6050 * kMs);
+  CHECK(f.usable("a") == 0);
+  CHECK(f.reference_syncs == 2);
 }
 
 TEST_CASE("kube-proxy uses serving terminating endpoints only when none is ready", "[kube_proxy]") {
