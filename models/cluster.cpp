@@ -353,35 +353,12 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
   taint.key = std::string(karpenter ? kKarpenterDisruptedTaint : kToBeDeletedTaint);
   if (!karpenter) taint.value = std::to_string(sim_.now() / sim::kSecond);
   taint.effect = TaintEffect::kNoSchedule;
-  api_->patch<Node>(cloud(), "", name, [taint](Node& n) {
-    for (const Taint& t : n.spec.taints) {
-      if (t.key == taint.key) return false;
-    }
-    n.spec.taints.push_back(taint);
-    return true;
-  });
-  // Each pod through the Eviction API; refusals retried (evict_for_drain).
   auto drain = std::make_shared<Drain>();
   drain->style = options.style;
   drain->evict_until = sim_.now() + config_.max_pod_eviction_time;
   drain->deadline = sim_.now() + config_.max_graceful_termination + 30 * sim::kSecond;
   if (karpenter && options.termination_grace_period) {
     drain->expires = sim_.now() + *options.termination_grace_period;
-  }
-  for (const auto& pod : api_->pods().list()) {
-    if (pod->spec.node_name != name || !blocks_deletion(*pod) || pod->metadata.being_deleted()) {
-      continue;
-    }
-    ++drain->pending;
-    auto target = std::make_shared<DrainPod>(
-        DrainPod{drain, name, pod->metadata.namespace_, pod->metadata.name});
-    evict_for_drain(target);
-    if (drain->expires) {
-      // terminator.go podDeleteTimeWithGracePeriod: expiry − terminationGracePeriodSeconds.
-      const sim::Time at = std::max(
-          sim_.now(), *drain->expires - pod->spec.termination_grace_period_seconds * sim::kSecond);
-      sim_.schedule_at(at, [this, target] { delete_expiring_pod(*target); });
-    }
   }
   // Cluster Autoscaler (actuation/drain.go): wait for the evicted pods to go, polling every
   // 5 s, for at most MaxGracefulTerminationSec + PodEvictionHeadroom (30 s) after the
@@ -398,6 +375,9 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
   *poll = [this, name, drain, again, done = std::move(done), failed = std::move(failed)]() mutable {
     if (gone_.count(name) != 0) return;  // reclaimed meanwhile
     const bool expired = drain->expires && sim_.now() >= *drain->expires;
+    // Karpenter's terminator lists the node's pods at every reconcile and evicts what it
+    // finds (a pod bound before the taint was seen, too); CA drains the pods it listed.
+    if (drain->style == DrainStyle::kKarpenter && !expired) evict_pods(name, drain);
     if (drain->pending > 0 && !expired) {  // evictions still being retried
       again();
       return;
@@ -425,8 +405,45 @@ bool Cluster::delete_node(std::string_view node, std::function<void()> done,
     finish_deletion(name);
     if (done) done();
   };
-  sim_.schedule_after(0, [poll] { (*poll)(); });
+  // Both taint the node first and drain once the taint is written (CA's actuator taints
+  // synchronously before its drains; Karpenter's terminator taints, then drains), so pods
+  // evicted from it are not scheduled back onto it.
+  api_->patch<Node>(
+      cloud(), "", name,
+      [taint](Node& n) {
+        for (const Taint& t : n.spec.taints) {
+          if (t.key == taint.key) return false;
+        }
+        n.spec.taints.push_back(taint);
+        return true;
+      },
+      [this, name, drain, poll](const sim::Status&) {
+        evict_pods(name, drain);
+        (*poll)();
+      });
   return true;
+}
+
+// Each pod on the node that blocks its deletion, not being deleted and not yet asked to go,
+// through the Eviction API; refusals retried (evict_for_drain).
+void Cluster::evict_pods(const std::string& name, const std::shared_ptr<Drain>& drain) {
+  if (gone_.count(name) != 0) return;
+  for (const auto& pod : api_->pods().list()) {
+    if (pod->spec.node_name != name || !blocks_deletion(*pod) || pod->metadata.being_deleted()) {
+      continue;
+    }
+    if (!drain->asked.insert(pod->metadata.namespace_ + "/" + pod->metadata.name).second) continue;
+    ++drain->pending;
+    auto target = std::make_shared<DrainPod>(
+        DrainPod{drain, name, pod->metadata.namespace_, pod->metadata.name});
+    evict_for_drain(target);
+    if (drain->expires) {
+      // terminator.go podDeleteTimeWithGracePeriod: expiry − terminationGracePeriodSeconds.
+      const sim::Time at = std::max(
+          sim_.now(), *drain->expires - pod->spec.termination_grace_period_seconds * sim::kSecond);
+      sim_.schedule_at(at, [this, target] { delete_expiring_pod(*target); });
+    }
+  }
 }
 
 void Cluster::delete_expiring_pod(const DrainPod& target) {

@@ -284,6 +284,7 @@ class Cluster {
     sim::Time evict_until = 0;
     sim::Time deadline = 0;
     std::optional<sim::Time> expires;  // Karpenter's terminationGracePeriod end
+    std::set<std::string> asked;       // namespace/name of the pods sent to eviction
   };
   struct DrainPod {
     std::shared_ptr<Drain> drain;
@@ -294,6 +295,7 @@ class Cluster {
     int refusals = 0;
   };
   void evict_for_drain(std::shared_ptr<DrainPod> target);
+  void evict_pods(const std::string& name, const std::shared_ptr<Drain>& drain);
   void abort_deletion(const std::string& name);
   void delete_expiring_pod(const DrainPod& target);
   sim::MetricRegistry* metrics_ = nullptr;

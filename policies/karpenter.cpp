@@ -48,20 +48,110 @@ std::string_view to_string(KarpenterActions::Kind kind) {
   return "Empty";
 }
 
-std::vector<KarpenterLaunch> provision(FilterSimulator& filter, sched::Snapshot& work,
-                                       std::span<const KarpenterOffering> offerings,
-                                       std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
-                                       std::vector<std::string>* unschedulable) {
-  std::vector<KarpenterLaunch> launches;
-  std::vector<PodInfoPtr> remaining(pods.begin(), pods.end());
-  sort_decreasing(remaining);
-  // Offerings in price order, so ties on price per pod go to the cheaper node.
+namespace {
+
+// Offerings cheapest first (ties by name): a claim launches the first that holds its pods.
+std::vector<const KarpenterOffering*> by_price(std::span<const KarpenterOffering> offerings) {
   std::vector<const KarpenterOffering*> order;
   for (const KarpenterOffering& o : offerings) order.push_back(&o);
   std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
     if (a->price() != b->price()) return a->price() < b->price();
     return a->name() < b->name();
   });
+  return order;
+}
+
+// Karpenter's scheduler (Solve / add / newNode / NodeClaim.Add) over new NodeClaims.
+std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sched::Snapshot& work,
+                                                   std::span<const KarpenterOffering> offerings,
+                                                   std::span<const PodInfoPtr> pods,
+                                                   std::int32_t max_new_nodes,
+                                                   std::vector<std::string>* unschedulable) {
+  struct Claim {
+    std::vector<PodInfoPtr> pods;
+    // The offerings that still hold every pod of the claim, cheapest first, each with its
+    // template node in `work` (holding the claim's pods).
+    std::vector<std::pair<const KarpenterOffering*, std::string>> options;
+  };
+  std::vector<Claim> claims;
+  std::vector<PodInfoPtr> queue(pods.begin(), pods.end());
+  sort_decreasing(queue);
+  const std::vector<const KarpenterOffering*> order = by_price(offerings);
+  std::set<std::string, std::less<>> unfit;  // equivalent pods found no new claim either
+  // NodeClaim.Add: the options that can also take `p`; false (and no change) when none.
+  auto add = [&](Claim& c, const PodInfoPtr& p) {
+    std::vector<std::pair<const KarpenterOffering*, std::string>> keep;
+    for (const auto& option : c.options) {
+      if (filter.fits(*p, *work.find(option.second))) keep.push_back(option);
+    }
+    if (keep.empty()) return false;
+    for (const auto& option : c.options) {
+      if (std::find(keep.begin(), keep.end(), option) == keep.end()) {
+        work.remove_node(option.second);
+      }
+    }
+    for (const auto& option : keep) work.find(option.second)->add_pod(p);
+    c.options = std::move(keep);
+    c.pods.push_back(p);
+    return true;
+  };
+  for (const PodInfoPtr& p : queue) {
+    const std::string key = pod_equivalence_key(*p);
+    if (unfit.contains(key)) {
+      if (unschedulable) unschedulable->push_back(p->key());
+      continue;
+    }
+    // In-flight claims, fewest pods first (sort.Slice; ties in creation order here).
+    std::vector<std::size_t> by_pods(claims.size());
+    for (std::size_t i = 0; i < claims.size(); ++i) by_pods[i] = i;
+    std::stable_sort(by_pods.begin(), by_pods.end(), [&](std::size_t a, std::size_t b) {
+      return claims[a].pods.size() < claims[b].pods.size();
+    });
+    if (!claims.empty() && filter.prepare(*p, work) &&
+        std::any_of(by_pods.begin(), by_pods.end(),
+                    [&](std::size_t i) { return add(claims[i], p); })) {
+      continue;
+    }
+    if (max_new_nodes >= 0 && static_cast<std::int32_t>(claims.size()) >= max_new_nodes) {
+      if (unschedulable) unschedulable->push_back(p->key());
+      continue;
+    }
+    Claim c;
+    const std::string prefix = "karpenter-claim-" + std::to_string(claims.size()) + "-";
+    for (const KarpenterOffering* o : order) {
+      c.options.emplace_back(o, prefix + o->name());
+      work.upsert_node(offering_template(*o, prefix + o->name()));
+    }
+    if (filter.prepare(*p, work) && add(c, p)) {
+      claims.push_back(std::move(c));
+    } else {
+      for (const auto& option : c.options) work.remove_node(option.second);
+      unfit.insert(key);
+      if (unschedulable) unschedulable->push_back(p->key());
+    }
+  }
+  std::vector<KarpenterLaunch> launches;
+  for (Claim& c : claims) {
+    const KarpenterOffering* chosen = c.options.front().first;  // the cheapest still fitting
+    for (std::size_t i = 1; i < c.options.size(); ++i) work.remove_node(c.options[i].second);
+    KarpenterLaunch l;
+    l.offering = chosen->name();
+    l.price_per_hour = chosen->price();
+    for (const PodInfoPtr& p : c.pods) l.pods.push_back(p->key());
+    launches.push_back(std::move(l));
+  }
+  return launches;
+}
+
+std::vector<KarpenterLaunch> provision_cheapest_per_pod(
+    FilterSimulator& filter, sched::Snapshot& work, std::span<const KarpenterOffering> offerings,
+    std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
+    std::vector<std::string>* unschedulable) {
+  std::vector<KarpenterLaunch> launches;
+  std::vector<PodInfoPtr> remaining(pods.begin(), pods.end());
+  sort_decreasing(remaining);
+  // Offerings in price order, so ties on price per pod go to the cheaper node.
+  const std::vector<const KarpenterOffering*> order = by_price(offerings);
   std::int32_t launched = 0;
   while (!remaining.empty()) {
     if (max_new_nodes >= 0 && launched >= max_new_nodes) break;
@@ -124,6 +214,19 @@ std::vector<KarpenterLaunch> provision(FilterSimulator& filter, sched::Snapshot&
     for (const PodInfoPtr& p : remaining) unschedulable->push_back(p->key());
   }
   return launches;
+}
+
+}  // namespace
+
+std::vector<KarpenterLaunch> provision(FilterSimulator& filter, sched::Snapshot& work,
+                                       std::span<const KarpenterOffering> offerings,
+                                       std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
+                                       std::vector<std::string>* unschedulable,
+                                       KarpenterPacking packing) {
+  return packing == KarpenterPacking::kNodeClaims
+             ? provision_node_claims(filter, work, offerings, pods, max_new_nodes, unschedulable)
+             : provision_cheapest_per_pod(filter, work, offerings, pods, max_new_nodes,
+                                          unschedulable);
 }
 
 KarpenterProvisioner::KarpenterProvisioner(std::vector<KarpenterOffering> offerings,
@@ -212,7 +315,8 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     std::int32_t in_flight_total = static_cast<std::int32_t>(in_flight_nodes.size());
     const std::int32_t limit =
         options_.max_nodes > 0 ? std::max(0, options_.max_nodes - managed - in_flight_total) : -1;
-    actions.launches = provision(*filter_, work, offerings_, need, limit, &actions.unschedulable);
+    actions.launches = provision(*filter_, work, offerings_, need, limit, &actions.unschedulable,
+                                 options_.packing);
     for (const KarpenterLaunch& l : actions.launches) {
       ++expected_[l.offering];
       launches_[l.offering].push_back(now);

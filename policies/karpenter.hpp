@@ -26,15 +26,20 @@
 //   expiration                 a node older than expireAfter (default 720h) is deleted at once,
 //                              outside the budgets and without a replacement
 //                              (pkg/controllers/nodeclaim/expiration).
-// Our packing heuristic ("cheapest type per remaining batch", first-fit decreasing): pods
-// that no existing or in-flight node can take are sorted by decreasing CPU, then memory. While
-// some remain, every offering is tried as one new node filled first-fit in that order,
-// starting with the largest remaining pod; the offering with the lowest price per pod placed
-// wins (ties: lower price, then name) and the node is launched with those pods. A pod no
-// offering fits is left pending. Real Karpenter instead grows a NodeClaim while any allowed
-// type still fits and then launches the cheapest type fitting the claim; the two agree when
-// prices grow linearly with size, and ours avoids launching one large node where two small
-// ones are cheaper (see docs/node-autoscaling.md).
+// Packing (KarpenterPacking), for the pods no existing or in-flight node can take, sorted by
+// decreasing CPU, then memory (the scheduler's queue order):
+//   kNodeClaims (default; pkg/controllers/provisioning/scheduling/scheduler.go Solve): each
+//     pod goes to the first new NodeClaim, fewest pods first, that some offering can still
+//     hold with all its pods (NodeClaim.Add narrows the claim's offerings to those); else a
+//     new claim with every offering. A claim thus grows while any offering fits, and
+//     launches the cheapest offering that holds all its pods (the cloud provider's
+//     lowest-price choice among the claim's instance types). A batch ends up on few, large
+//     nodes; consolidation later replaces them where smaller ones are cheaper.
+//   kCheapestPerPod (kubesim's alternative): while pods remain, every offering is tried as
+//     one new node filled first-fit, starting with the largest remaining pod; the offering
+//     with the lowest price per pod placed wins (ties: lower price, then name). It avoids
+//     one large node where several small ones are cheaper.
+// A pod no offering fits is left pending.
 //
 // Fit is decided by the scheduler's Filter plugins through FilterSimulator (taints,
 // affinity, the karpenter.sh/capacity-type label the template nodes carry, resources).
@@ -72,6 +77,7 @@ struct KarpenterOffering {
 };
 
 enum class ConsolidationPolicy : std::uint8_t { kWhenEmpty, kWhenEmptyOrUnderutilized };
+enum class KarpenterPacking : std::uint8_t { kNodeClaims, kCheapestPerPod };
 
 // The reasons a disruption budget can name (NodePool spec.disruption.budgets[].reasons).
 enum class DisruptionReason : std::uint8_t { kEmpty, kDrifted, kUnderutilized };
@@ -117,6 +123,7 @@ struct KarpenterOptions {
   // NodeClaim registration TTL, 15m).
   sim::Duration registration_ttl = 15 * sim::kMinute;
   std::int32_t max_nodes = 0;  // spec.limits as a node count; 0: none
+  KarpenterPacking packing = KarpenterPacking::kNodeClaims;
 };
 
 struct KarpenterView {
@@ -159,14 +166,15 @@ std::string_view to_string(KarpenterActions::Kind kind);  // "Empty", "Delete", 
 // "Emptiness", "MultiNodeConsolidation", "SingleNodeConsolidation"
 std::string_view to_string(KarpenterActions::Method method);
 
-// The packing heuristic above on `work` (existing and in-flight nodes). The launched nodes'
-// template nodes are left in `work` with their pods. `unschedulable` gets the pods no
-// offering fits.
+// New nodes for `pods` by `packing` (above), on `work` (existing and in-flight nodes). The
+// launched nodes' template nodes are left in `work` with their pods. At most
+// `max_new_nodes` (< 0: no limit); `unschedulable` gets the pods left pending.
 std::vector<KarpenterLaunch> provision(
     FilterSimulator& filter, models::sched::Snapshot& work,
     std::span<const KarpenterOffering> offerings,
     std::span<const std::shared_ptr<const models::sched::PodInfo>> pods, std::int32_t max_new_nodes,
-    std::vector<std::string>* unschedulable = nullptr);
+    std::vector<std::string>* unschedulable = nullptr,
+    KarpenterPacking packing = KarpenterPacking::kNodeClaims);
 
 class KarpenterProvisioner {
  public:

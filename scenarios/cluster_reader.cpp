@@ -569,6 +569,10 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
   if (auto v = r.integer("maxNodes", 0, 1'000'000)) {
     spec.options.max_nodes = static_cast<std::int32_t>(*v);
   }
+  if (auto packing = r.one_of("packing", {"nodeClaims", "cheapestPerPod"})) {
+    spec.options.packing = *packing == "nodeClaims" ? policies::KarpenterPacking::kNodeClaims
+                                                    : policies::KarpenterPacking::kCheapestPerPod;
+  }
   if (auto d = r.duration("batchMaxDuration", sim::kMillisecond)) spec.batch_max_duration = *d;
   if (auto d = r.duration("terminationGracePeriod", 0)) spec.termination_grace_period = *d;
   r.finish();

@@ -205,8 +205,9 @@ TEST_CASE("a drain whose eviction a PDB refuses gives up after 2 minutes", "[pdb
     CHECK_FALSE(done);
     REQUIRE(failed_at.has_value());
     // Evictions at 60 s + 10 k s (plus request latencies) while before 180 s: the 13th, just
-    // after 180 s, is the last; the drain's 5-second poll notices at 185 s.
-    CHECK(*failed_at == Approx(185.0));
+    // after 180 s, is the last; the drain's 5-second poll, from the taint's write a few ms
+    // after 60 s, notices at 185 s.
+    CHECK(*failed_at == Approx(185.0).margin(0.05));
     CHECK(counter(run, "cluster.evictions_refused") == 13);
     auto n = run.cluster()->api().nodes().get("", node);
     REQUIRE(n != nullptr);
@@ -306,12 +307,40 @@ TEST_CASE("a Karpenter drain retries a refused eviction until the budget or the 
   }
 }
 
+TEST_CASE("a Karpenter drain also evicts a pod bound after it started", "[karpenter]") {
+  // Karpenter's terminator lists the node's pods at every reconcile: a pod that reached the
+  // node after the drain began (bound before the scheduler saw the taint) is evicted too,
+  // and the node goes once both pods are gone.
+  const std::string text = header("6m", false) + deployment("a", 1, "1");
+  ScenarioRun run(testing::load_scenario_ok(text));
+  std::string node;
+  std::optional<double> done_at;
+  delete_a_node_at_60s(
+      run, node, [&] { done_at = sim::to_seconds(run.simulation().now()); }, {},
+      models::DrainOptions{models::DrainStyle::kKarpenter, std::nullopt});
+  run.simulation().schedule_at(61 * sim::kSecond, [&] {
+    models::Pod late;
+    late.metadata.namespace_ = "default";
+    late.metadata.name = "late";
+    late.spec.node_name = node;
+    models::Container c;
+    c.name = "c";
+    c.image = "app:1";
+    late.spec.containers.push_back(c);
+    REQUIRE(run.cluster()->api().pods().create(late).ok());
+  });
+  run.run();
+  REQUIRE(done_at.has_value());
+  CHECK(run.cluster()->api().nodes().get("", node) == nullptr);
+  CHECK(run.cluster()->api().pods().get("default", "late") == nullptr);
+}
+
 TEST_CASE("a Karpenter node goes at its terminationGracePeriod with a pod still there",
           "[pdb][karpenter]") {
   // Both small nodes' kubelets fail at 30 s, so nothing on them stops. A PDB refuses a's
   // eviction; terminationGracePeriod 2m, a's terminationGracePeriodSeconds 600: the pod is
-  // DELETEd at once (start + 120 − 600 is past) with the 120 s left as its grace, never
-  // goes (its kubelet is down), and the node is terminated at start + 120 s regardless
+  // DELETEd at once (start + 120 − 600 is past) with the 119 whole seconds left as its grace,
+  // never goes (its kubelet is down), and the node is terminated at start + 120 s regardless
   // (terminator.go: the instance goes at expiry whatever is left).
   std::string text = header("6m", false);
   text += "  faults:\n  - {type: nodeFailure, at: 30s, pool: small, count: 2}\n";
@@ -342,7 +371,9 @@ TEST_CASE("a Karpenter node goes at its terminationGracePeriod with a pod still 
   });
   run.run();
   REQUIRE(grace_given.has_value());
-  CHECK(*grace_given == 120);  // the whole seconds left when the DELETE is sent, at 60 s
+  // The whole seconds left when the DELETE is sent: the drain starts once the taint is
+  // written, a few ms after 60 s, so int64(time.Until(expiry).Seconds()) = 119.
+  CHECK(*grace_given == 119);
   CHECK(counter(run, "karpenter.pods_deleted_at_expiry") == 1);
   CHECK(pod_still_there);
   REQUIRE(done_at.has_value());

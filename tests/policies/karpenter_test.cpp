@@ -59,14 +59,66 @@ double total_price(const std::vector<kp::KarpenterLaunch>& launches) {
 
 // ---- Provisioning ------------------------------------------------------------------------------
 
-TEST_CASE("karpenter: small pods go on the cheapest nodes, not one big node", "[karpenter]") {
+// Karpenter's own packing (kNodeClaims, scheduler.go Solve): a pod joins the first new claim,
+// fewest pods first, that some offering can still hold with all its pods; the claim launches
+// the cheapest offering holding them.
+
+TEST_CASE("karpenter: a claim grows while any type fits, then launches the cheapest",
+          "[karpenter]") {
+  auto filter = kubesim::testing::default_filter();
+  kubesim::models::sched::Snapshot work;
+  std::vector<kp::KarpenterOffering> offs = {offering("large", 16000, 1.00),
+                                             offering("small", 4000, 0.10)};
+  SECTION("five 1-CPU pods: small holds 4, so the claim keeps growing on large alone") {
+    auto launches = kp::provision(*filter, work, offs, pods("p", 5, 1000), -1);
+    REQUIRE(launches.size() == 1);
+    CHECK(launches[0].offering == "large");
+    CHECK(launches[0].pods.size() == 5);
+    CHECK(total_price(launches) == Approx(1.00));
+  }
+  SECTION("twenty: large takes 16; the next claim's 4 fit small, the cheapest") {
+    auto launches = kp::provision(*filter, work, offs, pods("p", 20, 1000), -1);
+    REQUIRE(launches.size() == 2);
+    CHECK(launches[0].offering == "large");
+    CHECK(launches[0].pods.size() == 16);
+    CHECK(launches[1].offering == "small");
+    CHECK(launches[1].pods.size() == 4);
+  }
+  SECTION("three: small holds them all") {
+    auto launches = kp::provision(*filter, work, offs, pods("p", 3, 1000), -1);
+    REQUIRE(launches.size() == 1);
+    CHECK(launches[0].offering == "small");
+  }
+}
+
+TEST_CASE("karpenter: a pod goes to the claim with the fewest pods", "[karpenter]") {
+  // One 10-CPU type. Sorted 6, 6, 1, 1: the second 6 opens claim 2; the first 1 goes to
+  // claim 1 (both hold one pod: creation order), the second 1 to claim 2 (now the fewer).
+  auto filter = kubesim::testing::default_filter();
+  kubesim::models::sched::Snapshot work;
+  std::vector<kp::KarpenterOffering> offs = {offering("ten", 10000, 0.50)};
+  std::vector<PodInfoPtr> pending = pods("small", 2, 1000);
+  pending.push_back(owned_pod("big-a", 6000, kGi).info());
+  pending.push_back(owned_pod("big-b", 6000, kGi).info());
+  auto launches = kp::provision(*filter, work, offs, pending, -1);
+  REQUIRE(launches.size() == 2);
+  CHECK(launches[0].pods == std::vector<std::string>{"default/big-a", "default/small0"});
+  CHECK(launches[1].pods == std::vector<std::string>{"default/big-b", "default/small1"});
+}
+
+// kubesim's alternative packing (kCheapestPerPod): the offering with the lowest price per pod
+// for each remaining batch.
+
+TEST_CASE("karpenter cheapest-per-pod: small pods go on the cheapest nodes, not one big node",
+          "[karpenter]") {
   auto filter = kubesim::testing::default_filter();
   kubesim::models::sched::Snapshot work;
   std::vector<kp::KarpenterOffering> offs = {offering("large", 16000, 1.00),
                                              offering("small", 4000, 0.10)};
   // 5 x 1 CPU. Batch 1: small takes 4 (0.025 $/pod), large 5 (0.20 $/pod) -> small.
   // Batch 2: the last pod: small 0.10 vs large 1.00 -> small. Total 0.20 $/h.
-  auto launches = kp::provision(*filter, work, offs, pods("p", 5, 1000), -1);
+  auto launches = kp::provision(*filter, work, offs, pods("p", 5, 1000), -1, nullptr,
+                                kp::KarpenterPacking::kCheapestPerPod);
   REQUIRE(launches.size() == 2);
   CHECK(launches[0].offering == "small");
   CHECK(launches[0].pods.size() == 4);
@@ -75,7 +127,7 @@ TEST_CASE("karpenter: small pods go on the cheapest nodes, not one big node", "[
   CHECK(total_price(launches) == Approx(0.20));
 }
 
-TEST_CASE("karpenter: a large pod with small ones packs on the cheaper-per-pod type",
+TEST_CASE("karpenter cheapest-per-pod: a large pod with small ones packs on the cheaper type",
           "[karpenter]") {
   auto filter = kubesim::testing::default_filter();
   kubesim::models::sched::Snapshot work;
@@ -85,7 +137,8 @@ TEST_CASE("karpenter: a large pod with small ones packs on the cheaper-per-pod t
   pending.push_back(owned_pod("big", 6000, kGi).info());
   // Sorted: big (6), then eight 1s. a-8: 6 + 1 + 1 = 3 pods, 0.133 $/pod; b-16: 6 + 8 = 14
   // CPU, 9 pods, 0.078 $/pod -> one b-16 (0.70) instead of a-8 x 2 (0.80).
-  auto launches = kp::provision(*filter, work, offs, pending, -1);
+  auto launches = kp::provision(*filter, work, offs, pending, -1, nullptr,
+                                kp::KarpenterPacking::kCheapestPerPod);
   REQUIRE(launches.size() == 1);
   CHECK(launches[0].offering == "b-16");
   CHECK(launches[0].pods.size() == 9);
@@ -127,8 +180,22 @@ TEST_CASE("karpenter: constraints pick the offering (GPU, capacity type, too lar
     CHECK(unschedulable == std::vector<std::string>{"default/huge0"});
   }
   SECTION("the node limit") {
-    auto l = kp::provision(*filter, work, offs, pods("p", 12, 2000), 2);
-    CHECK(l.size() == 2);  // 4 + 4 pods; 4 stay pending
+    // Twenty 2-CPU pods: the claim grows past the 8-CPU types to gpu-od's 32 CPU (16 pods);
+    // with one new node allowed the other 4 stay pending.
+    std::vector<std::string> unschedulable;
+    auto l = kp::provision(*filter, work, offs, pods("p", 20, 2000), 1, &unschedulable);
+    REQUIRE(l.size() == 1);
+    CHECK(l[0].offering == "gpu-od");
+    CHECK(l[0].pods.size() == 16);
+    CHECK(unschedulable.size() == 4);
+    SECTION("cheapest-per-pod: two 8-CPU spot nodes of 4 pods") {
+      kubesim::models::sched::Snapshot fresh;
+      auto c = kp::provision(*filter, fresh, offs, pods("p", 12, 2000), 2, nullptr,
+                             kp::KarpenterPacking::kCheapestPerPod);
+      REQUIRE(c.size() == 2);
+      CHECK(c[0].offering == "cpu-spot");
+      CHECK(c[0].pods.size() == 4);
+    }
   }
 }
 
