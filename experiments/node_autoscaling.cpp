@@ -64,7 +64,8 @@ NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metr
   karpenter_drain_.termination_grace_period = spec.termination_grace_period;
   for (const char* name :
        {"karpenter.launches", "karpenter.consolidations", "karpenter.consolidations_abandoned",
-        "karpenter.nodes_removed", "karpenter.nodes_expired", "karpenter.launches_expired"}) {
+        "karpenter.nodes_removed", "karpenter.nodes_expired", "karpenter.launches_expired",
+        "karpenter.replacements_failed"}) {
     (void)metrics_.counter(name);
   }
   common_setup(sampler);
@@ -279,17 +280,38 @@ void NodeAutoscaling::run_cluster_autoscaler() {
   }
 }
 
+models::Taint NodeAutoscaling::disrupted_taint() {
+  models::Taint taint;
+  taint.key = std::string(models::kKarpenterDisruptedTaint);
+  taint.effect = models::TaintEffect::kNoSchedule;
+  return taint;
+}
+
 void NodeAutoscaling::run_karpenter() {
   ++loops_;
   const sim::Time now = sim_.now();
-  // Replacements that became Ready: their nodes can go now.
+  // Replacements that became Ready: their nodes can go now. One still not Ready after
+  // 10 minutes (orchestration queue maxRetryDuration) gives its nodes back.
   for (auto it = replacements_.begin(); it != replacements_.end();) {
     auto node = cluster_.api().nodes().get("", it->first);
     if (node != nullptr && node->ready()) {
-      for (const auto& old : it->second) {
+      for (const auto& old : it->second.nodes) {
         (void)cluster_.delete_node(
             old, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
             karpenter_drain_);
+      }
+      it = replacements_.erase(it);
+    } else if (now - it->second.started >= kReplacementTimeout) {
+      for (const auto& old : it->second.nodes) {
+        cluster_.set_node_taint(old, disrupted_taint(), false);
+        karpenter_->cancel_deletion(old);
+      }
+      metrics_.counter("karpenter.replacements_failed").add();
+      if (record_events_) {
+        nlohmann::ordered_json j = event_json(now, "Karpenter", "ReplacementFailed");
+        j["replacement"] = it->first;
+        j["nodes"] = key_list(it->second.nodes);
+        record(j.dump());
       }
       it = replacements_.erase(it);
     } else {
@@ -379,7 +401,9 @@ void NodeAutoscaling::run_karpenter() {
     std::string replacement;
     if (c.kind == policies::KarpenterActions::Kind::kReplace) {
       replacement = cluster_.provision_node(c.replacement, capacity_label(c.replacement));
-      replacements_[replacement] = c.nodes;
+      replacements_[replacement] = Replacement{c.nodes, now};
+      // queue.go StartCommand: the candidates take no new pods while the replacement boots.
+      for (const auto& node : c.nodes) cluster_.set_node_taint(node, disrupted_taint(), true);
     } else {
       for (const auto& node : c.nodes) {
         (void)cluster_.delete_node(

@@ -32,7 +32,7 @@
 // ca.nodes_replaced
 // (Cluster Autoscaler);
 // karpenter.launches, karpenter.consolidations, karpenter.consolidations_abandoned,
-// karpenter.nodes_removed, karpenter.nodes_expired,
+// karpenter.nodes_removed, karpenter.nodes_expired, karpenter.replacements_failed,
 // karpenter.launches_expired (cancelled after the registration TTL),
 // karpenter.pods_deleted_at_expiry (models::Cluster, terminationGracePeriod) (Karpenter);
 // spot.notices, spot.reclaims (both); gauges pool.<pool>.nodes and pool.<pool>.cost_per_hour
@@ -110,6 +110,7 @@ class NodeAutoscaling {
   std::function<std::optional<bool>(const models::Pod&)> pdb_allows_eviction() const;
   void run_cluster_autoscaler();
   void run_karpenter();
+  static models::Taint disrupted_taint();  // karpenter.sh/disrupted:NoSchedule
   void on_node_event(const models::NodeEvent& e);
   void record(std::string line);
 
@@ -126,7 +127,15 @@ class NodeAutoscaling {
   sim::Connection node_connection_;
   std::map<std::string, PoolMetrics, std::less<>> pools_;
   // Karpenter Replace: replacement node → nodes to delete once it is Ready.
-  std::map<std::string, std::vector<std::string>, std::less<>> replacements_;
+  // Karpenter Replace (disruption/orchestration queue): the candidates are tainted
+  // karpenter.sh/disrupted at once and deleted when the replacement is Ready; when it is not
+  // Ready within kReplacementTimeout the taint goes and the command is dropped.
+  struct Replacement {
+    std::vector<std::string> nodes;
+    sim::Time started = 0;
+  };
+  static constexpr sim::Duration kReplacementTimeout = 10 * sim::kMinute;
+  std::map<std::string, Replacement, std::less<>> replacements_;
   // Nodes Cluster Autoscaler asked to delete (a reclaim of one of them is not replaced).
   std::set<std::string, std::less<>> ca_deleting_;
   std::vector<std::string> last_reasons_;

@@ -247,6 +247,10 @@ std::int32_t KarpenterProvisioner::in_flight(std::string_view offering) const {
   return it == launches_.end() ? 0 : static_cast<std::int32_t>(it->second.size());
 }
 
+void KarpenterProvisioner::cancel_deletion(std::string_view node) {
+  if (auto it = deleting_.find(node); it != deleting_.end()) deleting_.erase(it);
+}
+
 KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& view) {
   KarpenterActions actions;
   const sched::Snapshot& snap = *view.nodes;

@@ -186,6 +186,9 @@ class KarpenterProvisioner {
 
   // Launched, not yet registered nodes of an offering.
   std::int32_t in_flight(std::string_view offering) const;
+  // The caller gave up deleting `node` (a Replace whose replacement never became Ready): it
+  // is a candidate again.
+  void cancel_deletion(std::string_view node);
   const std::vector<KarpenterOffering>& offerings() const { return offerings_; }
 
  private:

@@ -448,6 +448,40 @@ TEST_CASE("the karpenter example consolidates as its header describes",
   check_invariants(run);
 }
 
+TEST_CASE("karpenter: a Replace taints its node at once and gives up after 10 minutes",
+          "[node-autoscaling][karpenter]") {
+  // large-0 ($1.00) holds one 1-CPU pod; small ($0.20) holds it too: a single-node Replace is
+  // computed at the 10 s loop and acted on at 25 s. The node is tainted karpenter.sh/disrupted
+  // at once; the replacement takes 30 minutes to come, so at the first loop 10 minutes after
+  // the command (630 s) the taint comes off and the node stays (orchestration queue
+  // maxRetryDuration).
+  const std::string text =
+      header("12m",
+             pool("large", 1, "16", "64Gi", 1.0) +
+                 "    - name: small\n      count: 0\n      cpu: \"4\"\n      memory: 16Gi\n"
+                 "      costPerHour: 0.2\n      provisioningDelay: 30m\n",
+             "    karpenter:\n      offerings: [{pool: large}, {pool: small}]\n") +
+      deployment("web", 1, "1", "2Gi");
+  ScenarioRun run(load_text(text));
+  bool tainted_at_300 = false;
+  auto disrupted = [&run] {
+    auto n = run.cluster()->api().nodes().get("", "large-0");
+    return n != nullptr &&
+           std::any_of(n->spec.taints.begin(), n->spec.taints.end(),
+                       [](const auto& t) { return t.key == "karpenter.sh/disrupted"; });
+  };
+  run.simulation().schedule_at(300 * sim::kSecond, [&] { tainted_at_300 = disrupted(); });
+  run.run();
+  const auto events = driver_events(run);
+  CHECK(times_of(events, "Karpenter", "Consolidation") == std::vector<double>{25.0});
+  CHECK(times_of(events, "Karpenter", "ReplacementFailed") == std::vector<double>{630.0});
+  CHECK(tainted_at_300);
+  CHECK_FALSE(disrupted());
+  CHECK(run.cluster()->api().nodes().get("", "large-0") != nullptr);
+  CHECK(counter(run, "karpenter.replacements_failed") == 1);
+  CHECK(bound_pods(run, "web-") == 1);
+}
+
 TEST_CASE("karpenter: a launch that never registers is given up after the registration TTL",
           "[node-autoscaling]") {
   // The only offering takes 30 min to come up; registrationTTL 15m. Launch at 70 s; at the
