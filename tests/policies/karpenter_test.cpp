@@ -84,6 +84,18 @@ TEST_CASE("karpenter: a claim grows while any type fits, then launches the cheap
     CHECK(launches[1].offering == "small");
     CHECK(launches[1].pods.size() == 4);
   }
+  SECTION("cheapest-per-pod: the five on two small nodes, not one big node") {
+    // Batch 1: small takes 4 (0.025 $/pod), large 5 (0.20 $/pod) -> small. Batch 2: the
+    // last pod: small 0.10 vs large 1.00 -> small. Total 0.20 $/h.
+    auto launches = kp::provision(*filter, work, offs, pods("p", 5, 1000), -1, nullptr,
+                                  kp::KarpenterPacking::kCheapestPerPod);
+    REQUIRE(launches.size() == 2);
+    CHECK(launches[0].offering == "small");
+    CHECK(launches[0].pods.size() == 4);
+    CHECK(launches[1].offering == "small");
+    CHECK(launches[1].pods.size() == 1);
+    CHECK(total_price(launches) == Approx(0.20));
+  }
   SECTION("three: small holds them all") {
     auto launches = kp::provision(*filter, work, offs, pods("p", 3, 1000), -1);
     REQUIRE(launches.size() == 1);
@@ -107,25 +119,7 @@ TEST_CASE("karpenter: a pod goes to the claim with the fewest pods", "[karpenter
 }
 
 // kubesim's alternative packing (kCheapestPerPod): the offering with the lowest price per pod
-// for each remaining batch.
-
-TEST_CASE("karpenter cheapest-per-pod: small pods go on the cheapest nodes, not one big node",
-          "[karpenter]") {
-  auto filter = kubesim::testing::default_filter();
-  kubesim::models::sched::Snapshot work;
-  std::vector<kp::KarpenterOffering> offs = {offering("large", 16000, 1.00),
-                                             offering("small", 4000, 0.10)};
-  // 5 x 1 CPU. Batch 1: small takes 4 (0.025 $/pod), large 5 (0.20 $/pod) -> small.
-  // Batch 2: the last pod: small 0.10 vs large 1.00 -> small. Total 0.20 $/h.
-  auto launches = kp::provision(*filter, work, offs, pods("p", 5, 1000), -1, nullptr,
-                                kp::KarpenterPacking::kCheapestPerPod);
-  REQUIRE(launches.size() == 2);
-  CHECK(launches[0].offering == "small");
-  CHECK(launches[0].pods.size() == 4);
-  CHECK(launches[1].offering == "small");
-  CHECK(launches[1].pods.size() == 1);
-  CHECK(total_price(launches) == Approx(0.20));
-}
+// for each remaining batch (also above).
 
 TEST_CASE("karpenter cheapest-per-pod: a large pod with small ones packs on the cheaper type",
           "[karpenter]") {
