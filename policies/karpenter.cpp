@@ -48,6 +48,22 @@ std::string_view to_string(KarpenterActions::Kind kind) {
   return "Empty";
 }
 
+KarpenterLimitsLeft::KarpenterLimitsLeft(const models::ResourceList& limits,
+                                         const models::ResourceList& used) {
+  limits.for_each([&](std::string_view name, std::int64_t limit) {
+    left_.emplace_back(std::string(name), limit - used.get(name));
+  });
+}
+
+bool KarpenterLimitsLeft::fits(const models::ResourceList& capacity) const {
+  return std::all_of(left_.begin(), left_.end(),
+                     [&](const auto& l) { return capacity.get(l.first) <= l.second; });
+}
+
+void KarpenterLimitsLeft::take(const models::ResourceList& capacity) {
+  for (auto& [name, left] : left_) left -= capacity.get(name);
+}
+
 namespace {
 
 // Offerings cheapest first (ties by name): a claim launches the first that holds its pods.
@@ -66,7 +82,8 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
                                                    std::span<const KarpenterOffering> offerings,
                                                    std::span<const PodInfoPtr> pods,
                                                    std::int32_t max_new_nodes,
-                                                   std::vector<std::string>* unschedulable) {
+                                                   std::vector<std::string>* unschedulable,
+                                                   std::optional<KarpenterLimitsLeft> limits) {
   struct Claim {
     std::vector<PodInfoPtr> pods;
     // The offerings that still hold every pod of the claim, cheapest first, each with its
@@ -119,10 +136,19 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
     Claim c;
     const std::string prefix = "karpenter-claim-" + std::to_string(claims.size()) + "-";
     for (const KarpenterOffering* o : order) {
+      // filterByRemainingResources: no offering the NodePool's limits cannot take.
+      if (limits && !limits->fits(o->pool.capacity)) continue;
       c.options.emplace_back(o, prefix + o->name());
       work.upsert_node(offering_template(*o, prefix + o->name()));
     }
-    if (filter.prepare(*p, work) && add(c, p)) {
+    if (!c.options.empty() && filter.prepare(*p, work) && add(c, p)) {
+      if (limits) {  // subtractMax: the largest the claim may still become
+        models::ResourceList largest;
+        for (const auto& option : c.options) {
+          largest = models::ResourceList::max(largest, option.first->pool.capacity);
+        }
+        limits->take(largest);
+      }
       claims.push_back(std::move(c));
     } else {
       for (const auto& option : c.options) work.remove_node(option.second);
@@ -146,7 +172,7 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
 std::vector<KarpenterLaunch> provision_cheapest_per_pod(
     FilterSimulator& filter, sched::Snapshot& work, std::span<const KarpenterOffering> offerings,
     std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
-    std::vector<std::string>* unschedulable) {
+    std::vector<std::string>* unschedulable, std::optional<KarpenterLimitsLeft> limits) {
   std::vector<KarpenterLaunch> launches;
   std::vector<PodInfoPtr> remaining(pods.begin(), pods.end());
   sort_decreasing(remaining);
@@ -160,6 +186,7 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(
     std::vector<std::size_t> best_pods;
     double best_per_pod = std::numeric_limits<double>::infinity();
     for (const KarpenterOffering* o : order) {
+      if (limits && !limits->fits(o->pool.capacity)) continue;
       work.upsert_node(offering_template(*o, name));
       sched::NodeInfo* node = work.find(name);
       std::vector<std::size_t> placed;
@@ -191,6 +218,7 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(
       remaining.erase(remaining.begin());
       continue;
     }
+    if (limits) limits->take(best->pool.capacity);
     work.upsert_node(offering_template(*best, name));
     sched::NodeInfo* node = work.find(name);
     KarpenterLaunch l;
@@ -222,11 +250,15 @@ std::vector<KarpenterLaunch> provision(FilterSimulator& filter, sched::Snapshot&
                                        std::span<const KarpenterOffering> offerings,
                                        std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
                                        std::vector<std::string>* unschedulable,
-                                       KarpenterPacking packing) {
+                                       KarpenterPacking packing,
+                                       const KarpenterLimitsLeft* limits_left) {
+  std::optional<KarpenterLimitsLeft> limits;
+  if (limits_left) limits = *limits_left;
   return packing == KarpenterPacking::kNodeClaims
-             ? provision_node_claims(filter, work, offerings, pods, max_new_nodes, unschedulable)
+             ? provision_node_claims(filter, work, offerings, pods, max_new_nodes, unschedulable,
+                                     std::move(limits))
              : provision_cheapest_per_pod(filter, work, offerings, pods, max_new_nodes,
-                                          unschedulable);
+                                          unschedulable, std::move(limits));
 }
 
 KarpenterProvisioner::KarpenterProvisioner(std::vector<KarpenterOffering> offerings,
@@ -319,8 +351,20 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     std::int32_t in_flight_total = static_cast<std::int32_t>(in_flight_nodes.size());
     const std::int32_t limit =
         options_.max_nodes > 0 ? std::max(0, options_.max_nodes - managed - in_flight_total) : -1;
+    // NodePool limits count every node of the NodePool, launches in flight included.
+    std::optional<KarpenterLimitsLeft> limits_left;
+    if (options_.limits) {
+      models::ResourceList used;
+      for (const sched::NodeInfo* ni : snap.nodes()) {
+        if (offering_of(ni->node())) used += ni->node().status.capacity;
+      }
+      for (const KarpenterOffering& o : offerings_) {
+        for (std::size_t i = 0; i < launches_[o.name()].size(); ++i) used += o.pool.capacity;
+      }
+      limits_left.emplace(*options_.limits, used);
+    }
     actions.launches = provision(*filter_, work, offerings_, need, limit, &actions.unschedulable,
-                                 options_.packing);
+                                 options_.packing, limits_left ? &*limits_left : nullptr);
     for (const KarpenterLaunch& l : actions.launches) {
       ++expected_[l.offering];
       launches_[l.offering].push_back(now);

@@ -122,7 +122,11 @@ struct KarpenterOptions {
   // A launched node that has not registered after this long is given up (Karpenter's
   // NodeClaim registration TTL, 15m).
   sim::Duration registration_ttl = 15 * sim::kMinute;
-  std::int32_t max_nodes = 0;  // spec.limits as a node count; 0: none
+  std::int32_t max_nodes = 0;  // a cap on the NodePool's nodes; 0: none
+  // NodePool spec.limits: the most of each named resource (cpu in millicores, memory in
+  // bytes, nvidia.com/gpu...) the NodePool's nodes may have in total, counted on their
+  // capacity, launches in flight included. Unset: none.
+  std::optional<models::ResourceList> limits;
   KarpenterPacking packing = KarpenterPacking::kNodeClaims;
 };
 
@@ -166,15 +170,29 @@ std::string_view to_string(KarpenterActions::Kind kind);  // "Empty", "Delete", 
 // "Emptiness", "MultiNodeConsolidation", "SingleNodeConsolidation"
 std::string_view to_string(KarpenterActions::Method method);
 
-// New nodes for `pods` by `packing` (above), on `work` (existing and in-flight nodes). The
-// launched nodes' template nodes are left in `work` with their pods. At most
-// `max_new_nodes` (< 0: no limit); `unschedulable` gets the pods left pending.
+// What a NodePool's spec.limits still allow (scheduler.go remainingResources): an offering
+// fits when its capacity is within what is left of every limited resource; a new node takes
+// its capacity (a NodeClaim the largest capacity among its offerings, subtractMax).
+class KarpenterLimitsLeft {
+ public:
+  KarpenterLimitsLeft(const models::ResourceList& limits, const models::ResourceList& used);
+  bool fits(const models::ResourceList& capacity) const;
+  void take(const models::ResourceList& capacity);
+
+ private:
+  std::vector<std::pair<std::string, std::int64_t>> left_;
+};
+
+// New nodes for `pods` by `packing` (above), within `limits_left` when given, on `work` (existing
+// and in-flight nodes). The launched nodes' template nodes are left in `work` with their pods. At
+// most `max_new_nodes` (< 0: no limit); `unschedulable` gets the pods left pending.
 std::vector<KarpenterLaunch> provision(
     FilterSimulator& filter, models::sched::Snapshot& work,
     std::span<const KarpenterOffering> offerings,
     std::span<const std::shared_ptr<const models::sched::PodInfo>> pods, std::int32_t max_new_nodes,
     std::vector<std::string>* unschedulable = nullptr,
-    KarpenterPacking packing = KarpenterPacking::kNodeClaims);
+    KarpenterPacking packing = KarpenterPacking::kNodeClaims,
+    const KarpenterLimitsLeft* limits_left = nullptr);
 
 class KarpenterProvisioner {
  public:

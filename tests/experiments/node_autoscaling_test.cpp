@@ -673,6 +673,10 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
                Catch::Contains("nodes"));
     CHECK_THAT(errors(header("1m", pools, k + "      expireAfter: Nevr\n")),
                Catch::Contains("expireAfter"));
+    CHECK_THAT(errors(header("1m", pools, k + "      limits: {cpu: lots}\n")),
+               Catch::Contains("limits"));
+    CHECK_THAT(errors(header("1m", pools, k + "      limits: 64\n")),
+               Catch::Contains("expected a mapping of resource names to quantities"));
     auto ok = [&](const std::string& extra) {
       scenarios::Diagnostics diagnostics;
       auto sc = scenarios::load_scenario_text(header("1m", pools, k + extra), "inline.yaml", {},
@@ -692,6 +696,11 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
     CHECK_FALSE(b.budgets[1].percent);
     CHECK(b.budgets[1].nodes == 3);
     CHECK(ok("").expire_after == std::optional<sim::Duration>(720 * sim::kHour));
+    const auto lim = ok("      limits: {cpu: \"64\", memory: 256Gi}\n");
+    REQUIRE(lim.limits.has_value());
+    CHECK(lim.limits->cpu_milli == 64000);
+    CHECK(lim.limits->memory == 256LL << 30);
+    CHECK_FALSE(ok("").limits.has_value());
   }
   SECTION("spot needs its mean time; karpenter's policy") {
     CHECK_THAT(errors(header("1m", pool("s", 1, "4", "16Gi", 0.2, "      spot: {}\n"), "")),

@@ -193,6 +193,40 @@ TEST_CASE("karpenter: constraints pick the offering (GPU, capacity type, too lar
   }
 }
 
+TEST_CASE("karpenter limits: NodePool spec.limits on the nodes' capacity", "[karpenter]") {
+  std::vector<kp::KarpenterOffering> offs = {offering("large", 16000, 1.00),
+                                             offering("small", 4000, 0.10)};
+  SECTION("cpu 18: the first claim books 16 CPU (its largest option), no type fits 2") {
+    auto filter = kubesim::testing::default_filter();
+    kubesim::models::sched::Snapshot work;
+    kubesim::models::ResourceList limits;
+    limits.set("cpu", 18000);
+    const kp::KarpenterLimitsLeft left(limits, {});
+    std::vector<std::string> unschedulable;
+    auto l = kp::provision(*filter, work, offs, pods("p", 20, 1000), -1, &unschedulable,
+                           kp::KarpenterPacking::kNodeClaims, &left);
+    REQUIRE(l.size() == 1);
+    CHECK(l[0].offering == "large");
+    CHECK(l[0].pods.size() == 16);
+    CHECK(unschedulable.size() == 4);
+  }
+  SECTION("a registered node counts: 18 − 4 = 14 leaves only small, three of them") {
+    TestCluster c;
+    c.add_nodes(offs[1].pool, 1);  // small-0 takes 4 of the 20 pods
+    kp::KarpenterOptions opts;
+    opts.limits = kubesim::models::ResourceList();
+    opts.limits->set("cpu", 18000);
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = k.step(0, view_of(c, pods("p", 20, 1000)));
+    REQUIRE(a.launches.size() == 3);  // 14 → 10 → 6 → 2 CPU left
+    for (const auto& launch : a.launches) CHECK(launch.offering == "small");
+    CHECK(a.unschedulable.size() == 4);
+    SECTION("in-flight launches count too") {
+      CHECK(k.step(10 * kS, view_of(c, pods("q", 4, 1000))).launches.empty());
+    }
+  }
+}
+
 TEST_CASE("karpenter: existing and in-flight capacity is used before launching", "[karpenter]") {
   TestCluster c;
   std::vector<kp::KarpenterOffering> offs = {offering("small", 4000, 0.10)};
