@@ -532,8 +532,10 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
         // ^((100|[0-9]{1,2})%|[0-9]+)$
         static const std::regex kNodes("^((100|[0-9]{1,2})%|[0-9]+)$");
         if (!std::regex_match(*nodes, kNodes) || nodes->size() > 9) {
-          b.error("nodes", "\"" + *nodes + "\" is not a node count or a percentage 0%..100%",
-                  "e.g. \"10%\" or \"5\"");
+          b.error(
+              "nodes",
+              "\"" + *nodes + "\" is not a node count (at most 999999999) or a percentage 0%..100%",
+              "e.g. \"10%\" or \"5\"");
         } else {
           budget.percent = nodes->back() == '%';
           budget.nodes = std::stoi(budget.percent ? nodes->substr(0, nodes->size() - 1) : *nodes);
