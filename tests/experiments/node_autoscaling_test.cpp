@@ -661,7 +661,7 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
   SECTION("karpenter budgets, expireAfter, consolidateAfter") {
     const std::string k = "    karpenter:\n      offerings: [{pool: small}]\n";
     CHECK_THAT(errors(header("1m", pools, k + "      budgets: [{nodes: \"110%\"}]\n")),
-               Catch::Contains("\"110%\" is not a node count or a percentage"));
+               Catch::Contains("\"110%\" is not a node count (at most 999999999) or a percentage"));
     CHECK_THAT(
         errors(header("1m", pools, k + "      budgets: [{nodes: \"1\", reasons: [Idle]}]\n")),
         Catch::Contains("unknown disruption reason \"Idle\""));
