@@ -502,8 +502,9 @@ std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
     const KarpenterOffering* o = offering_of(node);
     if (!o) continue;
     if (node.metadata.annotations.get(kDoNotDisruptAnnotation) == "true") continue;
-    const NodeHistory& h = history_.at(ni->name());
-    if (now - h.changed < *options_.consolidate_after) continue;  // not Consolidatable yet
+    // A node the pod history has not seen yet (none should reach here) is not Consolidatable.
+    auto h = history_.find(ni->name());
+    if (h == history_.end() || now - h->second.changed < *options_.consolidate_after) continue;
     Candidate c{ni, o, {}, disruption_cost(*ni, now, options_.expire_after)};
     bool blocked = false;
     for (const PodInfoPtr& p : ni->pods()) {
