@@ -272,7 +272,7 @@ void NodeAutoscaling::run_cluster_autoscaler() {
   for (const auto& [nodes, present] : {std::pair{&a.soft_untaint, false}, {&a.soft_taint, true}}) {
     for (const std::string& node : *nodes) {
       models::Taint taint;
-      taint.key = std::string(policies::kDeletionCandidateTaint);
+      taint.key = std::string(models::kDeletionCandidateTaint);
       taint.value = std::to_string(now / sim::kSecond);
       taint.effect = models::TaintEffect::kPreferNoSchedule;
       cluster_.set_node_taint(node, taint, present);

@@ -104,9 +104,6 @@ struct NodeEvent {
   std::string_view pool;
 };
 
-// upstream cluster-autoscaler utils/taints: the taint Cluster Autoscaler puts on a node it
-// deletes.
-inline constexpr std::string_view kToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler";
 // Spot reclaim notice (AWS's two-minute interruption notice).
 inline constexpr sim::Duration kSpotReclaimNotice = 2 * sim::kMinute;
 
@@ -128,7 +125,6 @@ struct DrainOptions {
   DrainStyle style = DrainStyle::kClusterAutoscaler;
   std::optional<sim::Duration> termination_grace_period;  // Karpenter only
 };
-inline constexpr std::string_view kKarpenterDisruptedTaint = "karpenter.sh/disrupted";
 
 struct ClusterConfig {
   ApiServerConfig api_server;

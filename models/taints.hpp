@@ -58,6 +58,12 @@ inline constexpr std::string_view kTaintNodeNetworkUnavailable =
 inline constexpr std::string_view kTaintNodeOutOfService = "node.kubernetes.io/out-of-service";
 inline constexpr std::string_view kTaintExternalCloudProvider =
     "node.cloudprovider.kubernetes.io/uninitialized";
+// Node autoscalers' taints: Cluster Autoscaler's (cluster-autoscaler utils/taints) on a node
+// it deletes (NoSchedule) and on an unneeded one (PreferNoSchedule, the soft taint), and
+// Karpenter's on a node it disrupts (karpenter pkg/apis/v1 DisruptedNoScheduleTaint).
+inline constexpr std::string_view kToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler";
+inline constexpr std::string_view kDeletionCandidateTaint = "DeletionCandidateOfClusterAutoscaler";
+inline constexpr std::string_view kKarpenterDisruptedTaint = "karpenter.sh/disrupted";
 
 struct Taint {
   std::string key;

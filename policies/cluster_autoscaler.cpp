@@ -866,11 +866,12 @@ void ClusterAutoscalerState::update_soft_taints(const sched::Snapshot& nodes,
     for (const sched::NodeInfo* ni : nodes.nodes()) {
       const models::Node& n = ni->node();
       if (group_of(n) == nullptr || deleting_.contains(ni->name()) ||
-          has(n, kToBeDeletedByCaTaint)) {
+          has(n, models::kToBeDeletedTaint)) {
         continue;
       }
       const bool unneeded = unneeded_since_.contains(ni->name());
-      if (unneeded != unneeded_pass || has(n, kDeletionCandidateTaint) == unneeded) continue;
+      if (unneeded != unneeded_pass || has(n, models::kDeletionCandidateTaint) == unneeded)
+        continue;
       if (budget <= 0) {
         actions.reasons.push_back("soft taint budget used up: " + ni->name() + " left for later");
         return;

@@ -122,10 +122,6 @@ inline constexpr std::string_view kScaleDownDisabledAnnotation =
     "cluster-autoscaler.kubernetes.io/scale-down-disabled";
 inline constexpr std::string_view kMirrorPodAnnotation = "kubernetes.io/config.mirror";
 inline constexpr std::string_view kDoNotDisruptAnnotation = "karpenter.sh/do-not-disrupt";
-// Cluster Autoscaler's taints (utils/taints): the soft one on unneeded nodes
-// (PreferNoSchedule, so new pods go elsewhere), the hard one on nodes being deleted.
-inline constexpr std::string_view kDeletionCandidateTaint = "DeletionCandidateOfClusterAutoscaler";
-inline constexpr std::string_view kToBeDeletedByCaTaint = "ToBeDeletedByClusterAutoscaler";
 
 enum class PodDrainVerdict : std::uint8_t {
   kMove,   // evicted and rescheduled elsewhere

@@ -572,25 +572,11 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
     spec.options.max_nodes = static_cast<std::int32_t>(*v);
   }
   // NodePool spec.limits: {cpu: "64", memory: 256Gi, nvidia.com/gpu: "16"}.
-  if (auto limits = r.raw("limits")) {
-    if (!limits->IsMap() || limits->size() == 0) {
-      r.error("limits", "expected a mapping of resource names to quantities",
-              "e.g. {cpu: \"64\", memory: 256Gi}");
+  if (auto limits = r.resource_list("limits")) {
+    if (r.node()["limits"].size() == 0) {
+      r.error("limits", "lists no resource", "e.g. {cpu: \"64\", memory: 256Gi}");
     } else {
-      models::ResourceList list;
-      for (const auto& entry : *limits) {
-        const std::string name = entry.first.Scalar();
-        auto one = entry.second.IsScalar()
-                       ? models::parse_resource_list({{name, entry.second.Scalar()}})
-                       : sim::Result<models::ResourceList>(
-                             sim::Status::invalid_argument("expected a quantity"));
-        if (!one) {
-          r.error("limits", name + ": " + one.error(), "e.g. cpu: \"64\"");
-          continue;
-        }
-        list.set(name, one->get(name));
-      }
-      spec.options.limits = std::move(list);
+      spec.options.limits = std::move(*limits);
     }
   }
   if (auto packing = r.one_of("packing", {"nodeClaims", "cheapestPerPod"})) {

@@ -262,31 +262,9 @@ class ManifestReader {
     return out;
   }
 
-  // requests/limits/capacity: {name: quantity}, each entry checked where it stands.
+  // requests/limits/capacity: {name: quantity}; absent (or not a mapping): empty.
   models::ResourceList resource_list(FieldReader& r, std::string_view key) {
-    models::ResourceList out;
-    auto node = r.raw(key);
-    if (!node) return out;
-    if (!node->IsMap()) {
-      r.error(key, "expected a mapping of resource names to quantities",
-              "e.g. {cpu: 500m, memory: 1Gi}");
-      return out;
-    }
-    for (const auto& entry : *node) {
-      const std::string name = entry.first.Scalar();
-      const std::string path = r.path_of(key) + "." + name;
-      if (!entry.second.IsScalar()) {
-        add_at(entry.second, r, path, "expected a quantity such as 500m, 2 or 1Gi");
-        continue;
-      }
-      auto one = models::parse_resource_list({{name, entry.second.Scalar()}});
-      if (!one) {
-        add_at(entry.second, r, path, one.error());
-        continue;
-      }
-      out.set(name, one->get(name));
-    }
-    return out;
+    return r.resource_list(key).value_or(models::ResourceList());
   }
 
   std::optional<models::LabelSelector> label_selector(FieldReader& r, std::string_view key,

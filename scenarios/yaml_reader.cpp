@@ -180,6 +180,32 @@ std::optional<std::int64_t> FieldReader::quantity(std::string_view key, std::str
   return value.value();
 }
 
+std::optional<models::ResourceList> FieldReader::resource_list(std::string_view key) {
+  auto node = raw(key);
+  if (!node) return std::nullopt;
+  if (!node->IsMap()) {
+    error(key, "expected a mapping of resource names to quantities",
+          "e.g. {cpu: 500m, memory: 1Gi}");
+    return std::nullopt;
+  }
+  models::ResourceList out;
+  for (const auto& entry : *node) {
+    const std::string name = entry.first.Scalar();
+    const std::string path = path_of(key) + "." + name;
+    if (!entry.second.IsScalar()) {
+      diagnostics_->add(at(entry.second, path, "expected a quantity such as 500m, 2 or 1Gi", ""));
+      continue;
+    }
+    auto one = models::parse_resource_list({{name, entry.second.Scalar()}});
+    if (!one) {
+      diagnostics_->add(at(entry.second, path, one.error(), ""));
+      continue;
+    }
+    out.set(name, one->get(name));
+  }
+  return out;
+}
+
 std::optional<std::string> FieldReader::one_of(std::string_view key,
                                                const std::vector<std::string>& allowed,
                                                bool required) {

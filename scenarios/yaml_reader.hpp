@@ -21,6 +21,10 @@
 #include "scenarios/diagnostics.hpp"
 #include "sim/time.hpp"
 
+namespace kubesim::models {
+class ResourceList;  // models/resources.hpp
+}
+
 namespace kubesim::scenarios {
 
 class FieldReader {
@@ -45,6 +49,10 @@ class FieldReader {
   // cpu, bytes for memory and storage, whole units otherwise (models::parse_resource_value).
   std::optional<std::int64_t> quantity(std::string_view key, std::string_view resource,
                                        bool required = false);
+  // A mapping of resource names to quantities ({cpu: 500m, memory: 1Gi}), each entry
+  // checked where it stands (models::parse_resource_list). nullopt when absent; not a
+  // mapping: reported, nullopt.
+  std::optional<models::ResourceList> resource_list(std::string_view key);
   // One of `allowed`, with a did-you-mean for near misses.
   std::optional<std::string> one_of(std::string_view key, const std::vector<std::string>& allowed,
                                     bool required = false);

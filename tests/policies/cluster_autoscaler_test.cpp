@@ -1030,11 +1030,11 @@ void apply_soft_taints(TestCluster& c, const kp::ClusterAutoscalerActions& a) {
   auto set = [&c](const std::string& name, bool present) {
     auto node = std::make_shared<kubesim::models::Node>(c.snapshot.find(name)->node());
     std::erase_if(node->spec.taints, [](const kubesim::models::Taint& t) {
-      return t.key == kp::kDeletionCandidateTaint;
+      return t.key == kubesim::models::kDeletionCandidateTaint;
     });
     if (present) {
       kubesim::models::Taint t;
-      t.key = std::string(kp::kDeletionCandidateTaint);
+      t.key = std::string(kubesim::models::kDeletionCandidateTaint);
       t.effect = kubesim::models::TaintEffect::kPreferNoSchedule;
       node->spec.taints.push_back(t);
     }
