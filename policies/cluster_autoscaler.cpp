@@ -862,22 +862,28 @@ void ClusterAutoscalerState::update_soft_taints(const sched::Snapshot& nodes,
     return std::any_of(n.spec.taints.begin(), n.spec.taints.end(),
                        [key](const models::Taint& t) { return t.key == key; });
   };
-  for (const bool unneeded_pass : {false, true}) {
-    for (const sched::NodeInfo* ni : nodes.nodes()) {
-      const models::Node& n = ni->node();
-      if (group_of(n) == nullptr || deleting_.contains(ni->name()) ||
-          has(n, models::kToBeDeletedTaint)) {
-        continue;
-      }
-      const bool unneeded = unneeded_since_.contains(ni->name());
-      if (unneeded != unneeded_pass || has(n, models::kDeletionCandidateTaint) == unneeded)
-        continue;
+  // One pass finds the nodes whose soft taint disagrees with their unneeded state (the
+  // cheap tests first: in a steady loop that is none); the untaints then go first.
+  std::vector<std::string_view> untaint, taint;
+  for (const sched::NodeInfo* ni : nodes.nodes()) {
+    const models::Node& n = ni->node();
+    const bool unneeded = !unneeded_since_.empty() && unneeded_since_.contains(ni->name());
+    if (has(n, models::kDeletionCandidateTaint) == unneeded) continue;
+    if (group_of(n) == nullptr || deleting_.contains(ni->name()) ||
+        has(n, models::kToBeDeletedTaint)) {
+      continue;
+    }
+    (unneeded ? taint : untaint).push_back(ni->name());
+  }
+  for (const auto* list : {&untaint, &taint}) {
+    for (std::string_view name : *list) {
       if (budget <= 0) {
-        actions.reasons.push_back("soft taint budget used up: " + ni->name() + " left for later");
+        actions.reasons.push_back("soft taint budget used up: " + std::string(name) +
+                                  " left for later");
         return;
       }
       --budget;
-      (unneeded ? actions.soft_taint : actions.soft_untaint).push_back(ni->name());
+      (list == &taint ? actions.soft_taint : actions.soft_untaint).emplace_back(name);
     }
   }
 }
