@@ -59,9 +59,8 @@ NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metr
                                  std::unique_ptr<policies::FilterSimulator> filter,
                                  bool record_events)
     : sim_(sim), metrics_(metrics), cluster_(cluster), record_events_(record_events) {
-  karpenter_ = std::make_unique<policies::KarpenterProvisioner>(spec.offerings, spec.options,
+  karpenter_ = std::make_unique<policies::KarpenterProvisioner>(spec.node_pools, spec.options,
                                                                 std::move(filter));
-  karpenter_drain_.termination_grace_period = spec.termination_grace_period;
   for (const char* name :
        {"karpenter.launches", "karpenter.consolidations", "karpenter.consolidations_abandoned",
         "karpenter.nodes_removed", "karpenter.nodes_expired", "karpenter.launches_expired",
@@ -287,6 +286,18 @@ models::Taint NodeAutoscaling::disrupted_taint() {
   return taint;
 }
 
+models::DrainOptions NodeAutoscaling::karpenter_drain(const std::string& node) const {
+  // The node's NodePool's terminationGracePeriod.
+  models::DrainOptions drain{models::DrainStyle::kKarpenter, std::nullopt};
+  auto n = cluster_.api().nodes().get("", node);
+  if (n == nullptr) return drain;
+  const std::string_view pool = n->metadata.labels.get(policies::kLabelKarpenterNodePool);
+  for (const policies::KarpenterNodePool& np : karpenter_->node_pools()) {
+    if (np.name == pool) drain.termination_grace_period = np.options.termination_grace_period;
+  }
+  return drain;
+}
+
 void NodeAutoscaling::run_karpenter() {
   ++loops_;
   const sim::Time now = sim_.now();
@@ -298,7 +309,7 @@ void NodeAutoscaling::run_karpenter() {
       for (const auto& old : it->second.nodes) {
         (void)cluster_.delete_node(
             old, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
-            karpenter_drain_);
+            karpenter_drain(old));
       }
       it = replacements_.erase(it);
     } else if (now - it->second.started >= kReplacementTimeout) {
@@ -354,29 +365,34 @@ void NodeAutoscaling::run_karpenter() {
   for (const auto& node : a.expired) {
     metrics_.counter("karpenter.nodes_expired").add();
     (void)cluster_.delete_node(
-        node, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {}, karpenter_drain_);
+        node, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
+        karpenter_drain(node));
     if (record_events_) {
       nlohmann::ordered_json j = event_json(now, "Karpenter", "Expiration");
       j["node"] = node;
       record(j.dump());
     }
   }
-  auto capacity_label = [this](const std::string& offering) {
+  // A launched node's labels: karpenter.sh/capacity-type and karpenter.sh/nodepool.
+  auto karpenter_labels = [this](const std::string& offering) {
     models::Labels labels;
     for (const auto& o : karpenter_->offerings()) {
       if (o.name() == offering) {
         labels.set(std::string(policies::kLabelCapacityType), o.spot ? "spot" : "on-demand");
       }
     }
+    labels.set(std::string(policies::kLabelKarpenterNodePool),
+               std::string(karpenter_->node_pool_of(offering)));
     return labels;
   };
   for (const auto& launch : a.launches) {
     const std::string name =
-        cluster_.provision_node(launch.offering, capacity_label(launch.offering));
+        cluster_.provision_node(launch.offering, karpenter_labels(launch.offering));
     metrics_.counter("karpenter.launches").add();
     if (record_events_) {
       nlohmann::ordered_json j = event_json(now, "Karpenter", "Launch");
       j["offering"] = launch.offering;
+      j["nodePool"] = launch.node_pool;
       j["node"] = name;
       j["pricePerHour"] = launch.price_per_hour;
       j["pods"] = static_cast<std::int64_t>(launch.pods.size());
@@ -400,7 +416,7 @@ void NodeAutoscaling::run_karpenter() {
     metrics_.counter("karpenter.consolidations").add();
     std::string replacement;
     if (c.kind == policies::KarpenterActions::Kind::kReplace) {
-      replacement = cluster_.provision_node(c.replacement, capacity_label(c.replacement));
+      replacement = cluster_.provision_node(c.replacement, karpenter_labels(c.replacement));
       replacements_[replacement] = Replacement{c.nodes, now};
       // queue.go StartCommand: the candidates take no new pods while the replacement boots.
       for (const auto& node : c.nodes) cluster_.set_node_taint(node, disrupted_taint(), true);
@@ -408,7 +424,7 @@ void NodeAutoscaling::run_karpenter() {
       for (const auto& node : c.nodes) {
         (void)cluster_.delete_node(
             node, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
-            karpenter_drain_);
+            karpenter_drain(node));
       }
     }
     if (record_events_) {

@@ -20,9 +20,9 @@
 //     reclaimed by the cloud is replaced by the group (ASG/MIG keep their target size): one node of
 //     the pool is provisioned at the reclaim.
 //   - Karpenter: each launch provisions one node of its offering with the label
-//     karpenter.sh/capacity-type; Empty/Delete consolidations delete the nodes; Replace
-//     launches the replacement and deletes the nodes once the replacement is Ready; expired
-//     nodes are deleted; launches the provisioner stopped counting (registration TTL) are
+//     karpenter.sh/capacity-type and karpenter.sh/nodepool; Empty/Delete consolidations delete the
+//     nodes; Replace launches the replacement and deletes the nodes once the replacement is Ready;
+//     expired nodes are deleted; launches the provisioner stopped counting (registration TTL) are
 //     cancelled. Existing nodes are shown to it without their ephemeral taints (not-ready,
 //     unreachable, uninitialized). A command's validation time (15 s after it was computed)
 //     gets a pass of its own.
@@ -120,7 +120,8 @@ class NodeAutoscaling {
   bool record_events_;
   std::unique_ptr<policies::ClusterAutoscalerState> ca_;
   std::unique_ptr<policies::KarpenterProvisioner> karpenter_;
-  models::DrainOptions karpenter_drain_{models::DrainStyle::kKarpenter, std::nullopt};
+  // How Karpenter drains `node` (its NodePool's terminationGracePeriod).
+  models::DrainOptions karpenter_drain(const std::string& node) const;
   sim::TimerHandle timer_;
   sim::Duration timer_period_ = 0;
   sim::Time revisit_at_ = -1;  // the extra Karpenter pass scheduled (validation time)

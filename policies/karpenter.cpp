@@ -18,9 +18,11 @@ using PodInfoPtr = std::shared_ptr<const sched::PodInfo>;
 namespace {
 
 std::shared_ptr<const models::Node> offering_template(const KarpenterOffering& o,
+                                                      std::string_view node_pool,
                                                       std::string name) {
   models::NodePool pool = o.pool;
   pool.labels.set(std::string(kLabelCapacityType), o.spot ? "spot" : "on-demand");
+  pool.labels.set(std::string(kLabelKarpenterNodePool), std::string(node_pool));
   return template_node(pool, std::move(name), 0);
 }
 
@@ -79,12 +81,11 @@ std::vector<const KarpenterOffering*> by_price(std::span<const KarpenterOffering
 
 // Karpenter's scheduler (Solve / add / newNode / NodeClaim.Add) over new NodeClaims.
 std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sched::Snapshot& work,
-                                                   std::span<const KarpenterOffering> offerings,
+                                                   std::span<const ProvisioningPool> pools,
                                                    std::span<const PodInfoPtr> pods,
-                                                   std::int32_t max_new_nodes,
-                                                   std::vector<std::string>* unschedulable,
-                                                   std::optional<KarpenterLimitsLeft> limits) {
+                                                   std::vector<std::string>* unschedulable) {
   struct Claim {
+    std::size_t pool = 0;
     std::vector<PodInfoPtr> pods;
     // The offerings that still hold every pod of the claim, cheapest first, each with its
     // template node in `work` (holding the claim's pods).
@@ -93,7 +94,14 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
   std::vector<Claim> claims;
   std::vector<PodInfoPtr> queue(pods.begin(), pods.end());
   sort_decreasing(queue);
-  const std::vector<const KarpenterOffering*> order = by_price(offerings);
+  std::vector<std::vector<const KarpenterOffering*>> orders;
+  std::vector<std::optional<KarpenterLimitsLeft>> limits;
+  for (const ProvisioningPool& pool : pools) {
+    orders.push_back(by_price(pool.offerings));
+    limits.emplace_back();
+    if (pool.limits) limits.back() = *pool.limits;
+  }
+  std::vector<std::int32_t> opened(pools.size(), 0);
   std::set<std::string, std::less<>> unfit;  // equivalent pods found no new claim either
   // NodeClaim.Add: the options that can also take `p`; false (and no change) when none.
   auto add = [&](Claim& c, const PodInfoPtr& p) {
@@ -129,32 +137,43 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
                     [&](std::size_t i) { return add(claims[i], p); })) {
       continue;
     }
-    if (max_new_nodes >= 0 && static_cast<std::int32_t>(claims.size()) >= max_new_nodes) {
-      if (unschedulable) unschedulable->push_back(p->key());
-      continue;
-    }
-    Claim c;
-    const std::string prefix = "karpenter-claim-" + std::to_string(claims.size()) + "-";
-    for (const KarpenterOffering* o : order) {
-      // filterByRemainingResources: no offering the NodePool's limits cannot take.
-      if (limits && !limits->fits(o->pool.capacity)) continue;
-      c.options.emplace_back(o, prefix + o->name());
-      work.upsert_node(offering_template(*o, prefix + o->name()));
-    }
-    if (!c.options.empty() && filter.prepare(*p, work) && add(c, p)) {
-      if (limits) {  // subtractMax: the largest the claim may still become
-        models::ResourceList largest;
-        for (const auto& option : c.options) {
-          largest = models::ResourceList::max(largest, option.first->pool.capacity);
-        }
-        limits->take(largest);
+    // A new claim from the first NodePool (weight order) that can take the pod.
+    bool placed = false;
+    bool capped = false;
+    for (std::size_t i = 0; i < pools.size() && !placed; ++i) {
+      if (pools[i].max_new_nodes >= 0 && opened[i] >= pools[i].max_new_nodes) {
+        capped = true;
+        continue;
       }
-      claims.push_back(std::move(c));
-    } else {
-      for (const auto& option : c.options) work.remove_node(option.second);
-      unfit.insert(key);
-      if (unschedulable) unschedulable->push_back(p->key());
+      Claim c;
+      c.pool = i;
+      const std::string prefix = "karpenter-claim-" + std::to_string(claims.size()) + "-";
+      for (const KarpenterOffering* o : orders[i]) {
+        // filterByRemainingResources: no offering the NodePool's limits cannot take.
+        if (limits[i] && !limits[i]->fits(o->pool.capacity)) continue;
+        c.options.emplace_back(o, prefix + o->name());
+        work.upsert_node(offering_template(*o, pools[i].name, prefix + o->name()));
+      }
+      if (!c.options.empty() && filter.prepare(*p, work) && add(c, p)) {
+        if (limits[i]) {  // subtractMax: the largest the claim may still become
+          models::ResourceList largest;
+          for (const auto& option : c.options) {
+            largest = models::ResourceList::max(largest, option.first->pool.capacity);
+          }
+          limits[i]->take(largest);
+        }
+        ++opened[i];
+        claims.push_back(std::move(c));
+        placed = true;
+      } else {
+        for (const auto& option : c.options) work.remove_node(option.second);
+      }
     }
+    if (placed) continue;
+    // No fresh claim of any NodePool holds the pod alone, so no claim ever will (unless a
+    // capped NodePool kept it from trying).
+    if (!capped) unfit.insert(key);
+    if (unschedulable) unschedulable->push_back(p->key());
   }
   std::vector<KarpenterLaunch> launches;
   for (Claim& c : claims) {
@@ -162,6 +181,7 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
     for (std::size_t i = 1; i < c.options.size(); ++i) work.remove_node(c.options[i].second);
     KarpenterLaunch l;
     l.offering = chosen->name();
+    l.node_pool = std::string(pools[c.pool].name);
     l.price_per_hour = chosen->price();
     for (const PodInfoPtr& p : c.pods) l.pods.push_back(p->key());
     launches.push_back(std::move(l));
@@ -169,48 +189,60 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
   return launches;
 }
 
-std::vector<KarpenterLaunch> provision_cheapest_per_pod(
-    FilterSimulator& filter, sched::Snapshot& work, std::span<const KarpenterOffering> offerings,
-    std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
-    std::vector<std::string>* unschedulable, std::optional<KarpenterLimitsLeft> limits) {
+std::vector<KarpenterLaunch> provision_cheapest_per_pod(FilterSimulator& filter,
+                                                        sched::Snapshot& work,
+                                                        std::span<const ProvisioningPool> pools,
+                                                        std::span<const PodInfoPtr> pods,
+                                                        std::vector<std::string>* unschedulable) {
   std::vector<KarpenterLaunch> launches;
   std::vector<PodInfoPtr> remaining(pods.begin(), pods.end());
   sort_decreasing(remaining);
   // Offerings in price order, so ties on price per pod go to the cheaper node.
-  const std::vector<const KarpenterOffering*> order = by_price(offerings);
-  std::int32_t launched = 0;
+  std::vector<std::vector<const KarpenterOffering*>> orders;
+  std::vector<std::optional<KarpenterLimitsLeft>> limits;
+  for (const ProvisioningPool& pool : pools) {
+    orders.push_back(by_price(pool.offerings));
+    limits.emplace_back();
+    if (pool.limits) limits.back() = *pool.limits;
+  }
+  std::vector<std::int32_t> launched(pools.size(), 0);
   while (!remaining.empty()) {
-    if (max_new_nodes >= 0 && launched >= max_new_nodes) break;
-    const std::string name = "karpenter-new-" + std::to_string(launched);
+    const std::string name = "karpenter-new-" + std::to_string(launches.size());
     const KarpenterOffering* best = nullptr;
+    std::size_t best_pool = 0;
     std::vector<std::size_t> best_pods;
-    double best_per_pod = std::numeric_limits<double>::infinity();
-    for (const KarpenterOffering* o : order) {
-      if (limits && !limits->fits(o->pool.capacity)) continue;
-      work.upsert_node(offering_template(*o, name));
-      sched::NodeInfo* node = work.find(name);
-      std::vector<std::size_t> placed;
-      std::set<std::string, std::less<>> unfit;  // equivalent pods will not fit either
-      for (std::size_t i = 0; i < remaining.size(); ++i) {
-        const PodInfoPtr& p = remaining[i];
-        const std::string key = pod_equivalence_key(*p);
-        if (unfit.contains(key)) continue;
-        if (filter.prepare(*p, work) && filter.fits(*p, *node)) {
-          node->add_pod(p);
-          placed.push_back(i);
-        } else if (i == 0) {
-          break;  // the batch starts with the largest remaining pod
-        } else {
-          unfit.insert(key);
+    // The first NodePool (weight order) with an offering that takes the largest pod.
+    for (std::size_t k = 0; k < pools.size() && !best; ++k) {
+      if (pools[k].max_new_nodes >= 0 && launched[k] >= pools[k].max_new_nodes) continue;
+      double best_per_pod = std::numeric_limits<double>::infinity();
+      for (const KarpenterOffering* o : orders[k]) {
+        if (limits[k] && !limits[k]->fits(o->pool.capacity)) continue;
+        work.upsert_node(offering_template(*o, pools[k].name, name));
+        sched::NodeInfo* node = work.find(name);
+        std::vector<std::size_t> placed;
+        std::set<std::string, std::less<>> unfit;  // equivalent pods will not fit either
+        for (std::size_t i = 0; i < remaining.size(); ++i) {
+          const PodInfoPtr& p = remaining[i];
+          const std::string key = pod_equivalence_key(*p);
+          if (unfit.contains(key)) continue;
+          if (filter.prepare(*p, work) && filter.fits(*p, *node)) {
+            node->add_pod(p);
+            placed.push_back(i);
+          } else if (i == 0) {
+            break;  // the batch starts with the largest remaining pod
+          } else {
+            unfit.insert(key);
+          }
         }
-      }
-      work.remove_node(name);
-      if (placed.empty()) continue;
-      const double per_pod = o->price() / static_cast<double>(placed.size());
-      if (per_pod < best_per_pod) {
-        best_per_pod = per_pod;
-        best = o;
-        best_pods = std::move(placed);
+        work.remove_node(name);
+        if (placed.empty()) continue;
+        const double per_pod = o->price() / static_cast<double>(placed.size());
+        if (per_pod < best_per_pod) {
+          best_per_pod = per_pod;
+          best = o;
+          best_pool = k;
+          best_pods = std::move(placed);
+        }
       }
     }
     if (!best) {
@@ -218,11 +250,13 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(
       remaining.erase(remaining.begin());
       continue;
     }
-    if (limits) limits->take(best->pool.capacity);
-    work.upsert_node(offering_template(*best, name));
+    if (limits[best_pool]) limits[best_pool]->take(best->pool.capacity);
+    ++launched[best_pool];
+    work.upsert_node(offering_template(*best, pools[best_pool].name, name));
     sched::NodeInfo* node = work.find(name);
     KarpenterLaunch l;
     l.offering = best->name();
+    l.node_pool = std::string(pools[best_pool].name);
     l.price_per_hour = best->price();
     std::vector<bool> taken(remaining.size(), false);
     for (std::size_t i : best_pods) {
@@ -236,10 +270,6 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(
     }
     remaining = std::move(rest);
     launches.push_back(std::move(l));
-    ++launched;
-  }
-  if (unschedulable) {
-    for (const PodInfoPtr& p : remaining) unschedulable->push_back(p->key());
   }
   return launches;
 }
@@ -247,24 +277,70 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(
 }  // namespace
 
 std::vector<KarpenterLaunch> provision(FilterSimulator& filter, sched::Snapshot& work,
+                                       std::span<const ProvisioningPool> pools,
+                                       std::span<const PodInfoPtr> pods,
+                                       std::vector<std::string>* unschedulable,
+                                       KarpenterPacking packing) {
+  return packing == KarpenterPacking::kNodeClaims
+             ? provision_node_claims(filter, work, pools, pods, unschedulable)
+             : provision_cheapest_per_pod(filter, work, pools, pods, unschedulable);
+}
+
+std::vector<KarpenterLaunch> provision(FilterSimulator& filter, sched::Snapshot& work,
                                        std::span<const KarpenterOffering> offerings,
                                        std::span<const PodInfoPtr> pods, std::int32_t max_new_nodes,
                                        std::vector<std::string>* unschedulable,
                                        KarpenterPacking packing,
                                        const KarpenterLimitsLeft* limits_left) {
-  std::optional<KarpenterLimitsLeft> limits;
-  if (limits_left) limits = *limits_left;
-  return packing == KarpenterPacking::kNodeClaims
-             ? provision_node_claims(filter, work, offerings, pods, max_new_nodes, unschedulable,
-                                     std::move(limits))
-             : provision_cheapest_per_pod(filter, work, offerings, pods, max_new_nodes,
-                                          unschedulable, std::move(limits));
+  const ProvisioningPool pool{"default", offerings, max_new_nodes, limits_left};
+  return provision(filter, work, std::span(&pool, 1), pods, unschedulable, packing);
 }
+
+namespace {
+
+std::vector<KarpenterNodePool> one_node_pool(std::vector<KarpenterOffering> offerings,
+                                             const KarpenterOptions& options) {
+  KarpenterNodePool pool;
+  pool.offerings = std::move(offerings);
+  pool.options = options;
+  return {std::move(pool)};
+}
+
+}  // namespace
 
 KarpenterProvisioner::KarpenterProvisioner(std::vector<KarpenterOffering> offerings,
                                            KarpenterOptions options,
                                            std::unique_ptr<FilterSimulator> filter)
-    : offerings_(std::move(offerings)), options_(options), filter_(std::move(filter)) {}
+    : KarpenterProvisioner(one_node_pool(std::move(offerings), options), options,
+                           std::move(filter)) {}
+
+KarpenterProvisioner::KarpenterProvisioner(std::vector<KarpenterNodePool> node_pools,
+                                           KarpenterControllerOptions options,
+                                           std::unique_ptr<FilterSimulator> filter)
+    : node_pools_(std::move(node_pools)), options_(std::move(options)), filter_(std::move(filter)) {
+  std::stable_sort(node_pools_.begin(), node_pools_.end(),
+                   [](const KarpenterNodePool& a, const KarpenterNodePool& b) {
+                     if (a.weight != b.weight) return a.weight > b.weight;
+                     return a.name < b.name;
+                   });
+  for (std::size_t i = 0; i < node_pools_.size(); ++i) {
+    for (const KarpenterOffering& o : node_pools_[i].offerings) {
+      offerings_.push_back(o);
+      offering_pool_.push_back(i);
+    }
+  }
+}
+
+std::size_t KarpenterProvisioner::pool_index(const KarpenterOffering& offering) const {
+  return offering_pool_[static_cast<std::size_t>(&offering - offerings_.data())];
+}
+
+std::string_view KarpenterProvisioner::node_pool_of(std::string_view offering) const {
+  for (const KarpenterOffering& o : offerings_) {
+    if (o.name() == offering) return node_pools_[pool_index(o)].name;
+  }
+  return {};
+}
 
 const KarpenterOffering* KarpenterProvisioner::offering_of(const models::Node& node) const {
   const std::string_view pool = node.metadata.labels.get(models::kLabelNodePool);
@@ -290,11 +366,11 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
 
   // Registrations: each offering's registered count against what was launched.
   std::map<std::string, std::int32_t, std::less<>> registered;
-  std::int32_t managed = 0;
+  std::vector<std::int32_t> managed(node_pools_.size(), 0);  // per NodePool
   for (const sched::NodeInfo* ni : snap.nodes()) {
     if (const KarpenterOffering* o = offering_of(ni->node())) {
       ++registered[o->name()];
-      ++managed;
+      ++managed[pool_index(*o)];
     }
   }
   for (const KarpenterOffering& o : offerings_) {
@@ -320,7 +396,7 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     const std::size_t n = launches_[o.name()].size();
     for (std::size_t i = 0; i < n; ++i) {
       std::string name = "in-flight-" + o.name() + "-" + std::to_string(i);
-      work.upsert_node(offering_template(o, name));
+      work.upsert_node(offering_template(o, node_pools_[pool_index(o)].name, name));
       in_flight_nodes.insert(std::move(name));
     }
   }
@@ -348,23 +424,33 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     }
   }
   if (!need.empty()) {
-    std::int32_t in_flight_total = static_cast<std::int32_t>(in_flight_nodes.size());
-    const std::int32_t limit =
-        options_.max_nodes > 0 ? std::max(0, options_.max_nodes - managed - in_flight_total) : -1;
-    // NodePool limits count every node of the NodePool, launches in flight included.
-    std::optional<KarpenterLimitsLeft> limits_left;
-    if (options_.limits) {
-      models::ResourceList used;
-      for (const sched::NodeInfo* ni : snap.nodes()) {
-        if (offering_of(ni->node())) used += ni->node().status.capacity;
+    // Per NodePool: its maxNodes and spec.limits, both counting its launches in flight.
+    std::vector<std::int32_t> in_flight_count(node_pools_.size(), 0);
+    std::vector<models::ResourceList> used(node_pools_.size());
+    for (const sched::NodeInfo* ni : snap.nodes()) {
+      if (const KarpenterOffering* o = offering_of(ni->node())) {
+        used[pool_index(*o)] += ni->node().status.capacity;
       }
-      for (const KarpenterOffering& o : offerings_) {
-        for (std::size_t i = 0; i < launches_[o.name()].size(); ++i) used += o.pool.capacity;
-      }
-      limits_left.emplace(*options_.limits, used);
     }
-    actions.launches = provision(*filter_, work, offerings_, need, limit, &actions.unschedulable,
-                                 options_.packing, limits_left ? &*limits_left : nullptr);
+    for (std::size_t k = 0; k < offerings_.size(); ++k) {
+      const KarpenterOffering& o = offerings_[k];
+      for (std::size_t i = 0; i < launches_[o.name()].size(); ++i) {
+        ++in_flight_count[offering_pool_[k]];
+        used[offering_pool_[k]] += o.pool.capacity;
+      }
+    }
+    std::vector<std::optional<KarpenterLimitsLeft>> limits_left(node_pools_.size());
+    std::vector<ProvisioningPool> pools;
+    for (std::size_t i = 0; i < node_pools_.size(); ++i) {
+      const KarpenterNodePoolOptions& o = node_pools_[i].options;
+      if (o.limits) limits_left[i].emplace(*o.limits, used[i]);
+      pools.push_back(
+          {node_pools_[i].name, node_pools_[i].offerings,
+           o.max_nodes > 0 ? std::max(0, o.max_nodes - managed[i] - in_flight_count[i]) : -1,
+           limits_left[i] ? &*limits_left[i] : nullptr});
+    }
+    actions.launches =
+        provision(*filter_, work, pools, need, &actions.unschedulable, options_.packing);
     for (const KarpenterLaunch& l : actions.launches) {
       ++expected_[l.offering];
       launches_[l.offering].push_back(now);
@@ -395,16 +481,15 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
   std::erase_if(initialized_, [&](const std::string& n) { return snap.find(n) == nullptr; });
 
   // Expiration (nodeclaim/expiration): forceful, outside the budgets and the settle wait.
-  if (options_.expire_after) {
-    for (const sched::NodeInfo* ni : snap.nodes()) {
-      const models::Node& node = ni->node();
-      const KarpenterOffering* o = offering_of(node);
-      if (!o || deleting_.contains(ni->name()) || node.metadata.being_deleted()) continue;
-      if (now < node.metadata.creation_timestamp + *options_.expire_after) continue;
-      deleting_.insert(ni->name());
-      actions.expired.push_back(ni->name());
-      actions.reasons.push_back("expiration: " + ni->name() + " is older than expireAfter");
-    }
+  for (const sched::NodeInfo* ni : snap.nodes()) {
+    const models::Node& node = ni->node();
+    const KarpenterOffering* o = offering_of(node);
+    if (!o || deleting_.contains(ni->name()) || node.metadata.being_deleted()) continue;
+    const std::optional<sim::Duration>& expire_after = pool_options(*o).expire_after;
+    if (!expire_after || now < node.metadata.creation_timestamp + *expire_after) continue;
+    deleting_.insert(ni->name());
+    actions.expired.push_back(ni->name());
+    actions.reasons.push_back("expiration: " + ni->name() + " is older than expireAfter");
   }
 
   // Consolidation simulates on the cluster as it is (no in-flight template nodes remain).
@@ -418,6 +503,7 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
 struct KarpenterProvisioner::Candidate {
   sched::NodeInfo* node = nullptr;
   const KarpenterOffering* offering = nullptr;
+  std::size_t pool = 0;             // its NodePool's index in node_pools_
   std::vector<PodInfoPtr> to_move;  // its reschedulable pods
   double cost = 0;                  // disruption_cost
 };
@@ -503,9 +589,11 @@ std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
     if (!o) continue;
     if (node.metadata.annotations.get(kDoNotDisruptAnnotation) == "true") continue;
     // A node the pod history has not seen yet (none should reach here) is not Consolidatable.
+    const KarpenterNodePoolOptions& po = pool_options(*o);
+    if (!po.consolidate_after) continue;  // consolidateAfter: Never
     auto h = history_.find(ni->name());
-    if (h == history_.end() || now - h->second.changed < *options_.consolidate_after) continue;
-    Candidate c{ni, o, {}, disruption_cost(*ni, now, options_.expire_after)};
+    if (h == history_.end() || now - h->second.changed < *po.consolidate_after) continue;
+    Candidate c{ni, o, pool_index(*o), {}, disruption_cost(*ni, now, po.expire_after)};
     bool blocked = false;
     for (const PodInfoPtr& p : ni->pods()) {
       const PodDrainVerdict v = drain_verdict(*p->pod, drain);
@@ -525,20 +613,30 @@ std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
   return out;
 }
 
-std::int32_t KarpenterProvisioner::budget(const sched::Snapshot& work,
-                                          DisruptionReason reason) const {
-  // upstream BuildDisruptionBudgetMapping: managed, initialized nodes; disrupting = not
-  // Ready or marked for deletion.
-  std::int32_t nodes = 0, disrupting = 0;
+std::vector<std::int32_t> KarpenterProvisioner::budgets(const sched::Snapshot& work,
+                                                        DisruptionReason reason) const {
+  // upstream BuildDisruptionBudgetMapping, per NodePool: managed, initialized nodes;
+  // disrupting = not Ready or marked for deletion.
+  std::vector<std::int32_t> nodes(node_pools_.size(), 0), disrupting(node_pools_.size(), 0);
   for (const sched::NodeInfo* ni : work.nodes()) {
-    if (!offering_of(ni->node()) || !initialized_.contains(ni->name())) continue;
-    ++nodes;
+    const KarpenterOffering* o = offering_of(ni->node());
+    if (!o || !initialized_.contains(ni->name())) continue;
+    const std::size_t k = pool_index(*o);
+    ++nodes[k];
     if (!ni->node().ready() || deleting_.contains(ni->name()) ||
         ni->node().metadata.being_deleted()) {
-      ++disrupting;
+      ++disrupting[k];
     }
   }
-  return allowed_disruptions(options_.budgets, reason, nodes, disrupting);
+  std::vector<std::int32_t> left(node_pools_.size());
+  for (std::size_t k = 0; k < node_pools_.size(); ++k) {
+    left[k] = allowed_disruptions(node_pools_[k].options.budgets, reason, nodes[k], disrupting[k]);
+  }
+  return left;
+}
+
+std::string KarpenterProvisioner::pool_suffix(std::size_t pool) const {
+  return node_pools_.size() > 1 ? " (NodePool " + node_pools_[pool].name + ")" : "";
 }
 
 std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
@@ -592,21 +690,13 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
       // filterOutSameType: not a node of a type being consolidated, or anything as dear.
       for (const Candidate* c : set) max_price = std::min(max_price, c->offering->price());
     }
-    std::vector<const KarpenterOffering*> cheaper;
-    for (const KarpenterOffering& o : offerings_) {
-      if (o.price() < max_price && (!all_spot || o.spot)) cheaper.push_back(&o);
-    }
-    std::stable_sort(cheaper.begin(), cheaper.end(), [](const auto* a, const auto* b) {
-      if (a->price() != b->price()) return a->price() < b->price();
-      return a->name() < b->name();
-    });
-    std::vector<const KarpenterOffering*> fitting;
-    for (const KarpenterOffering* o : cheaper) {
+    // A node of offering `o` takes all of `pods`.
+    auto holds = [&](const KarpenterOffering& o, std::span<const PodInfoPtr> pods) {
       const std::string name = "karpenter-replacement";
-      work.upsert_node(offering_template(*o, name));
+      work.upsert_node(offering_template(o, node_pools_[pool_index(o)].name, name));
       sched::NodeInfo* r = work.find(name);
       bool all = true;
-      for (const PodInfoPtr& p : left) {
+      for (const PodInfoPtr& p : pods) {
         if (filter_->prepare(*p, work) && filter_->fits(*p, *r)) {
           r->add_pod(p);
         } else {
@@ -615,7 +705,27 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
         }
       }
       work.remove_node(name);
-      if (all) fitting.push_back(o);
+      return all;
+    };
+    // The scheduler opens the replacement claim in the first NodePool (weight order) that
+    // can take the largest pod; pods that claim cannot hold would need a second new node.
+    std::optional<std::size_t> claim_pool;
+    for (std::size_t k = 0; k < offerings_.size() && !claim_pool; ++k) {
+      if (holds(offerings_[k], std::span(&left.front(), 1))) claim_pool = offering_pool_[k];
+    }
+    std::vector<const KarpenterOffering*> cheaper;
+    for (std::size_t k = 0; k < offerings_.size(); ++k) {
+      const KarpenterOffering& o = offerings_[k];
+      if (offering_pool_[k] != claim_pool) continue;
+      if (o.price() < max_price && (!all_spot || o.spot)) cheaper.push_back(&o);
+    }
+    std::stable_sort(cheaper.begin(), cheaper.end(), [](const auto* a, const auto* b) {
+      if (a->price() != b->price()) return a->price() < b->price();
+      return a->name() < b->name();
+    });
+    std::vector<const KarpenterOffering*> fitting;
+    for (const KarpenterOffering* o : cheaper) {
+      if (holds(*o, left)) fitting.push_back(o);
     }
     // Spot to spot: a single node only with enough cheaper types to choose from
     // (MinInstanceTypesForSpotToSpotConsolidation), and at most the 15 cheapest launched.
@@ -649,28 +759,37 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
   std::vector<Candidate> cands = candidates(now, work, view, destinations);
   std::vector<const KarpenterOffering*> options;
   if (first_method <= static_cast<int>(Method::kEmptiness)) {
-    std::int32_t left = budget(work, DisruptionReason::kEmpty);
+    std::vector<std::int32_t> left = budgets(work, DisruptionReason::kEmpty);
+    std::vector<bool> reached(node_pools_.size(), false);
     Consolidation empty{KarpenterActions::Kind::kEmpty, {}, {}, 0, Method::kEmptiness};
     for (const Candidate& c : cands) {
       if (!c.to_move.empty()) continue;
-      if (left <= 0) {
-        actions.reasons.push_back("emptiness: disruption budget for Empty reached");
-        break;
+      if (left[c.pool] <= 0) {
+        if (!reached[c.pool]) {
+          actions.reasons.push_back("emptiness: disruption budget for Empty reached" +
+                                    pool_suffix(c.pool));
+        }
+        reached[c.pool] = true;
+        continue;
       }
-      --left;
+      --left[c.pool];
       empty.nodes.push_back(c.node->name());
       empty.savings_per_hour += c.offering->price();
     }
     if (!empty.nodes.empty()) return empty;
   }
-  if (options_.consolidation_policy == ConsolidationPolicy::kWhenEmpty) return std::nullopt;
+  // Only NodePools with consolidationPolicy WhenEmptyOrUnderutilized consolidate nodes that
+  // have pods.
+  std::erase_if(cands, [&](const Candidate& c) {
+    return c.to_move.empty() ||
+           node_pools_[c.pool].options.consolidation_policy == ConsolidationPolicy::kWhenEmpty;
+  });
   if (first_method <= static_cast<int>(Method::kMultiNode)) {
-    std::int32_t left = budget(work, DisruptionReason::kUnderutilized);
+    std::vector<std::int32_t> left = budgets(work, DisruptionReason::kUnderutilized);
     std::vector<const Candidate*> pre;
     for (const Candidate& c : cands) {
-      if (c.to_move.empty()) continue;
-      if (left <= 0) break;
-      --left;
+      if (left[c.pool] <= 0) continue;
+      --left[c.pool];
       pre.push_back(&c);
     }
     // firstNConsolidationOption: binary search for the longest prefix (at least 2 nodes).
@@ -697,12 +816,13 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
       return best;
     }
   }
-  if (budget(work, DisruptionReason::kUnderutilized) <= 0) {
+  const std::vector<std::int32_t> left = budgets(work, DisruptionReason::kUnderutilized);
+  if (std::all_of(left.begin(), left.end(), [](std::int32_t l) { return l <= 0; })) {
     actions.reasons.push_back("consolidation: disruption budget for Underutilized reached");
     return std::nullopt;
   }
   for (const Candidate& c : cands) {
-    if (c.to_move.empty()) continue;
+    if (left[c.pool] <= 0) continue;
     const Candidate* one = &c;
     if (auto r = simulate(work, std::span(&one, 1), destinations, &options)) {
       r->method = Method::kSingleNode;
@@ -729,12 +849,15 @@ bool KarpenterProvisioner::validate(sim::Time now, sched::Snapshot& work, const 
     }
     set.push_back(&*it);
   }
-  std::int32_t left = budget(work, command.method == KarpenterActions::Method::kEmptiness
-                                       ? DisruptionReason::kEmpty
-                                       : DisruptionReason::kUnderutilized);
-  if (left < static_cast<std::int32_t>(set.size())) {
-    actions.reasons.push_back("validation: the disruption budget no longer allows it");
-    return false;
+  std::vector<std::int32_t> left =
+      budgets(work, command.method == KarpenterActions::Method::kEmptiness
+                        ? DisruptionReason::kEmpty
+                        : DisruptionReason::kUnderutilized);
+  for (const Candidate* c : set) {
+    if (--left[c->pool] < 0) {
+      actions.reasons.push_back("validation: the disruption budget no longer allows it");
+      return false;
+    }
   }
   if (command.kind == KarpenterActions::Kind::kEmpty) {
     const bool empty =
@@ -760,10 +883,6 @@ bool KarpenterProvisioner::validate(sim::Time now, sched::Snapshot& work, const 
 void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
                                        const KarpenterView& view, bool settled,
                                        KarpenterActions& actions) {
-  if (!options_.consolidate_after) {  // consolidateAfter: Never
-    validating_.reset();
-    return;
-  }
   int first_method = 0;
   if (validating_) {
     const sim::Time due = validating_->at + kConsolidationTtl;

@@ -41,9 +41,16 @@
 //     one large node where several small ones are cheaper.
 // A pod no offering fits is left pending.
 //
+// NodePools: each has its offerings, spec.weight and its own disruption settings, limits and
+// maxNodes. A new claim opens in the first NodePool, highest weight first, that can take the
+// pod (scheduler.go tries the NodeClaim templates in weight order); budgets and
+// consolidationPolicy apply per NodePool; a consolidation's replacement comes from the
+// first NodePool, by weight, that takes the largest pod left, and only its offerings are
+// priced against the candidates. Template and launched nodes carry karpenter.sh/nodepool.
 // Fit is decided by the scheduler's Filter plugins through FilterSimulator (taints,
 // affinity, the karpenter.sh/capacity-type label the template nodes carry, resources).
-// Nodes are Karpenter's when their kubesim.io/node-pool label names an offering.
+// Nodes are Karpenter's when their kubesim.io/node-pool label names an offering; their
+// NodePool is that offering's.
 // Not thread-safe.
 #pragma once
 
@@ -66,6 +73,7 @@
 namespace kubesim::policies {
 
 inline constexpr std::string_view kLabelCapacityType = "karpenter.sh/capacity-type";
+inline constexpr std::string_view kLabelKarpenterNodePool = "karpenter.sh/nodepool";
 
 // One instance type in one capacity type (Karpenter's offering).
 struct KarpenterOffering {
@@ -110,7 +118,8 @@ inline constexpr sim::Duration kConsolidationTtl = 15 * sim::kSecond;
 // upstream multinodeconsolidation.go: at most this many candidates in one command.
 inline constexpr std::int32_t kMaxMultiNodeCandidates = 100;
 
-struct KarpenterOptions {
+// One NodePool's own settings: spec.disruption, spec.limits, spec.template.spec.expireAfter.
+struct KarpenterNodePoolOptions {
   ConsolidationPolicy consolidation_policy = ConsolidationPolicy::kWhenEmptyOrUnderutilized;
   // spec.disruption.consolidateAfter; nullopt ("Never"): no consolidation at all.
   std::optional<sim::Duration> consolidate_after = 0;
@@ -118,16 +127,35 @@ struct KarpenterOptions {
   std::vector<DisruptionBudget> budgets = {DisruptionBudget{}};
   // spec.template.spec.expireAfter (default 720h); nullopt ("Never"): nodes do not expire.
   std::optional<sim::Duration> expire_after = 720 * sim::kHour;
-  bool spot_to_spot_consolidation = false;  // feature gate SpotToSpotConsolidation
-  // A launched node that has not registered after this long is given up (Karpenter's
-  // NodeClaim registration TTL, 15m).
-  sim::Duration registration_ttl = 15 * sim::kMinute;
   std::int32_t max_nodes = 0;  // a cap on the NodePool's nodes; 0: none
   // NodePool spec.limits: the most of each named resource (cpu in millicores, memory in
   // bytes, nvidia.com/gpu...) the NodePool's nodes may have in total, counted on their
   // capacity, launches in flight included. Unset: none.
   std::optional<models::ResourceList> limits;
+  // spec.template.spec.terminationGracePeriod: how long a drain of its nodes may take (read
+  // by the driver, experiments/node_autoscaling); none: evictions are retried without end.
+  std::optional<sim::Duration> termination_grace_period;
+};
+
+// The settings of the whole controller.
+struct KarpenterControllerOptions {
+  bool spot_to_spot_consolidation = false;  // feature gate SpotToSpotConsolidation
+  // A launched node that has not registered after this long is given up (Karpenter's
+  // NodeClaim registration TTL, 15m).
+  sim::Duration registration_ttl = 15 * sim::kMinute;
   KarpenterPacking packing = KarpenterPacking::kNodeClaims;
+};
+
+// Both, for the single-NodePool constructor.
+struct KarpenterOptions : KarpenterNodePoolOptions, KarpenterControllerOptions {};
+
+// One NodePool: its instance types (offerings), weight and settings. Nodes launched for it
+// carry the label karpenter.sh/nodepool: <name>.
+struct KarpenterNodePool {
+  std::string name = "default";
+  std::int32_t weight = 0;  // spec.weight: higher is tried first by the scheduler
+  std::vector<KarpenterOffering> offerings;
+  KarpenterNodePoolOptions options;
 };
 
 struct KarpenterView {
@@ -138,6 +166,7 @@ struct KarpenterView {
 
 struct KarpenterLaunch {
   std::string offering;
+  std::string node_pool;  // the NodePool it is launched for
   double price_per_hour = 0;
   std::vector<std::string> pods;  // namespace/name of the pods it is for
 };
@@ -194,10 +223,33 @@ std::vector<KarpenterLaunch> provision(
     KarpenterPacking packing = KarpenterPacking::kNodeClaims,
     const KarpenterLimitsLeft* limits_left = nullptr);
 
+// One NodePool as the provisioning scheduler sees it.
+struct ProvisioningPool {
+  std::string_view name;
+  std::span<const KarpenterOffering> offerings;
+  std::int32_t max_new_nodes = -1;              // < 0: no limit
+  const KarpenterLimitsLeft* limits = nullptr;  // what its spec.limits leave; null: none
+};
+
+// The same over several NodePools in `pools`' order (highest weight first: upstream
+// scheduler.go tries the NodeClaim templates in that order). With kNodeClaims a pod joins an
+// open claim of any NodePool, else the first NodePool one of whose offerings can take it
+// starts a claim; with kCheapestPerPod each new node comes from the first NodePool that can
+// take the largest remaining pod.
+std::vector<KarpenterLaunch> provision(
+    FilterSimulator& filter, models::sched::Snapshot& work, std::span<const ProvisioningPool> pools,
+    std::span<const std::shared_ptr<const models::sched::PodInfo>> pods,
+    std::vector<std::string>* unschedulable, KarpenterPacking packing);
+
 class KarpenterProvisioner {
  public:
+  // One NodePool, "default", with `options`' NodePool settings.
   KarpenterProvisioner(std::vector<KarpenterOffering> offerings, KarpenterOptions options,
                        std::unique_ptr<FilterSimulator> filter);
+  // Several NodePools. REQUIRES: unique NodePool names, and every offering (pool) in one
+  // NodePool only.
+  KarpenterProvisioner(std::vector<KarpenterNodePool> node_pools,
+                       KarpenterControllerOptions options, std::unique_ptr<FilterSimulator> filter);
 
   // One provisioning and disruption pass at `now`. REQUIRES: view.nodes non-null.
   KarpenterActions step(sim::Time now, const KarpenterView& view);
@@ -207,18 +259,32 @@ class KarpenterProvisioner {
   // The caller gave up deleting `node` (a Replace whose replacement never became Ready): it
   // is a candidate again.
   void cancel_deletion(std::string_view node);
+  // Every NodePool's offerings.
   const std::vector<KarpenterOffering>& offerings() const { return offerings_; }
+  // The NodePool an offering belongs to ("" when none does).
+  std::string_view node_pool_of(std::string_view offering) const;
+  // The NodePools, highest weight first (ties by name).
+  const std::vector<KarpenterNodePool>& node_pools() const { return node_pools_; }
 
  private:
   struct Candidate;
   using Consolidation = KarpenterActions::Consolidation;
   const KarpenterOffering* offering_of(const models::Node& node) const;
+  // The index in node_pools_ of the NodePool of `offering` (one of offerings_).
+  std::size_t pool_index(const KarpenterOffering& offering) const;
+  const KarpenterNodePoolOptions& pool_options(const KarpenterOffering& offering) const {
+    return node_pools_[pool_index(offering)].options;
+  }
   // The consolidation candidates in disruption-cost order, and the nodes pods may move to.
   std::vector<Candidate> candidates(sim::Time now, models::sched::Snapshot& work,
                                     const KarpenterView& view,
                                     std::set<std::string, std::less<>>& destinations) const;
-  // Budget left for `reason`: the NodePool's allowed disruptions less the nodes disrupting.
-  std::int32_t budget(const models::sched::Snapshot& work, DisruptionReason reason) const;
+  // Budget left for `reason` per NodePool (node_pools_ order): its allowed disruptions less
+  // its nodes disrupting.
+  std::vector<std::int32_t> budgets(const models::sched::Snapshot& work,
+                                    DisruptionReason reason) const;
+  // " (NodePool NAME)" when there are several, for the reasons.
+  std::string pool_suffix(std::size_t pool) const;
   // Simulates removing `set` (computeConsolidation): Delete when every pod fits on the
   // destinations, Replace when the rest fit one new node cheaper than the set (the
   // acceptable offerings in `options`, cheapest first), nullopt otherwise.
@@ -235,8 +301,10 @@ class KarpenterProvisioner {
                    bool settled, KarpenterActions& actions);
   void act(sim::Time now, Consolidation command, KarpenterActions& actions);
 
-  std::vector<KarpenterOffering> offerings_;
-  KarpenterOptions options_;
+  std::vector<KarpenterNodePool> node_pools_;  // highest weight first
+  std::vector<KarpenterOffering> offerings_;   // every NodePool's, in node_pools_ order
+  std::vector<std::size_t> offering_pool_;     // offerings_[i]'s index in node_pools_
+  KarpenterControllerOptions options_;
   std::unique_ptr<FilterSimulator> filter_;
   std::map<std::string, std::shared_ptr<const models::Node>, std::less<>> templates_;
   // Per offering: nodes expected (registered + launched), and launch times not yet matched

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -485,9 +486,15 @@ ClusterAutoscalerSpec read_cluster_autoscaler(FieldReader& r,
   return spec;
 }
 
-// spec.cluster.karpenter: offerings (pools) and the NodePool disruption settings.
-KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>& pools) {
-  KarpenterSpec spec;
+// The fields of one Karpenter NodePool (spec.cluster.karpenter itself in the short form, or
+// an entry of its nodePools).
+constexpr std::string_view kNodePoolFields[] = {
+    "offerings", "consolidationPolicy",   "consolidateAfter", "budgets", "expireAfter", "maxNodes",
+    "limits",    "terminationGracePeriod"};
+
+void read_karpenter_node_pool(FieldReader& r, const std::vector<models::NodePool>& pools,
+                              policies::KarpenterNodePool& np) {
+  policies::KarpenterNodePoolOptions& options = np.options;
   if (auto offerings = r.list_of_maps("offerings", true)) {
     std::set<std::string> seen;
     for (auto& o : *offerings) {
@@ -501,14 +508,14 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
       policies::KarpenterOffering offering;
       offering.pool = *pool;
       offering.spot = pool->spot_mean_time_to_reclaim.has_value();
-      spec.offerings.push_back(std::move(offering));
+      np.offerings.push_back(std::move(offering));
     }
     if (offerings->empty()) r.error("offerings", "expected at least one offering");
   }
   if (auto policy = r.one_of("consolidationPolicy", {"WhenEmpty", "WhenEmptyOrUnderutilized"})) {
-    spec.options.consolidation_policy = *policy == "WhenEmpty"
-                                            ? policies::ConsolidationPolicy::kWhenEmpty
-                                            : policies::ConsolidationPolicy::kWhenEmptyOrUnderutilized;
+    options.consolidation_policy = *policy == "WhenEmpty"
+                                       ? policies::ConsolidationPolicy::kWhenEmpty
+                                       : policies::ConsolidationPolicy::kWhenEmptyOrUnderutilized;
   }
   // A duration, or "Never" (NodePool spec.disruption.consolidateAfter,
   // spec.template.spec.expireAfter).
@@ -521,10 +528,10 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
       field = *d;
     }
   };
-  duration_or_never("consolidateAfter", spec.options.consolidate_after);
-  duration_or_never("expireAfter", spec.options.expire_after);
+  duration_or_never("consolidateAfter", options.consolidate_after);
+  duration_or_never("expireAfter", options.expire_after);
   if (auto budgets = r.list_of_maps("budgets")) {
-    spec.options.budgets.clear();
+    options.budgets.clear();
     if (budgets->size() > 50) r.error("budgets", "at most 50 budgets (NodePool validation)");
     for (auto& b : *budgets) {
       policies::DisruptionBudget budget;
@@ -563,28 +570,78 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
         (void)b.raw("duration");
       }
       b.finish();
-      spec.options.budgets.push_back(std::move(budget));
+      options.budgets.push_back(std::move(budget));
     }
   }
-  if (auto v = r.boolean("spotToSpotConsolidation")) spec.options.spot_to_spot_consolidation = *v;
-  if (auto d = r.duration("registrationTTL", sim::kSecond)) spec.options.registration_ttl = *d;
-  if (auto v = r.integer("maxNodes", 0, 1'000'000)) {
-    spec.options.max_nodes = static_cast<std::int32_t>(*v);
-  }
+  if (auto v = r.integer("maxNodes", 0, 1'000'000))
+    options.max_nodes = static_cast<std::int32_t>(*v);
   // NodePool spec.limits: {cpu: "64", memory: 256Gi, nvidia.com/gpu: "16"}.
   if (auto limits = r.resource_list("limits")) {
     if (r.node()["limits"].size() == 0) {
       r.error("limits", "lists no resource", "e.g. {cpu: \"64\", memory: 256Gi}");
     } else {
-      spec.options.limits = std::move(*limits);
+      options.limits = std::move(*limits);
     }
   }
+  if (auto d = r.duration("terminationGracePeriod", 0)) options.termination_grace_period = *d;
+}
+
+// spec.cluster.karpenter: the NodePools (one, "default", in the short form) and the
+// controller's settings.
+KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>& pools) {
+  KarpenterSpec spec;
+  if (r.has("nodePools")) {
+    for (std::string_view key : kNodePoolFields) {
+      if (r.has(key)) {
+        r.error(key, "give NodePool fields in nodePools[] entries when nodePools is given",
+                "move " + std::string(key) + " into the NodePool it is for");
+        (void)r.raw(key);
+      }
+    }
+    if (auto entries = r.list_of_maps("nodePools", true)) {
+      if (entries->empty()) r.error("nodePools", "expected at least one NodePool");
+      std::map<std::string, std::string, std::less<>> owner;  // pool → NodePool
+      std::set<std::string, std::less<>> names;
+      for (auto& e : *entries) {
+        policies::KarpenterNodePool np;
+        if (auto name = e.string("name", true)) {
+          static const std::regex kName("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+          if (!std::regex_match(*name, kName) || name->size() > 63) {
+            e.error("name", "\"" + *name + "\" is not a valid NodePool name",
+                    "lower-case letters, digits and '-', at most 63, e.g. gpu-spot");
+          } else if (!names.insert(*name).second) {
+            e.error("name", "duplicate NodePool name \"" + *name + "\"");
+          }
+          np.name = *name;
+        }
+        // NodePool spec.weight: optional, 1..100 (absent: 0, tried last).
+        if (auto w = e.integer("weight", 1, 100)) np.weight = static_cast<std::int32_t>(*w);
+        read_karpenter_node_pool(e, pools, np);
+        for (const policies::KarpenterOffering& o : np.offerings) {
+          auto [it, inserted] = owner.emplace(o.name(), np.name);
+          if (!inserted) {
+            e.error("offerings",
+                    "pool \"" + o.name() + "\" is already an offering of NodePool \"" + it->second +
+                        "\"",
+                    "each pool belongs to one NodePool; define another pool of the same shape");
+          }
+        }
+        e.finish();
+        spec.node_pools.push_back(std::move(np));
+      }
+    }
+  } else {
+    policies::KarpenterNodePool np;
+    read_karpenter_node_pool(r, pools, np);
+    spec.node_pools.push_back(std::move(np));
+  }
+  if (auto v = r.boolean("spotToSpotConsolidation")) spec.options.spot_to_spot_consolidation = *v;
+  if (auto d = r.duration("registrationTTL", sim::kSecond)) spec.options.registration_ttl = *d;
   if (auto packing = r.one_of("packing", {"nodeClaims", "cheapestPerPod"})) {
     spec.options.packing = *packing == "nodeClaims" ? policies::KarpenterPacking::kNodeClaims
                                                     : policies::KarpenterPacking::kCheapestPerPod;
   }
   if (auto d = r.duration("batchMaxDuration", sim::kMillisecond)) spec.batch_max_duration = *d;
-  if (auto d = r.duration("terminationGracePeriod", 0)) spec.termination_grace_period = *d;
   r.finish();
   return spec;
 }

@@ -32,15 +32,14 @@ struct ClusterAutoscalerSpec {
   policies::ClusterAutoscalerOptions options;
 };
 
-// spec.cluster.karpenter: the Karpenter-style provisioner in the running cluster. Offerings
-// carry a copy of their pool; an offering is spot when its pool has `spot`.
+// spec.cluster.karpenter: the Karpenter-style provisioner in the running cluster: its
+// NodePools (the short form, offerings and NodePool fields at the top, gives one named
+// "default"). Offerings carry a copy of their pool; an offering is spot when its pool has
+// `spot`.
 struct KarpenterSpec {
-  std::vector<policies::KarpenterOffering> offerings;
-  policies::KarpenterOptions options;
+  std::vector<policies::KarpenterNodePool> node_pools;
+  policies::KarpenterControllerOptions options;
   sim::Duration batch_max_duration = 10 * sim::kSecond;  // the provisioning loop period
-  // NodePool spec.template.spec.terminationGracePeriod (none: drains wait for evictions
-  // indefinitely).
-  std::optional<sim::Duration> termination_grace_period;
 };
 
 struct ClusterSpec {

@@ -596,6 +596,53 @@ TEST_CASE("node autoscaling runs are deterministic", "[node-autoscaling]") {
   check_invariants(a);
 }
 
+TEST_CASE("karpenter NodePools: weight decides, nodes carry karpenter.sh/nodepool",
+          "[node-autoscaling][karpenter]") {
+  // NodePool reserved (weight 50: large, 16 CPU, $1.00/h) and default (small, 4 CPU,
+  // $0.20/h). At 60 s, web (3 × 3 CPU, no constraint) and api (2 × 1 CPU, nodeSelector
+  // karpenter.sh/nodepool: default). The 10 s batch at 70 s, largest pods first: web-0 opens
+  // a claim in reserved, the highest weight (though small is cheaper), and web-1, web-2 join
+  // it; api's pods cannot join it (its template has the label reserved) and open one in
+  // default. Both nodes register at 130 s.
+  std::string api = deployment("api", 2, "1", "2Gi", "60s");
+  const std::string spec = "    spec:\n      containers:";
+  api.replace(api.find(spec), spec.size(),
+              "    spec:\n      nodeSelector: {karpenter.sh/nodepool: default}\n      containers:");
+  const std::string text =
+      header("4m", pool("small", 0, "4", "16Gi", 0.2) + pool("large", 0, "16", "64Gi", 1.0),
+             "    karpenter:\n      nodePools:\n"
+             "      - {name: reserved, weight: 50, offerings: [{pool: large}]}\n"
+             "      - {name: default, offerings: [{pool: small}], terminationGracePeriod: 1h}\n") +
+      deployment("web", 3, "3", "2Gi", "60s") + api;
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  std::map<std::string, std::pair<std::string, std::int64_t>> launched;  // offering → pool, pods
+  for (const auto& e : events) {
+    UNSCOPED_INFO(e.dump());
+    if (e["type"] == "Launch") {
+      CHECK(e["t"].get<double>() == Approx(70.0));
+      launched[e["offering"]] = {e["nodePool"], e["pods"]};
+    }
+  }
+  REQUIRE(launched.size() == 2);
+  CHECK(launched["large"] == std::pair<std::string, std::int64_t>{"reserved", 3});
+  CHECK(launched["small"] == std::pair<std::string, std::int64_t>{"default", 2});
+  auto large = run.cluster()->api().nodes().get("", "large-0");
+  auto small = run.cluster()->api().nodes().get("", "small-0");
+  REQUIRE(large != nullptr);
+  REQUIRE(small != nullptr);
+  CHECK(large->metadata.labels.get("karpenter.sh/nodepool") == "reserved");
+  CHECK(small->metadata.labels.get("karpenter.sh/nodepool") == "default");
+  CHECK(small->metadata.labels.get("karpenter.sh/capacity-type") == "on-demand");
+  for (const auto& p : run.cluster()->api().pods().list()) {
+    if (p->metadata.name.rfind("api-", 0) == 0) CHECK(p->spec.node_name == "small-0");
+    if (p->metadata.name.rfind("web-", 0) == 0) CHECK(p->spec.node_name == "large-0");
+  }
+  CHECK(bound_pods(run, "") == 5);
+  check_invariants(run);
+}
+
 TEST_CASE("node autoscaling fields are validated with their location", "[node-autoscaling]") {
   auto errors = [](const std::string& text) {
     scenarios::Diagnostics diagnostics;
@@ -658,6 +705,39 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
     CHECK_THAT(errors(header("1m", pools, ca + "      gpuTotal: [\"h100:0:8\", \"h100:0:9\"]\n")),
                Catch::Contains("limited twice"));
   }
+  SECTION("karpenter nodePools") {
+    const std::string two = pools + pool("large", 0, "16", "64Gi", 1.0);
+    const std::string k = "    karpenter:\n      nodePools:\n";
+    CHECK_THAT(errors(header("1m", two,
+                             k + "      - {name: a, offerings: [{pool: small}]}\n"
+                                 "      offerings: [{pool: large}]\n")),
+               Catch::Contains("give NodePool fields in nodePools[] entries"));
+    CHECK_THAT(errors(header("1m", two,
+                             k + "      - {name: a, offerings: [{pool: small}]}\n"
+                                 "      - {name: a, offerings: [{pool: large}]}\n")),
+               Catch::Contains("duplicate NodePool name \"a\""));
+    CHECK_THAT(errors(header("1m", two,
+                             k + "      - {name: a, offerings: [{pool: small}]}\n"
+                                 "      - {name: b, offerings: [{pool: small}]}\n")),
+               Catch::Contains("pool \"small\" is already an offering of NodePool \"a\""));
+    CHECK_THAT(errors(header("1m", two,
+                             k + "      - {name: a, weight: 101, offerings: [{pool: small}]}\n")),
+               Catch::Contains("weight"));
+    CHECK_THAT(
+        errors(header("1m", two, k + "      - {name: a, weight: 0, offerings: [{pool: small}]}\n")),
+        Catch::Contains("weight"));
+    CHECK_THAT(errors(header("1m", two, k + "      - {name: GPU_1, offerings: [{pool: small}]}\n")),
+               Catch::Contains("\"GPU_1\" is not a valid NodePool name"));
+    CHECK_THAT(errors(header("1m", two, k + "      - {offerings: [{pool: small}]}\n")),
+               Catch::Contains("name"));
+    CHECK_THAT(errors(header("1m", two, k + "      - {name: a}\n")), Catch::Contains("offerings"));
+    CHECK_THAT(errors(header("1m", two, "    karpenter:\n      nodePools: []\n")),
+               Catch::Contains("expected at least one NodePool"));
+    CHECK_THAT(errors(header("1m", two,
+                             k + "      - {name: a, offerings: [{pool: small}], "
+                                 "packing: cheapestPerPod}\n")),
+               Catch::Contains("packing"));
+  }
   SECTION("karpenter budgets, expireAfter, consolidateAfter") {
     const std::string k = "    karpenter:\n      offerings: [{pool: small}]\n";
     CHECK_THAT(errors(header("1m", pools, k + "      budgets: [{nodes: \"110%\"}]\n")),
@@ -682,7 +762,7 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
       auto sc = scenarios::load_scenario_text(header("1m", pools, k + extra), "inline.yaml", {},
                                               diagnostics);
       REQUIRE(sc.has_value());
-      return sc->cluster->karpenter->options;
+      return sc->cluster->karpenter->node_pools.at(0).options;
     };
     const auto never = ok("      expireAfter: Never\n      consolidateAfter: Never\n");
     CHECK_FALSE(never.expire_after.has_value());

@@ -576,3 +576,160 @@ TEST_CASE("perf: karpenter provisions 1000 pending pods over 6 offerings", "[.pe
   WARN(a.launches.size() << " launches for " << placed << " pods in " << secs << " s");
   CHECK(placed == 1000);
 }
+
+// ---- Several NodePools --------------------------------------------------------------------------
+// upstream scheduler.go tries the NodeClaim templates highest weight first; budgets,
+// consolidationPolicy, limits and maxNodes are each NodePool's own.
+
+namespace {
+
+kp::KarpenterNodePool node_pool(std::string name, std::int32_t weight,
+                                std::vector<kp::KarpenterOffering> offerings) {
+  kp::KarpenterNodePool np;
+  np.name = std::move(name);
+  np.weight = weight;
+  np.offerings = std::move(offerings);
+  return np;
+}
+
+}  // namespace
+
+TEST_CASE("karpenter NodePools: the highest weight that can take a pod gets its claim",
+          "[karpenter][nodepools]") {
+  TestCluster c;
+  auto reserved = node_pool("reserved", 50, {offering("big", 16000, 1.00)});
+  auto fallback =
+      node_pool("fallback", 0, {offering("small", 4000, 0.10), offering("huge", 32000, 2.00)});
+  SECTION("three 1-CPU pods: reserved's big node, though small is cheaper") {
+    kp::KarpenterProvisioner k({fallback, reserved}, {}, kubesim::testing::default_filter());
+    CHECK(k.node_pools().front().name == "reserved");  // sorted by weight
+    auto a = k.step(0, view_of(c, pods("p", 3, 1000)));
+    REQUIRE(a.launches.size() == 1);
+    CHECK(a.launches[0].offering == "big");
+    CHECK(a.launches[0].node_pool == "reserved");
+    CHECK(k.node_pool_of("huge") == "fallback");
+  }
+  SECTION("a 20-CPU pod opens a fallback claim, and the small pods join it") {
+    // Sorted by CPU: x (20) fits no reserved type, so fallback's claim [huge]; then each
+    // 1-CPU pod joins that open claim before any new one is opened.
+    kp::KarpenterProvisioner k({reserved, fallback}, {}, kubesim::testing::default_filter());
+    auto pending = pods("p", 3, 1000);
+    pending.push_back(owned_pod("x", 20000, kGi).info());
+    auto a = k.step(0, view_of(c, pending));
+    REQUIRE(a.launches.size() == 1);
+    CHECK(a.launches[0].offering == "huge");
+    CHECK(a.launches[0].node_pool == "fallback");
+    CHECK(a.launches[0].pods.size() == 4);
+  }
+  SECTION("a taint the pods do not tolerate sends them to the next NodePool") {
+    kubesim::models::Taint t;
+    t.key = "dedicated";
+    t.value = "gpu";
+    t.effect = kubesim::models::TaintEffect::kNoSchedule;
+    reserved.offerings[0].pool.taints.push_back(t);
+    kp::KarpenterProvisioner k({reserved, fallback}, {}, kubesim::testing::default_filter());
+    auto a = k.step(0, view_of(c, pods("p", 3, 1000)));
+    REQUIRE(a.launches.size() == 1);
+    CHECK(a.launches[0].offering == "small");
+    CHECK(a.launches[0].node_pool == "fallback");
+  }
+  SECTION("maxNodes is per NodePool: the second claim falls back") {
+    reserved.options.max_nodes = 1;
+    kp::KarpenterProvisioner k({reserved, fallback}, {}, kubesim::testing::default_filter());
+    // p0 opens reserved's big claim (6 CPU left); p1 fits no open claim, reserved is at its
+    // cap, small is too small: fallback's huge.
+    auto a = k.step(0, view_of(c, pods("p", 2, 10000)));
+    REQUIRE(a.launches.size() == 2);
+    CHECK(a.launches[0].offering == "big");
+    CHECK(a.launches[1].offering == "huge");
+    CHECK(a.launches[1].node_pool == "fallback");
+  }
+  SECTION("limits are per NodePool") {
+    reserved.options.limits = kubesim::models::ResourceList();
+    reserved.options.limits->set("cpu", 8000);  // big (16 CPU) is over the limit
+    kp::KarpenterProvisioner k({reserved, fallback}, {}, kubesim::testing::default_filter());
+    auto a = k.step(0, view_of(c, pods("p", 3, 1000)));
+    REQUIRE(a.launches.size() == 1);
+    CHECK(a.launches[0].offering == "small");
+  }
+  SECTION("cheapestPerPod packing also goes by weight") {
+    kp::KarpenterControllerOptions opts;
+    opts.packing = kp::KarpenterPacking::kCheapestPerPod;
+    kp::KarpenterProvisioner k({reserved, fallback}, opts, kubesim::testing::default_filter());
+    auto a = k.step(0, view_of(c, pods("p", 3, 1000)));
+    REQUIRE(a.launches.size() == 1);
+    CHECK(a.launches[0].offering == "big");
+    CHECK(a.launches[0].node_pool == "reserved");
+  }
+}
+
+TEST_CASE("karpenter NodePools: budgets and consolidationPolicy are each NodePool's",
+          "[karpenter][nodepools]") {
+  TestCluster c;
+  auto a_pool = node_pool("a", 10, {offering("sa", 4000, 0.10)});
+  auto b_pool = node_pool("b", 0, {offering("sb", 4000, 0.10)});
+  b_pool.options.budgets = {budget(100, true)};
+  c.add_nodes(a_pool.offerings[0].pool, 2);
+  c.add_nodes(b_pool.offerings[0].pool, 2);
+  SECTION("Emptiness: a's budget of 0 keeps its empty nodes, b's go") {
+    a_pool.options.budgets = {budget(0, false)};
+    kp::KarpenterProvisioner k({a_pool, b_pool}, {}, kubesim::testing::default_filter());
+    auto first = k.step(10 * kS, view_of(c, {}));
+    CHECK(std::find(first.reasons.begin(), first.reasons.end(),
+                    "emptiness: disruption budget for Empty reached (NodePool a)") !=
+          first.reasons.end());
+    auto act = k.step(10 * kS + kp::kConsolidationTtl, view_of(c, {}));
+    REQUIRE(act.consolidation);
+    CHECK(act.consolidation->kind == Kind::kEmpty);
+    CHECK(act.consolidation->nodes == std::vector<std::string>{"sb-0", "sb-1"});
+  }
+  SECTION("WhenEmpty NodePool a: only b's nodes are consolidated") {
+    a_pool.options.consolidation_policy = kp::ConsolidationPolicy::kWhenEmpty;
+    a_pool.options.budgets = {budget(100, true)};
+    for (const char* n : {"sa-0", "sa-1", "sb-0", "sb-1"}) {
+      c.bind(n, owned_pod(std::string("w-") + n, 1000, kGi));
+    }
+    kp::KarpenterProvisioner k({a_pool, b_pool}, {}, kubesim::testing::default_filter());
+    // Candidates sb-0, sb-1 (cost 1 each, by name); their two 1-CPU pods fit on sa-0 and sa-1
+    // (3 CPU free each): the two-node prefix is a Delete.
+    auto act = consolidate(k, c, 10 * kS);
+    REQUIRE(act.consolidation);
+    CHECK(act.consolidation->kind == Kind::kDelete);
+    CHECK(act.consolidation->method == kp::KarpenterActions::Method::kMultiNode);
+    CHECK(act.consolidation->nodes == std::vector<std::string>{"sb-0", "sb-1"});
+  }
+}
+
+TEST_CASE("karpenter NodePools: a replacement comes from the highest weight that takes the pods",
+          "[karpenter][nodepools]") {
+  // c16-0 ($1.00) holds two 3-CPU pods that fit nowhere else. The replacement claim opens in
+  // the highest-weight NodePool that takes the largest pod (pricey), and only that claim's
+  // types are compared with $1.00 (computeConsolidation filterByPrice), even though cheap's
+  // c8 at $0.30 would hold both pods.
+  TestCluster c;
+  auto cheap = node_pool("cheap", 0, {offering("c16", 16000, 1.00), offering("c8", 8000, 0.30)});
+  c.add_nodes(cheap.offerings[0].pool, 1);
+  c.bind("c16-0", owned_pod("a", 3000, kGi));
+  c.bind("c16-0", owned_pod("b", 3000, kGi));
+  SECTION("pricey's p8 at $0.90 is cheaper than $1.00: Replace with p8") {
+    auto pricey = node_pool("pricey", 10, {offering("p8", 8000, 0.90)});
+    kp::KarpenterProvisioner k({cheap, pricey}, {}, kubesim::testing::default_filter());
+    auto act = consolidate(k, c, 10 * kS);
+    REQUIRE(act.consolidation);
+    CHECK(act.consolidation->kind == Kind::kReplace);
+    CHECK(act.consolidation->replacement == "p8");
+    CHECK(act.consolidation->savings_per_hour == Approx(0.10));
+  }
+  SECTION("pricey's p8 at $1.20 is not: no consolidation at all") {
+    auto pricey = node_pool("pricey", 10, {offering("p8", 8000, 1.20)});
+    kp::KarpenterProvisioner k({cheap, pricey}, {}, kubesim::testing::default_filter());
+    CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation_computed);
+  }
+  SECTION("one NodePool: c8 replaces it") {
+    kp::KarpenterProvisioner k({cheap}, {}, kubesim::testing::default_filter());
+    auto act = consolidate(k, c, 10 * kS);
+    REQUIRE(act.consolidation);
+    CHECK(act.consolidation->replacement == "c8");
+    CHECK(act.consolidation->savings_per_hour == Approx(0.70));
+  }
+}

@@ -78,13 +78,14 @@ TEST_CASE("karpenter terminationGracePeriod: optional duration, checked", "[clus
     INFO(l.diagnostics.format());
     REQUIRE(l.scenario);
     REQUIRE(l.scenario->cluster->karpenter);
-    CHECK_FALSE(l.scenario->cluster->karpenter->termination_grace_period);
+    CHECK_FALSE(l.scenario->cluster->karpenter->node_pools[0].options.termination_grace_period);
   }
   SECTION("given") {
     Loaded l = load(kHead + karpenter + "      terminationGracePeriod: 48h\n");
     INFO(l.diagnostics.format());
     REQUIRE(l.scenario);
-    CHECK(l.scenario->cluster->karpenter->termination_grace_period == 48 * sim::kHour);
+    CHECK(l.scenario->cluster->karpenter->node_pools[0].options.termination_grace_period ==
+          48 * sim::kHour);
   }
   SECTION("negative or not a duration") {
     Loaded neg = load(kHead + karpenter + "      terminationGracePeriod: -5m\n");
