@@ -63,8 +63,8 @@ NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metr
                                                                 std::move(filter));
   for (const char* name :
        {"karpenter.launches", "karpenter.consolidations", "karpenter.consolidations_abandoned",
-        "karpenter.nodes_removed", "karpenter.nodes_expired", "karpenter.launches_expired",
-        "karpenter.replacements_failed"}) {
+        "karpenter.drift_commands", "karpenter.nodes_removed", "karpenter.nodes_expired",
+        "karpenter.launches_expired", "karpenter.replacements_failed"}) {
     (void)metrics_.counter(name);
   }
   common_setup(sampler);
@@ -304,24 +304,29 @@ void NodeAutoscaling::run_karpenter() {
   // Replacements that became Ready: their nodes can go now. One still not Ready after
   // 10 minutes (orchestration queue maxRetryDuration) gives its nodes back.
   for (auto it = replacements_.begin(); it != replacements_.end();) {
-    auto node = cluster_.api().nodes().get("", it->first);
-    if (node != nullptr && node->ready()) {
-      for (const auto& old : it->second.nodes) {
+    const bool ready =
+        std::all_of(it->replacements.begin(), it->replacements.end(), [&](const std::string& n) {
+          auto node = cluster_.api().nodes().get("", n);
+          return node != nullptr && node->ready();
+        });
+    if (ready) {
+      for (const auto& old : it->nodes) {
         (void)cluster_.delete_node(
             old, [this] { metrics_.counter("karpenter.nodes_removed").add(); }, {},
             karpenter_drain(old));
       }
       it = replacements_.erase(it);
-    } else if (now - it->second.started >= kReplacementTimeout) {
-      for (const auto& old : it->second.nodes) {
+    } else if (now - it->started >= kReplacementTimeout) {
+      for (const auto& old : it->nodes) {
         cluster_.set_node_taint(old, disrupted_taint(), false);
         karpenter_->cancel_deletion(old);
       }
       metrics_.counter("karpenter.replacements_failed").add();
       if (record_events_) {
         nlohmann::ordered_json j = event_json(now, "Karpenter", "ReplacementFailed");
-        j["replacement"] = it->first;
-        j["nodes"] = key_list(it->second.nodes);
+        j["replacement"] = it->replacements.front();
+        j["replacements"] = key_list(it->replacements);
+        j["nodes"] = key_list(it->nodes);
         record(j.dump());
       }
       it = replacements_.erase(it);
@@ -413,12 +418,15 @@ void NodeAutoscaling::run_karpenter() {
   }
   if (a.consolidation) {
     const auto& c = *a.consolidation;
-    metrics_.counter("karpenter.consolidations").add();
-    std::string replacement;
+    const bool drift = c.method == policies::KarpenterActions::Method::kDrift;
+    metrics_.counter(drift ? "karpenter.drift_commands" : "karpenter.consolidations").add();
+    std::vector<std::string> replacements;
     if (c.kind == policies::KarpenterActions::Kind::kReplace) {
-      replacement = cluster_.provision_node(c.replacement, karpenter_labels(c.replacement));
-      replacements_[replacement] = Replacement{c.nodes, now};
-      // queue.go StartCommand: the candidates take no new pods while the replacement boots.
+      for (const std::string& offering : c.replacements) {
+        replacements.push_back(cluster_.provision_node(offering, karpenter_labels(offering)));
+      }
+      replacements_.push_back(Replacement{c.nodes, replacements, now});
+      // queue.go StartCommand: the candidates take no new pods while the replacements boot.
       for (const auto& node : c.nodes) cluster_.set_node_taint(node, disrupted_taint(), true);
     } else {
       for (const auto& node : c.nodes) {
@@ -428,11 +436,12 @@ void NodeAutoscaling::run_karpenter() {
       }
     }
     if (record_events_) {
-      nlohmann::ordered_json j = event_json(now, "Karpenter", "Consolidation");
+      nlohmann::ordered_json j = event_json(now, "Karpenter", drift ? "Drift" : "Consolidation");
       j["method"] = std::string(policies::to_string(c.method));
       j["decision"] = std::string(policies::to_string(c.kind));
       j["nodes"] = key_list(c.nodes);
-      j["replacement"] = replacement;
+      j["replacement"] = replacements.empty() ? std::string() : replacements.front();
+      j["replacements"] = key_list(replacements);
       j["savingsPerHour"] = c.savings_per_hour;
       record(j.dump());
     }

@@ -32,6 +32,7 @@
 // ca.nodes_replaced
 // (Cluster Autoscaler);
 // karpenter.launches, karpenter.consolidations, karpenter.consolidations_abandoned,
+// karpenter.drift_commands,
 // karpenter.nodes_removed, karpenter.nodes_expired, karpenter.replacements_failed,
 // karpenter.launches_expired (cancelled after the registration TTL),
 // karpenter.pods_deleted_at_expiry (models::Cluster, terminationGracePeriod) (Karpenter);
@@ -127,16 +128,17 @@ class NodeAutoscaling {
   sim::Time revisit_at_ = -1;  // the extra Karpenter pass scheduled (validation time)
   sim::Connection node_connection_;
   std::map<std::string, PoolMetrics, std::less<>> pools_;
-  // Karpenter Replace: replacement node → nodes to delete once it is Ready.
   // Karpenter Replace (disruption/orchestration queue): the candidates are tainted
-  // karpenter.sh/disrupted at once and deleted when the replacement is Ready; when it is not
-  // Ready within kReplacementTimeout the taint goes and the command is dropped.
+  // karpenter.sh/disrupted at once and deleted when every replacement node is Ready; when
+  // they are not all Ready within kReplacementTimeout the taint goes and the command is
+  // dropped. In command order.
   struct Replacement {
-    std::vector<std::string> nodes;
+    std::vector<std::string> nodes;         // to delete
+    std::vector<std::string> replacements;  // the new nodes to wait for
     sim::Time started = 0;
   };
   static constexpr sim::Duration kReplacementTimeout = 10 * sim::kMinute;
-  std::map<std::string, Replacement, std::less<>> replacements_;
+  std::vector<Replacement> replacements_;
   // Nodes Cluster Autoscaler asked to delete (a reclaim of one of them is not replaced).
   std::set<std::string, std::less<>> ca_deleting_;
   std::vector<std::string> last_reasons_;

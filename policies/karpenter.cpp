@@ -366,12 +366,8 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
 
   // Registrations: each offering's registered count against what was launched.
   std::map<std::string, std::int32_t, std::less<>> registered;
-  std::vector<std::int32_t> managed(node_pools_.size(), 0);  // per NodePool
   for (const sched::NodeInfo* ni : snap.nodes()) {
-    if (const KarpenterOffering* o = offering_of(ni->node())) {
-      ++registered[o->name()];
-      ++managed[pool_index(*o)];
-    }
+    if (const KarpenterOffering* o = offering_of(ni->node())) ++registered[o->name()];
   }
   for (const KarpenterOffering& o : offerings_) {
     std::int32_t& expected = expected_[o.name()];
@@ -424,31 +420,9 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     }
   }
   if (!need.empty()) {
-    // Per NodePool: its maxNodes and spec.limits, both counting its launches in flight.
-    std::vector<std::int32_t> in_flight_count(node_pools_.size(), 0);
-    std::vector<models::ResourceList> used(node_pools_.size());
-    for (const sched::NodeInfo* ni : snap.nodes()) {
-      if (const KarpenterOffering* o = offering_of(ni->node())) {
-        used[pool_index(*o)] += ni->node().status.capacity;
-      }
-    }
-    for (std::size_t k = 0; k < offerings_.size(); ++k) {
-      const KarpenterOffering& o = offerings_[k];
-      for (std::size_t i = 0; i < launches_[o.name()].size(); ++i) {
-        ++in_flight_count[offering_pool_[k]];
-        used[offering_pool_[k]] += o.pool.capacity;
-      }
-    }
-    std::vector<std::optional<KarpenterLimitsLeft>> limits_left(node_pools_.size());
+    std::vector<std::optional<KarpenterLimitsLeft>> limits_left;
     std::vector<ProvisioningPool> pools;
-    for (std::size_t i = 0; i < node_pools_.size(); ++i) {
-      const KarpenterNodePoolOptions& o = node_pools_[i].options;
-      if (o.limits) limits_left[i].emplace(*o.limits, used[i]);
-      pools.push_back(
-          {node_pools_[i].name, node_pools_[i].offerings,
-           o.max_nodes > 0 ? std::max(0, o.max_nodes - managed[i] - in_flight_count[i]) : -1,
-           limits_left[i] ? &*limits_left[i] : nullptr});
-    }
+    provisioning_pools(snap, limits_left, pools);
     actions.launches =
         provision(*filter_, work, pools, need, &actions.unschedulable, options_.packing);
     for (const KarpenterLaunch& l : actions.launches) {
@@ -498,6 +472,38 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
   return actions;
 }
 
+void KarpenterProvisioner::provisioning_pools(
+    const sched::Snapshot& nodes, std::vector<std::optional<KarpenterLimitsLeft>>& limits,
+    std::vector<ProvisioningPool>& pools) const {
+  // Per NodePool: its maxNodes and spec.limits, both counting its launches in flight.
+  std::vector<std::int32_t> count(node_pools_.size(), 0);
+  std::vector<models::ResourceList> used(node_pools_.size());
+  for (const sched::NodeInfo* ni : nodes.nodes()) {
+    if (const KarpenterOffering* o = offering_of(ni->node())) {
+      ++count[pool_index(*o)];
+      used[pool_index(*o)] += ni->node().status.capacity;
+    }
+  }
+  for (std::size_t k = 0; k < offerings_.size(); ++k) {
+    const KarpenterOffering& o = offerings_[k];
+    auto it = launches_.find(o.name());
+    const std::size_t n = it == launches_.end() ? 0 : it->second.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      ++count[offering_pool_[k]];
+      used[offering_pool_[k]] += o.pool.capacity;
+    }
+  }
+  limits.assign(node_pools_.size(), std::nullopt);
+  pools.clear();
+  for (std::size_t i = 0; i < node_pools_.size(); ++i) {
+    const KarpenterNodePoolOptions& o = node_pools_[i].options;
+    if (o.limits) limits[i].emplace(*o.limits, used[i]);
+    pools.push_back({node_pools_[i].name, node_pools_[i].offerings,
+                     o.max_nodes > 0 ? std::max(0, o.max_nodes - count[i]) : -1,
+                     limits[i] ? &*limits[i] : nullptr});
+  }
+}
+
 // ---- Disruption ------------------------------------------------------------------------------
 
 struct KarpenterProvisioner::Candidate {
@@ -506,6 +512,10 @@ struct KarpenterProvisioner::Candidate {
   std::size_t pool = 0;             // its NodePool's index in node_pools_
   std::vector<PodInfoPtr> to_move;  // its reschedulable pods
   double cost = 0;                  // disruption_cost
+  // Its pod set has not changed for its NodePool's consolidateAfter (the Consolidatable
+  // condition): the consolidation methods (Emptiness included) consider only these.
+  bool consolidatable = false;
+  std::optional<sim::Time> drifted_at;  // the template update it drifted from
 };
 
 std::string_view to_string(DisruptionReason reason) {
@@ -524,6 +534,8 @@ std::string_view to_string(KarpenterActions::Method method) {
   switch (method) {
     case KarpenterActions::Method::kEmptiness:
       return "Emptiness";
+    case KarpenterActions::Method::kDrift:
+      return "Drift";
     case KarpenterActions::Method::kMultiNode:
       return "MultiNodeConsolidation";
     case KarpenterActions::Method::kSingleNode:
@@ -588,12 +600,21 @@ std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
     const KarpenterOffering* o = offering_of(node);
     if (!o) continue;
     if (node.metadata.annotations.get(kDoNotDisruptAnnotation) == "true") continue;
-    // A node the pod history has not seen yet (none should reach here) is not Consolidatable.
     const KarpenterNodePoolOptions& po = pool_options(*o);
-    if (!po.consolidate_after) continue;  // consolidateAfter: Never
+    Candidate c;
+    c.node = ni;
+    c.offering = o;
+    c.pool = pool_index(*o);
+    c.cost = disruption_cost(*ni, now, po.expire_after);
+    // consolidateAfter Never: never Consolidatable. A node the pod history has not seen yet
+    // (none should reach here) is not either.
     auto h = history_.find(ni->name());
-    if (h == history_.end() || now - h->second.changed < *po.consolidate_after) continue;
-    Candidate c{ni, o, pool_index(*o), {}, disruption_cost(*ni, now, po.expire_after)};
+    c.consolidatable = po.consolidate_after && h != history_.end() &&
+                       now - h->second.changed >= *po.consolidate_after;
+    for (sim::Time u : po.template_updates) {
+      if (u <= now && node.metadata.creation_timestamp < u) c.drifted_at = u;
+    }
+    if (!c.consolidatable && !c.drifted_at) continue;
     bool blocked = false;
     for (const PodInfoPtr& p : ni->pods()) {
       const PodDrainVerdict v = drain_verdict(*p->pod, drain);
@@ -735,7 +756,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
     if (!fitting.empty()) {
       result = Consolidation{KarpenterActions::Kind::kReplace,
                              {},
-                             fitting.front()->name(),
+                             {fitting.front()->name()},
                              set_price - fitting.front()->price(),
                              {}};
       if (options) *options = std::move(fitting);
@@ -751,6 +772,80 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
   return result;
 }
 
+namespace {
+
+// "MultiNodeConsolidation: Replace a,b with m5-large"
+std::string describe(const KarpenterActions::Consolidation& c) {
+  auto join = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+  };
+  return std::string(to_string(c.method)) + ": " + std::string(to_string(c.kind)) + " " +
+         join(c.nodes) + (c.replacements.empty() ? "" : " with " + join(c.replacements));
+}
+
+}  // namespace
+
+std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate_drift(
+    const sched::Snapshot& work, const Candidate& c,
+    const std::set<std::string, std::less<>>& destinations, KarpenterActions& actions) const {
+  // SimulateScheduling on a scratch copy: the candidate and the nodes pods cannot go to are
+  // left out; its pods go on the rest first (largest first, first fit), then on new
+  // NodeClaims of the NodePools as the provisioner would launch them.
+  sched::Snapshot scratch;
+  copy_snapshot(work, scratch);
+  for (const sched::NodeInfo* ni : work.nodes()) {
+    if (ni->name() == c.node->name() || !destinations.contains(ni->name())) {
+      scratch.remove_node(ni->name());
+    }
+  }
+  std::vector<PodInfoPtr> moving;
+  for (const PodInfoPtr& p : c.to_move) moving.push_back(unbound(p));
+  sort_decreasing(moving);
+  std::vector<PodInfoPtr> left;
+  for (const PodInfoPtr& p : moving) {
+    sched::NodeInfo* dest = nullptr;
+    if (filter_->prepare(*p, scratch)) {
+      for (sched::NodeInfo* d : scratch.nodes()) {
+        if (filter_->fits(*p, *d)) {
+          dest = d;
+          break;
+        }
+      }
+    }
+    if (dest) {
+      dest->add_pod(p);
+    } else {
+      left.push_back(p);
+    }
+  }
+  std::vector<KarpenterLaunch> launches;
+  if (!left.empty()) {
+    std::vector<std::optional<KarpenterLimitsLeft>> limits;
+    std::vector<ProvisioningPool> pools;
+    provisioning_pools(work, limits, pools);
+    std::vector<std::string> pending;
+    launches = provision(*filter_, scratch, pools, left, &pending, options_.packing);
+    if (!pending.empty()) {
+      actions.reasons.push_back("drift: " + c.node->name() + " is blocked: " +
+                                std::to_string(pending.size()) + " of its pods would not schedule");
+      return std::nullopt;
+    }
+  }
+  Consolidation command{
+      launches.empty() ? KarpenterActions::Kind::kDelete : KarpenterActions::Kind::kReplace,
+      {c.node->name()},
+      {},
+      c.offering->price(),
+      KarpenterActions::Method::kDrift};
+  for (const KarpenterLaunch& l : launches) {
+    command.replacements.push_back(l.offering);
+    command.savings_per_hour -= l.price_per_hour;
+  }
+  return command;
+}
+
 std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
     sim::Time now, sched::Snapshot& work, const KarpenterView& view, int first_method,
     KarpenterActions& actions) const {
@@ -763,7 +858,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
     std::vector<bool> reached(node_pools_.size(), false);
     Consolidation empty{KarpenterActions::Kind::kEmpty, {}, {}, 0, Method::kEmptiness};
     for (const Candidate& c : cands) {
-      if (!c.to_move.empty()) continue;
+      if (!c.consolidatable || !c.to_move.empty()) continue;
       if (left[c.pool] <= 0) {
         if (!reached[c.pool]) {
           actions.reasons.push_back("emptiness: disruption budget for Empty reached" +
@@ -778,10 +873,36 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
     }
     if (!empty.nodes.empty()) return empty;
   }
+  // Drift (drift.go): one drifted candidate with pods at a time, the longest drifted first
+  // (ties in disruption-cost order), within its NodePool's budget for Drifted; empty drifted
+  // nodes are left to Emptiness.
+  if (first_method <= static_cast<int>(Method::kDrift)) {
+    std::vector<const Candidate*> drifted;
+    for (const Candidate& c : cands) {
+      if (c.drifted_at && !c.to_move.empty()) drifted.push_back(&c);
+    }
+    std::stable_sort(drifted.begin(), drifted.end(), [](const Candidate* a, const Candidate* b) {
+      return *a->drifted_at < *b->drifted_at;
+    });
+    std::vector<std::int32_t> left;
+    if (!drifted.empty()) left = budgets(work, DisruptionReason::kDrifted);
+    std::vector<bool> reached(node_pools_.size(), false);
+    for (const Candidate* c : drifted) {
+      if (left[c->pool] <= 0) {
+        if (!reached[c->pool]) {
+          actions.reasons.push_back("drift: disruption budget for Drifted reached" +
+                                    pool_suffix(c->pool));
+        }
+        reached[c->pool] = true;
+        continue;
+      }
+      if (auto r = simulate_drift(work, *c, destinations, actions)) return r;
+    }
+  }
   // Only NodePools with consolidationPolicy WhenEmptyOrUnderutilized consolidate nodes that
   // have pods.
   std::erase_if(cands, [&](const Candidate& c) {
-    return c.to_move.empty() ||
+    return !c.consolidatable || c.to_move.empty() ||
            node_pools_[c.pool].options.consolidation_policy == ConsolidationPolicy::kWhenEmpty;
   });
   if (first_method <= static_cast<int>(Method::kMultiNode)) {
@@ -843,7 +964,7 @@ bool KarpenterProvisioner::validate(sim::Time now, sched::Snapshot& work, const 
   for (const std::string& name : command.nodes) {
     auto it = std::find_if(cands.begin(), cands.end(),
                            [&](const Candidate& c) { return c.node->name() == name; });
-    if (it == cands.end()) {
+    if (it == cands.end() || !it->consolidatable) {
       actions.reasons.push_back("validation: " + name + " is no longer a candidate");
       return false;
     }
@@ -872,9 +993,11 @@ bool KarpenterProvisioner::validate(sim::Time now, sched::Snapshot& work, const 
     return false;
   }
   if (command.kind == KarpenterActions::Kind::kReplace &&
-      std::none_of(options.begin(), options.end(),
-                   [&](const KarpenterOffering* o) { return o->name() == command.replacement; })) {
-    actions.reasons.push_back("validation: " + command.replacement + " is no longer acceptable");
+      std::none_of(options.begin(), options.end(), [&](const KarpenterOffering* o) {
+        return o->name() == command.replacements[0];
+      })) {
+    actions.reasons.push_back("validation: " + command.replacements[0] +
+                              " is no longer acceptable");
     return false;
   }
   return true;
@@ -907,12 +1030,12 @@ void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
   if (!settled) return;
   std::optional<Consolidation> command = compute(now, work, view, first_method, actions);
   if (!command) return;
-  std::string nodes;
-  for (const std::string& n : command->nodes) nodes += (nodes.empty() ? "" : ",") + n;
-  actions.reasons.push_back(std::string(to_string(command->method)) + ": " +
-                            std::string(to_string(command->kind)) + " " + nodes +
-                            (command->replacement.empty() ? "" : " with " + command->replacement) +
-                            ", validating at " + sim::format_duration(now + kConsolidationTtl));
+  if (command->method == KarpenterActions::Method::kDrift) {  // eventual: no validation
+    act(now, std::move(*command), actions);
+    return;
+  }
+  actions.reasons.push_back(describe(*command) + ", validating at " +
+                            sim::format_duration(now + kConsolidationTtl));
   validating_ = Pending{std::move(*command), {}, now};
   actions.consolidation_computed = true;
   actions.revisit_at = now + kConsolidationTtl;
@@ -920,14 +1043,11 @@ void KarpenterProvisioner::consolidate(sim::Time now, sched::Snapshot& work,
 
 void KarpenterProvisioner::act(sim::Time now, Consolidation command, KarpenterActions& actions) {
   for (const std::string& n : command.nodes) deleting_.insert(n);
-  if (command.kind == KarpenterActions::Kind::kReplace) {
-    ++expected_[command.replacement];
-    launches_[command.replacement].push_back(now);
+  for (const std::string& offering : command.replacements) {
+    ++expected_[offering];
+    launches_[offering].push_back(now);
   }
-  std::string nodes;
-  for (const std::string& n : command.nodes) nodes += (nodes.empty() ? "" : ",") + n;
-  actions.reasons.push_back("consolidation: " + std::string(to_string(command.kind)) + " " + nodes +
-                            (command.replacement.empty() ? "" : " with " + command.replacement));
+  actions.reasons.push_back("disruption: " + describe(command));
   actions.consolidation = std::move(command);
 }
 

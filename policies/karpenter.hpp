@@ -135,6 +135,9 @@ struct KarpenterNodePoolOptions {
   // spec.template.spec.terminationGracePeriod: how long a drain of its nodes may take (read
   // by the driver, experiments/node_autoscaling); none: evictions are retried without end.
   std::optional<sim::Duration> termination_grace_period;
+  // When the NodePool's template changes (a new image, labels, taints...), ascending: from
+  // each such time on, its nodes created before it are Drifted (static drift).
+  std::vector<sim::Time> template_updates;
 };
 
 // The settings of the whole controller.
@@ -173,16 +176,20 @@ struct KarpenterLaunch {
 
 struct KarpenterActions {
   enum class Kind : std::uint8_t { kEmpty, kDelete, kReplace };
-  enum class Method : std::uint8_t { kEmptiness, kMultiNode, kSingleNode };
+  enum class Method : std::uint8_t { kEmptiness, kDrift, kMultiNode, kSingleNode };
+  // A disruption command (consolidation or drift).
   struct Consolidation {
     Kind kind = Kind::kEmpty;
     std::vector<std::string> nodes;  // to drain and delete
-    std::string replacement;         // kReplace: the offering to launch first
+    // kReplace: the offerings to launch first, one node each (one for a consolidation, as
+    // many as the pods need for drift).
+    std::vector<std::string> replacements;
     double savings_per_hour = 0;
     Method method = Method::kEmptiness;
   };
   std::vector<KarpenterLaunch> launches;
-  // A command that passed its validation: act on it now.
+  // A command to act on now: a consolidation that passed its validation, or a drift
+  // replacement (not validated, as upstream's eventual disruption).
   std::optional<Consolidation> consolidation;
   // Nodes past expireAfter: delete them now (no budget, no replacement).
   std::vector<std::string> expired;
@@ -196,7 +203,7 @@ struct KarpenterActions {
   std::vector<std::string> reasons;
 };
 std::string_view to_string(KarpenterActions::Kind kind);  // "Empty", "Delete", "Replace"
-// "Emptiness", "MultiNodeConsolidation", "SingleNodeConsolidation"
+// "Emptiness", "Drift", "MultiNodeConsolidation", "SingleNodeConsolidation"
 std::string_view to_string(KarpenterActions::Method method);
 
 // What a NodePool's spec.limits still allow (scheduler.go remainingResources): an offering
@@ -292,6 +299,17 @@ class KarpenterProvisioner {
                                         std::span<const Candidate* const> set,
                                         const std::set<std::string, std::less<>>& destinations,
                                         std::vector<const KarpenterOffering*>* options) const;
+  // Drift (drift.go): `c`'s pods rescheduled on the other destinations and, for the rest,
+  // new nodes from the NodePools; nullopt when some pod would stay pending.
+  std::optional<Consolidation> simulate_drift(
+      const models::sched::Snapshot& work, const Candidate& c,
+      const std::set<std::string, std::less<>>& destinations, KarpenterActions& actions) const;
+  // What the NodePools leave for new nodes given the registered `nodes` and the launches in
+  // flight: per NodePool, its limits left (in `limits`, which `pools` point into) and
+  // maxNodes left.
+  void provisioning_pools(const models::sched::Snapshot& nodes,
+                          std::vector<std::optional<KarpenterLimitsLeft>>& limits,
+                          std::vector<ProvisioningPool>& pools) const;
   std::optional<Consolidation> compute(sim::Time now, models::sched::Snapshot& work,
                                        const KarpenterView& view, int first_method,
                                        KarpenterActions& actions) const;

@@ -489,8 +489,8 @@ ClusterAutoscalerSpec read_cluster_autoscaler(FieldReader& r,
 // The fields of one Karpenter NodePool (spec.cluster.karpenter itself in the short form, or
 // an entry of its nodePools).
 constexpr std::string_view kNodePoolFields[] = {
-    "offerings", "consolidationPolicy",   "consolidateAfter", "budgets", "expireAfter", "maxNodes",
-    "limits",    "terminationGracePeriod"};
+    "offerings", "consolidationPolicy",    "consolidateAfter", "budgets", "expireAfter", "maxNodes",
+    "limits",    "terminationGracePeriod", "templateUpdates"};
 
 void read_karpenter_node_pool(FieldReader& r, const std::vector<models::NodePool>& pools,
                               policies::KarpenterNodePool& np) {
@@ -584,6 +584,14 @@ void read_karpenter_node_pool(FieldReader& r, const std::vector<models::NodePool
     }
   }
   if (auto d = r.duration("terminationGracePeriod", 0)) options.termination_grace_period = *d;
+  // When the NodePool's template changes (static drift): [{at: 2h}, ...].
+  if (auto updates = r.list_of_maps("templateUpdates")) {
+    for (auto& u : *updates) {
+      if (auto at = u.duration("at", 0, true)) options.template_updates.push_back(*at);
+      u.finish();
+    }
+    std::sort(options.template_updates.begin(), options.template_updates.end());
+  }
 }
 
 // spec.cluster.karpenter: the NodePools (one, "default", in the short form) and the

@@ -643,6 +643,46 @@ TEST_CASE("karpenter NodePools: weight decides, nodes carry karpenter.sh/nodepoo
   check_invariants(run);
 }
 
+TEST_CASE("karpenter drift: a template update replaces the old node, new pods keep running",
+          "[node-autoscaling][karpenter]") {
+  // web (3 × 1 CPU) at 60 s: small-0 launched at 70 s, registered at 130 s, Ready at 140 s.
+  // The NodePool's template changes at 5m: at the 300 s pass small-0 is Drifted; its pods
+  // fit no other node, so Drift replaces it with a new small (acted on at once), tainted
+  // karpenter.sh/disrupted meanwhile. small-1 registers at 360 s and is Ready at 370 s;
+  // then small-0 is drained and deleted and web runs on small-1, which is not drifted.
+  const std::string text =
+      header("10m", pool("small", 0, "4", "16Gi", 0.2),
+             "    karpenter:\n      offerings: [{pool: small}]\n      consolidateAfter: Never\n"
+             "      templateUpdates: [{at: 5m}]\n") +
+      deployment("web", 3, "1", "2Gi", "60s");
+  ScenarioRun run(load_text(text));
+  run.run();
+  const auto events = driver_events(run);
+  for (const auto& e : events) UNSCOPED_INFO(e.dump());
+  CHECK(times_of(events, "Karpenter", "Drift") == std::vector<double>{300.0});
+  for (const auto& e : events) {
+    if (e["type"] == "Drift") {
+      CHECK(e["method"] == "Drift");
+      CHECK(e["decision"] == "Replace");
+      CHECK(e["nodes"] == "small-0");
+      CHECK(e["replacement"] == "small-1");
+    }
+  }
+  CHECK(times_of(events, "NodeLifecycle", "Registered", "small-1") == std::vector<double>{360.0});
+  CHECK(run.cluster()->api().nodes().get("", "small-0") == nullptr);
+  REQUIRE(run.cluster()->api().nodes().get("", "small-1") != nullptr);
+  for (const auto& p : run.cluster()->api().pods().list()) {
+    if (p->metadata.name.rfind("web-", 0) == 0 && !p->metadata.being_deleted()) {
+      CHECK(p->spec.node_name == "small-1");
+    }
+  }
+  CHECK(bound_pods(run, "web-") == 3);
+  CHECK(counter(run, "karpenter.drift_commands") == 1);
+  CHECK(counter(run, "karpenter.consolidations") == 0);
+  CHECK(counter(run, "karpenter.nodes_removed") == 1);
+  check_invariants(run);
+}
+
 TEST_CASE("node autoscaling fields are validated with their location", "[node-autoscaling]") {
   auto errors = [](const std::string& text) {
     scenarios::Diagnostics diagnostics;
@@ -737,6 +777,15 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
                              k + "      - {name: a, offerings: [{pool: small}], "
                                  "packing: cheapestPerPod}\n")),
                Catch::Contains("packing"));
+  }
+  SECTION("karpenter templateUpdates") {
+    const std::string k = "    karpenter:\n      offerings: [{pool: small}]\n";
+    CHECK_THAT(errors(header("1m", pools, k + "      templateUpdates: [{at: soon}]\n")),
+               Catch::Contains("templateUpdates[0].at"));
+    CHECK_THAT(errors(header("1m", pools, k + "      templateUpdates: [{}]\n")),
+               Catch::Contains("at"));
+    CHECK_THAT(errors(header("1m", pools, k + "      templateUpdates: [{at: 1m, ami: x}]\n")),
+               Catch::Contains("ami"));
   }
   SECTION("karpenter budgets, expireAfter, consolidateAfter") {
     const std::string k = "    karpenter:\n      offerings: [{pool: small}]\n";

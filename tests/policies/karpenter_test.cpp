@@ -456,7 +456,7 @@ TEST_CASE("karpenter consolidation: replace by a cheaper type, spot to spot need
     auto a = consolidate(k, c, 10 * kS);
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->kind == Kind::kReplace);
-    CHECK(a.consolidation->replacement == "small");
+    CHECK(a.consolidation->replacements == std::vector<std::string>{"small"});
     CHECK(a.consolidation->savings_per_hour == Approx(0.90));
     CHECK(k.in_flight("small") == 1);
   }
@@ -480,7 +480,7 @@ TEST_CASE("karpenter consolidation: replace by a cheaper type, spot to spot need
     auto a = consolidate(k3, c, 10 * kS);
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->kind == Kind::kReplace);
-    CHECK(a.consolidation->replacement == "small-spot");
+    CHECK(a.consolidation->replacements == std::vector<std::string>{"small-spot"});
   }
   SECTION("no cheaper type fits: kept") {
     std::vector<kp::KarpenterOffering> offs = {offering("large", 16000, 1.00),
@@ -524,7 +524,7 @@ TEST_CASE("karpenter multi-node consolidation: the longest prefix that consolida
     REQUIRE(a.consolidation);
     CHECK(a.consolidation->method == kp::KarpenterActions::Method::kMultiNode);
     CHECK(a.consolidation->kind == Kind::kReplace);
-    CHECK(a.consolidation->replacement == "medium");
+    CHECK(a.consolidation->replacements == std::vector<std::string>{"medium"});
     CHECK(a.consolidation->nodes == std::vector<std::string>{"m-0", "m-1", "m-2"});
     CHECK(a.consolidation->savings_per_hour == Approx(0.90));
   }
@@ -717,7 +717,7 @@ TEST_CASE("karpenter NodePools: a replacement comes from the highest weight that
     auto act = consolidate(k, c, 10 * kS);
     REQUIRE(act.consolidation);
     CHECK(act.consolidation->kind == Kind::kReplace);
-    CHECK(act.consolidation->replacement == "p8");
+    CHECK(act.consolidation->replacements == std::vector<std::string>{"p8"});
     CHECK(act.consolidation->savings_per_hour == Approx(0.10));
   }
   SECTION("pricey's p8 at $1.20 is not: no consolidation at all") {
@@ -729,7 +729,87 @@ TEST_CASE("karpenter NodePools: a replacement comes from the highest weight that
     kp::KarpenterProvisioner k({cheap}, {}, kubesim::testing::default_filter());
     auto act = consolidate(k, c, 10 * kS);
     REQUIRE(act.consolidation);
-    CHECK(act.consolidation->replacement == "c8");
+    CHECK(act.consolidation->replacements == std::vector<std::string>{"c8"});
     CHECK(act.consolidation->savings_per_hour == Approx(0.70));
+  }
+}
+
+// ---- Drift
+// --------------------------------------------------------------------------------------- drift.go:
+// a node created before its NodePool's template changed is Drifted; one drifted node with pods per
+// pass (longest drifted, then cheapest to disrupt), within the Drifted budget, its pods rescheduled
+// on the others and on new nodes; acted on at once (eventual disruption: no validation wait).
+
+TEST_CASE("karpenter drift: nodes older than a template update are replaced one at a time",
+          "[karpenter][drift]") {
+  TestCluster c;
+  std::vector<kp::KarpenterOffering> offs = {offering("small", 4000, 0.10),
+                                             offering("large", 16000, 1.00)};
+  c.add_nodes(offs[1].pool, 1);  // large-0: a, b
+  c.add_nodes(offs[0].pool, 1);  // small-0: c
+  c.bind("large-0", owned_pod("a", 2000, kGi));
+  c.bind("large-0", owned_pod("b", 2000, kGi));
+  c.bind("small-0", owned_pod("c", 1000, kGi));
+  kp::KarpenterOptions opts;
+  opts.consolidate_after = std::nullopt;  // no consolidation: drift alone
+  opts.template_updates = {100 * kS};
+  SECTION("before the update: nothing") {
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = k.step(90 * kS, view_of(c, {}));
+    CHECK_FALSE(a.consolidation);
+  }
+  SECTION("after it: small-0 (cost 1 < 2) first; c fits on large-0, so a Delete") {
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = k.step(100 * kS, view_of(c, {}));
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->method == kp::KarpenterActions::Method::kDrift);
+    CHECK(a.consolidation->kind == Kind::kDelete);
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"small-0"});
+    CHECK(a.consolidation->replacements.empty());
+    CHECK(a.consolidation->savings_per_hour == Approx(0.10));
+    CHECK_FALSE(a.revisit_at);  // no validation wait
+    // Budget ceil(10% × 2) = 1, and small-0 is now disrupting: large-0 waits.
+    CHECK_FALSE(k.step(110 * kS, view_of(c, {})).consolidation);
+    SECTION("then large-0: its 5 CPU fit no other node, so a new node, as provisioning picks") {
+      c.remove_node("small-0");
+      c.bind("large-0", owned_pod("c", 1000, kGi));
+      // a (2), b (2) fit small (4); c does not, so the claim keeps large only.
+      auto b = k.step(120 * kS, view_of(c, {}));
+      REQUIRE(b.consolidation);
+      CHECK(b.consolidation->kind == Kind::kReplace);
+      CHECK(b.consolidation->nodes == std::vector<std::string>{"large-0"});
+      CHECK(b.consolidation->replacements == std::vector<std::string>{"large"});
+      CHECK(b.consolidation->savings_per_hour == Approx(0.0));
+      CHECK(k.in_flight("large") == 1);
+      // The replacement registers after the update: it is not drifted.
+      c.add_nodes(offs[1].pool, 1, 150 * kS, 1);
+      c.remove_node("large-0");
+      for (const char* p : {"a", "b", "c"}) c.bind("large-1", owned_pod(p, 1000, kGi));
+      CHECK_FALSE(k.step(200 * kS, view_of(c, {})).consolidation);
+    }
+  }
+  SECTION("a Drifted budget of 0 holds it, with the reason") {
+    opts.budgets = {budget(0, false, {kp::DisruptionReason::kDrifted}), budget(100, true)};
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = k.step(100 * kS, view_of(c, {}));
+    CHECK_FALSE(a.consolidation);
+    CHECK(std::find(a.reasons.begin(), a.reasons.end(),
+                    "drift: disruption budget for Drifted reached") != a.reasons.end());
+  }
+  SECTION("a pod that would not schedule blocks its node; the next one goes") {
+    // small-0 gets a 20-CPU pod no node or offering takes (cost 2); large-0 a third pod
+    // (cost 3), so small-0 is tried first and skipped.
+    c.bind("small-0", owned_pod("huge", 20000, kGi));
+    c.bind("large-0", owned_pod("d", 1000, kGi));
+    opts.budgets = {budget(100, true)};
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    auto a = k.step(100 * kS, view_of(c, {}));
+    CHECK(std::find(a.reasons.begin(), a.reasons.end(),
+                    "drift: small-0 is blocked: 1 of its pods would not schedule") !=
+          a.reasons.end());
+    REQUIRE(a.consolidation);
+    CHECK(a.consolidation->nodes == std::vector<std::string>{"large-0"});
+    // a, b, d (5 CPU) fit no other node (small-0 is full): one new large.
+    CHECK(a.consolidation->replacements == std::vector<std::string>{"large"});
   }
 }
