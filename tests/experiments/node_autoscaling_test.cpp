@@ -448,6 +448,49 @@ TEST_CASE("the karpenter example consolidates as its header describes",
   check_invariants(run);
 }
 
+TEST_CASE("the karpenter-nodepools example drifts its GPU node as its header describes",
+          "[node-autoscaling][karpenter][examples]") {
+  scenarios::Diagnostics diagnostics;
+  auto s = scenarios::load_scenario_file(
+      std::string(KUBESIM_SOURCE_DIR) + "/scenarios/examples/karpenter-nodepools.yaml", {},
+      diagnostics);
+  INFO(diagnostics.format());
+  REQUIRE(s.has_value());
+  ScenarioRun run(std::move(*s));
+  run.run();
+  const auto events = driver_events(run);
+  std::vector<std::string> launches;  // offering/nodePool/pods at t
+  std::vector<std::string> drifts;
+  for (const auto& e : events) {
+    const std::string t = std::to_string(static_cast<int>(e["t"].get<double>()));
+    if (e["type"] == "Launch") {
+      launches.push_back(e["offering"].get<std::string>() + "/" + e["nodePool"].get<std::string>() +
+                         "/" + std::to_string(e["pods"].get<int>()) + "@" + t);
+    } else if (e["type"] == "Drift") {
+      drifts.push_back(e["decision"].get<std::string>() + "/" + e["nodes"].get<std::string>() +
+                       "/" + e["replacement"].get<std::string>() + "@" + t);
+    }
+  }
+  // 4 GPU pods: one claim shrinks to the 4-GPU type; 3 of the 6 web pods fit the base node,
+  // the other 3 (3 CPU) fit the 4-CPU type (3.8 CPU allocatable), the cheapest holding them.
+  CHECK(launches == std::vector<std::string>{"g5-12xlarge/gpu/4@70", "m6i-xlarge/general/3@70"});
+  CHECK(drifts == std::vector<std::string>{"Replace/g5-12xlarge-0/g5-12xlarge-1@1200"});
+  const auto& nodes = run.cluster()->api().nodes();
+  CHECK(nodes.get("", "g5-12xlarge-0") == nullptr);
+  REQUIRE(nodes.get("", "g5-12xlarge-1") != nullptr);
+  CHECK(nodes.get("", "g5-12xlarge-1")->metadata.labels.get("karpenter.sh/nodepool") == "gpu");
+  REQUIRE(nodes.get("", "m6i-xlarge-0") != nullptr);  // general did not drift
+  for (const auto& p : run.cluster()->api().pods().list()) {
+    if (p->metadata.being_deleted()) continue;
+    if (p->metadata.name.rfind("inference-", 0) == 0) CHECK(p->spec.node_name == "g5-12xlarge-1");
+    if (p->metadata.name.rfind("web-", 0) == 0) CHECK(p->spec.node_name.rfind("g5", 0) != 0);
+  }
+  CHECK(bound_pods(run, "inference-") == 4);
+  CHECK(bound_pods(run, "web-") == 6);
+  CHECK(counter(run, "karpenter.drift_commands") == 1);
+  check_invariants(run);
+}
+
 TEST_CASE("karpenter: a Replace taints its node at once and gives up after 10 minutes",
           "[node-autoscaling][karpenter]") {
   // large-0 ($1.00) holds one 1-CPU pod; small ($0.20) holds it too: a single-node Replace is
