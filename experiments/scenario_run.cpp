@@ -346,9 +346,11 @@ void ScenarioRun::build_cluster() {
           *sim_, *metrics_, cluster, sampler_.get(), *spec.cluster_autoscaler, std::move(filter),
           scenario_.events_jsonl);
     } else {
-      model_->node_autoscaling = std::make_unique<NodeAutoscaling>(
-          *sim_, *metrics_, cluster, sampler_.get(), *spec.karpenter, std::move(filter),
-          scenario_.events_jsonl);
+      scenarios::KarpenterSpec karpenter = *spec.karpenter;
+      karpenter.options.start_time_unix_ns = scenario_.start_time_unix_ns;
+      model_->node_autoscaling =
+          std::make_unique<NodeAutoscaling>(*sim_, *metrics_, cluster, sampler_.get(), karpenter,
+                                            std::move(filter), scenario_.events_jsonl);
     }
   }
   if (!scenario_.training_jobs.empty()) {

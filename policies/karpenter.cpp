@@ -544,10 +544,20 @@ std::string_view to_string(KarpenterActions::Method method) {
   return "Emptiness";
 }
 
+bool DisruptionBudget::active(std::int64_t unix_now) const {
+  if (!schedule) return true;
+  auto floor_s = [](std::int64_t ns) { return ns / sim::kSecond - (ns % sim::kSecond < 0); };
+  const std::int64_t now_s = floor_s(unix_now);
+  const std::optional<std::int64_t> hit = schedule->next(floor_s(unix_now - duration));
+  return hit && *hit <= now_s;
+}
+
 std::int32_t allowed_disruptions(std::span<const DisruptionBudget> budgets, DisruptionReason reason,
-                                 std::int32_t nodes, std::int32_t disrupting) {
+                                 std::int32_t nodes, std::int32_t disrupting,
+                                 std::int64_t unix_now) {
   std::int64_t allowed = std::numeric_limits<std::int32_t>::max();
   for (const DisruptionBudget& b : budgets) {
+    if (!b.active(unix_now)) continue;
     if (!b.reasons.empty() &&
         std::find(b.reasons.begin(), b.reasons.end(), reason) == b.reasons.end()) {
       continue;
@@ -635,7 +645,8 @@ std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
 }
 
 std::vector<std::int32_t> KarpenterProvisioner::budgets(const sched::Snapshot& work,
-                                                        DisruptionReason reason) const {
+                                                        DisruptionReason reason,
+                                                        sim::Time now) const {
   // upstream BuildDisruptionBudgetMapping, per NodePool: managed, initialized nodes;
   // disrupting = not Ready or marked for deletion.
   std::vector<std::int32_t> nodes(node_pools_.size(), 0), disrupting(node_pools_.size(), 0);
@@ -651,7 +662,8 @@ std::vector<std::int32_t> KarpenterProvisioner::budgets(const sched::Snapshot& w
   }
   std::vector<std::int32_t> left(node_pools_.size());
   for (std::size_t k = 0; k < node_pools_.size(); ++k) {
-    left[k] = allowed_disruptions(node_pools_[k].options.budgets, reason, nodes[k], disrupting[k]);
+    left[k] = allowed_disruptions(node_pools_[k].options.budgets, reason, nodes[k], disrupting[k],
+                                  options_.start_time_unix_ns + now);
   }
   return left;
 }
@@ -854,7 +866,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
   std::vector<Candidate> cands = candidates(now, work, view, destinations);
   std::vector<const KarpenterOffering*> options;
   if (first_method <= static_cast<int>(Method::kEmptiness)) {
-    std::vector<std::int32_t> left = budgets(work, DisruptionReason::kEmpty);
+    std::vector<std::int32_t> left = budgets(work, DisruptionReason::kEmpty, now);
     std::vector<bool> reached(node_pools_.size(), false);
     Consolidation empty{KarpenterActions::Kind::kEmpty, {}, {}, 0, Method::kEmptiness};
     for (const Candidate& c : cands) {
@@ -885,7 +897,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
       return *a->drifted_at < *b->drifted_at;
     });
     std::vector<std::int32_t> left;
-    if (!drifted.empty()) left = budgets(work, DisruptionReason::kDrifted);
+    if (!drifted.empty()) left = budgets(work, DisruptionReason::kDrifted, now);
     std::vector<bool> reached(node_pools_.size(), false);
     for (const Candidate* c : drifted) {
       if (left[c->pool] <= 0) {
@@ -906,7 +918,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
            node_pools_[c.pool].options.consolidation_policy == ConsolidationPolicy::kWhenEmpty;
   });
   if (first_method <= static_cast<int>(Method::kMultiNode)) {
-    std::vector<std::int32_t> left = budgets(work, DisruptionReason::kUnderutilized);
+    std::vector<std::int32_t> left = budgets(work, DisruptionReason::kUnderutilized, now);
     std::vector<const Candidate*> pre;
     for (const Candidate& c : cands) {
       if (left[c.pool] <= 0) continue;
@@ -937,7 +949,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::compute(
       return best;
     }
   }
-  const std::vector<std::int32_t> left = budgets(work, DisruptionReason::kUnderutilized);
+  const std::vector<std::int32_t> left = budgets(work, DisruptionReason::kUnderutilized, now);
   if (std::all_of(left.begin(), left.end(), [](std::int32_t l) { return l <= 0; })) {
     actions.reasons.push_back("consolidation: disruption budget for Underutilized reached");
     return std::nullopt;
@@ -970,10 +982,11 @@ bool KarpenterProvisioner::validate(sim::Time now, sched::Snapshot& work, const 
     }
     set.push_back(&*it);
   }
-  std::vector<std::int32_t> left =
-      budgets(work, command.method == KarpenterActions::Method::kEmptiness
-                        ? DisruptionReason::kEmpty
-                        : DisruptionReason::kUnderutilized);
+  std::vector<std::int32_t> left = budgets(work,
+                                           command.method == KarpenterActions::Method::kEmptiness
+                                               ? DisruptionReason::kEmpty
+                                               : DisruptionReason::kUnderutilized,
+                                           now);
   for (const Candidate* c : set) {
     if (--left[c->pool] < 0) {
       actions.reasons.push_back("validation: the disruption budget no longer allows it");

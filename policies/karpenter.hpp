@@ -68,6 +68,7 @@
 #include "models/node_pool.hpp"
 #include "models/scheduler_framework.hpp"
 #include "policies/cluster_autoscaler.hpp"
+#include "sim/cron.hpp"
 #include "sim/time.hpp"
 
 namespace kubesim::policies {
@@ -97,14 +98,23 @@ struct DisruptionBudget {
   std::int32_t nodes = 10;
   bool percent = true;
   std::vector<DisruptionReason> reasons;
+  // schedule and duration: the budget is active only for `duration` from each time the
+  // schedule fires (UTC); without a schedule it is always active.
+  std::optional<sim::CronSchedule> schedule;
+  sim::Duration duration = 0;
+  // upstream Budget.IsActive: the schedule's next firing after (now − duration) is not
+  // after now. `unix_now` is calendar time, nanoseconds since the Unix epoch.
+  bool active(std::int64_t unix_now) const;
 };
 
 // The disruption budgets of one NodePool (upstream BuildDisruptionBudgetMapping): the allowed
-// count for a reason is the smallest over the budgets naming it, and the nodes already
-// disrupting (not Ready, or being deleted) come off it.
+// count for a reason is the smallest over the active budgets naming it (at calendar time
+// `unix_now`, ns since the Unix epoch), and the nodes already disrupting (not Ready, or being
+// deleted) come off it. No active budget: no limit.
 // REQUIRES: percentages within 0..100.
 std::int32_t allowed_disruptions(std::span<const DisruptionBudget> budgets, DisruptionReason reason,
-                                 std::int32_t nodes, std::int32_t disrupting);
+                                 std::int32_t nodes, std::int32_t disrupting,
+                                 std::int64_t unix_now = 0);
 
 // A candidate's disruption cost (pkg/utils/disruption): Σ over its pods of
 // clamp(1 + pod-deletion-cost / 2^27 + priority / 2^25, −10, 10), times the fraction of its
@@ -147,6 +157,8 @@ struct KarpenterControllerOptions {
   // NodeClaim registration TTL, 15m).
   sim::Duration registration_ttl = 15 * sim::kMinute;
   KarpenterPacking packing = KarpenterPacking::kNodeClaims;
+  // The calendar time of simulation time 0, ns since the Unix epoch (budget schedules).
+  std::int64_t start_time_unix_ns = 0;
 };
 
 // Both, for the single-NodePool constructor.
@@ -288,8 +300,8 @@ class KarpenterProvisioner {
                                     std::set<std::string, std::less<>>& destinations) const;
   // Budget left for `reason` per NodePool (node_pools_ order): its allowed disruptions less
   // its nodes disrupting.
-  std::vector<std::int32_t> budgets(const models::sched::Snapshot& work,
-                                    DisruptionReason reason) const;
+  std::vector<std::int32_t> budgets(const models::sched::Snapshot& work, DisruptionReason reason,
+                                    sim::Time now) const;
   // " (NodePool NAME)" when there are several, for the reasons.
   std::string pool_suffix(std::size_t pool) const;
   // Simulates removing `set` (computeConsolidation): Delete when every pod fits on the

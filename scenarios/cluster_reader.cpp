@@ -562,12 +562,32 @@ void read_karpenter_node_pool(FieldReader& r, const std::vector<models::NodePool
           }
         }
       }
-      if (b.has("schedule") || b.has("duration")) {
+      // schedule (cron, UTC) and duration (hours and minutes), both or neither; the run's
+      // calendar starts at spec.startTime.
+      if (b.has("schedule") != b.has("duration")) {
         b.error(b.has("schedule") ? "schedule" : "duration",
-                "budget schedules are not modelled: a run has no calendar date",
-                "leave out schedule and duration (the budget is then always active)");
+                "schedule and duration go together (NodePool validation)",
+                "e.g. schedule: \"0 9 * * mon-fri\", duration: 8h");
         (void)b.raw("schedule");
         (void)b.raw("duration");
+      } else if (b.has("schedule")) {
+        if (auto text = b.string("schedule")) {
+          auto parsed = sim::CronSchedule::parse(*text);
+          if (parsed) {
+            budget.schedule = *parsed;
+          } else {
+            b.error("schedule", "\"" + *text + "\": " + parsed.error(),
+                    "five fields (minute hour day-of-month month day-of-week, UTC) or a "
+                    "descriptor such as @daily");
+          }
+        }
+        if (auto d = b.duration("duration", sim::kMinute)) {
+          if (*d % sim::kMinute != 0) {
+            b.error("duration", "must be whole minutes (NodePool validation: hours and minutes)");
+          } else {
+            budget.duration = *d;
+          }
+        }
       }
       b.finish();
       options.budgets.push_back(std::move(budget));

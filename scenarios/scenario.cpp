@@ -12,6 +12,7 @@
 
 #include "models/resources.hpp"
 #include "scenarios/distribution_reader.hpp"
+#include "scenarios/manifests.hpp"
 #include "scenarios/scheduler_config.hpp"
 #include "scenarios/yaml_reader.hpp"
 
@@ -228,6 +229,14 @@ std::optional<Scenario> read_scenario(const YAML::Node& doc, const std::string& 
     if (auto seed = spec->integer("seed", 0, kMaxInt)) s.seed = static_cast<std::uint64_t>(*seed);
     if (auto d = spec->duration("duration", 1, true)) s.duration = *d;
     if (auto si = spec->duration("sampleInterval", sim::kMillisecond)) s.sample_interval = *si;
+    if (auto start = spec->string("startTime")) {
+      if (auto t = parse_rfc3339(*start)) {
+        s.start_time_unix_ns = *t;
+      } else {
+        spec->error("startTime", "\"" + *start + "\" is not an RFC 3339 time",
+                    "e.g. 2026-11-23T09:00:00Z");
+      }
+    }
     const std::string base_dir = std::filesystem::path(file).parent_path().string();
     if (auto cluster = spec->map("cluster")) s.cluster = read_cluster_spec(*cluster, base_dir);
     if (auto cp = spec->map("controlPlane")) {

@@ -38,6 +38,9 @@ struct Scenario {
   std::uint64_t seed = 1;
   sim::Duration duration = 0;
   sim::Duration sample_interval = 10 * sim::kSecond;
+  // spec.startTime: the calendar time of simulation time 0, ns since the Unix epoch (UTC);
+  // read by calendar schedules (Karpenter budget schedules). Default: the Unix epoch.
+  std::int64_t start_time_unix_ns = 0;
   std::vector<models::RequestQueueConfig> request_queues;
   // spec.workloads[] of type podTrace: pods replayed from cluster traces.
   std::vector<PodTraceSpec> pod_traces;

@@ -726,6 +726,36 @@ TEST_CASE("karpenter drift: a template update replaces the old node, new pods ke
   check_invariants(run);
 }
 
+TEST_CASE("karpenter budget schedules follow spec.startTime's calendar",
+          "[node-autoscaling][karpenter]") {
+  // As the first karpenter test: small-0 runs web (3 pods) from 130 s and is empty from
+  // 300 s; Emptiness acts about 345–365 s. A budget of 0 nodes from 09:00 for 8h on
+  // weekdays (UTC): with the run starting Monday 2026-11-23 08:58, 300 s is 09:03 and the
+  // node stays for the whole run; starting Saturday 11-28 at 08:58, it goes as before.
+  auto run_from = [](const std::string& start) {
+    const std::string text =
+        header("8m", pool("small", 0, "4", "16Gi", 0.2),
+               "    karpenter:\n      offerings: [{pool: small}]\n      consolidateAfter: 30s\n"
+               "      budgets: [{nodes: \"0\", schedule: \"0 9 * * mon-fri\", duration: 8h}]\n") +
+        deployment("web", 3, "1", "2Gi", "60s") + deployment("web", 0, "1", "2Gi", "300s");
+    std::string with_start = text;
+    with_start.replace(with_start.find("  seed: 7\n"), 10,
+                       "  seed: 7\n  startTime: " + start + "\n");
+    auto run = std::make_unique<ScenarioRun>(load_text(with_start));
+    run->run();
+    return run;
+  };
+  auto weekday = run_from("2026-11-23T08:58:00Z");
+  CHECK(times_of(driver_events(*weekday), "Karpenter", "Consolidation").empty());
+  CHECK(weekday->cluster()->api().nodes().get("", "small-0") != nullptr);
+  auto saturday = run_from("2026-11-28T08:58:00Z");
+  const auto c = times_of(driver_events(*saturday), "Karpenter", "Consolidation");
+  REQUIRE(c.size() == 1);
+  CHECK(c[0] >= 345.0);
+  CHECK(c[0] <= 365.0);
+  CHECK(saturday->cluster()->api().nodes().get("", "small-0") == nullptr);
+}
+
 TEST_CASE("node autoscaling fields are validated with their location", "[node-autoscaling]") {
   auto errors = [](const std::string& text) {
     scenarios::Diagnostics diagnostics;
@@ -837,10 +867,22 @@ TEST_CASE("node autoscaling fields are validated with their location", "[node-au
     CHECK_THAT(
         errors(header("1m", pools, k + "      budgets: [{nodes: \"1\", reasons: [Idle]}]\n")),
         Catch::Contains("unknown disruption reason \"Idle\""));
+    CHECK_THAT(
+        errors(header("1m", pools, k + "      budgets: [{nodes: \"1\", schedule: \"@daily\"}]\n")),
+        Catch::Contains("schedule and duration go together"));
+    CHECK_THAT(errors(header("1m", pools, k + "      budgets: [{nodes: \"1\", duration: 1h}]\n")),
+               Catch::Contains("schedule and duration go together"));
+    CHECK_THAT(errors(header("1m", pools,
+                             k + "      budgets: [{nodes: \"1\", schedule: \"0 25 * * *\", "
+                                 "duration: 1h}]\n")),
+               Catch::Contains("hour: 25 is outside 0..23"));
     CHECK_THAT(errors(header("1m", pools,
                              k + "      budgets: [{nodes: \"1\", schedule: \"@daily\", "
-                                 "duration: 10m}]\n")),
-               Catch::Contains("budget schedules are not modelled"));
+                                 "duration: 90s}]\n")),
+               Catch::Contains("whole minutes"));
+    CHECK_THAT(errors("apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata:\n  name: t\n"
+                      "spec:\n  duration: 1m\n  startTime: monday\n"),
+               Catch::Contains("\"monday\" is not an RFC 3339 time"));
     CHECK_THAT(errors(header("1m", pools, k + "      budgets: [{reasons: [Empty]}]\n")),
                Catch::Contains("nodes"));
     CHECK_THAT(errors(header("1m", pools, k + "      expireAfter: Nevr\n")),

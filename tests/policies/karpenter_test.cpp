@@ -304,6 +304,29 @@ TEST_CASE("karpenter budgets: percentages round up, the smallest matching budget
   CHECK(kp::allowed_disruptions({}, R::kEmpty, 10, 0) == std::numeric_limits<std::int32_t>::max());
 }
 
+TEST_CASE("karpenter budgets: a scheduled budget applies only in its window",
+          "[karpenter][budgets]") {
+  using R = kp::DisruptionReason;
+  // No disruption 09:00–17:00 UTC on weekdays; 10% otherwise (upstream's documented example).
+  auto business_hours = budget(0, false);
+  auto parsed = sim::CronSchedule::parse("0 9 * * mon-fri");
+  REQUIRE(parsed.ok());
+  business_hours.schedule = *parsed;
+  business_hours.duration = 8 * sim::kHour;
+  const std::vector<kp::DisruptionBudget> budgets = {business_hours, budget(10, true)};
+  constexpr std::int64_t kMon0900 = 1795424400;  // 2026-11-23T09:00:00Z, a Monday
+  auto at = [](std::int64_t unix_s) { return unix_s * sim::kSecond; };
+  CHECK(kp::allowed_disruptions(budgets, R::kEmpty, 20, 0, at(kMon0900 - 1)) == 2);
+  CHECK(kp::allowed_disruptions(budgets, R::kEmpty, 20, 0, at(kMon0900)) == 0);
+  CHECK(kp::allowed_disruptions(budgets, R::kEmpty, 20, 0, at(kMon0900 + 8 * 3600 - 1)) == 0);
+  CHECK(kp::allowed_disruptions(budgets, R::kEmpty, 20, 0, at(kMon0900 + 8 * 3600)) == 2);
+  CHECK(kp::allowed_disruptions(budgets, R::kEmpty, 20, 0, at(kMon0900 + 5 * 86400 + 3600)) ==
+        2);  // Saturday 10:00
+  // Alone, an inactive budget leaves no limit.
+  CHECK(kp::allowed_disruptions(std::span(&business_hours, 1), R::kEmpty, 20, 0,
+                                at(kMon0900 - 1)) == std::numeric_limits<std::int32_t>::max());
+}
+
 TEST_CASE("karpenter disruption cost: eviction costs by hand, scaled by lifetime left",
           "[karpenter]") {
   auto pod = owned_pod("p", 1000, kGi);
