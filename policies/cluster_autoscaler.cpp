@@ -210,6 +210,16 @@ bool FilterSimulator::fits(const sched::PodInfo& pod, const sched::NodeInfo& nod
   return prepared_ && framework_->run_filter(state_, pod, node).ok();
 }
 
+sched::NodeInfo* FilterSimulator::first_fit(
+    const sched::PodInfo& pod, sched::Snapshot& snapshot,
+    const std::function<bool(const sched::NodeInfo&)>& eligible) {
+  if (!prepare(pod, snapshot)) return nullptr;
+  for (sched::NodeInfo* ni : snapshot.nodes()) {
+    if ((!eligible || eligible(*ni)) && fits(pod, *ni)) return ni;
+  }
+  return nullptr;
+}
+
 sim::Result<std::unique_ptr<sched::Framework>> make_filter_framework(const Registry& registry,
                                                                      const SchedulerConfig& config,
                                                                      SchedulerProfile profile,
@@ -805,16 +815,8 @@ ClusterAutoscalerActions ClusterAutoscalerState::step(sim::Time now,
   std::vector<PodInfoPtr> to_help;
   std::set<std::string, std::less<>> unfit_keys;  // an equivalent pod found no node
   for (const PodInfoPtr& p : pending) {
-    sched::NodeInfo* home = nullptr;
     const std::string key = pod_equivalence_key(*p);
-    if (!unfit_keys.contains(key) && filter_->prepare(*p, work)) {
-      for (sched::NodeInfo* ni : work.nodes()) {
-        if (filter_->fits(*p, *ni)) {
-          home = ni;
-          break;
-        }
-      }
-    }
+    sched::NodeInfo* home = unfit_keys.contains(key) ? nullptr : filter_->first_fit(*p, work);
     if (home) {
       home->add_pod(p);
     } else {

@@ -70,6 +70,11 @@ class FilterSimulator {
   bool prepare(const models::sched::PodInfo& pod, const models::sched::Snapshot& snapshot);
   // Every Filter plugin on `node`, with the state of the last prepare() for this pod.
   bool fits(const models::sched::PodInfo& pod, const models::sched::NodeInfo& node);
+  // prepare(), then the first node of `snapshot` in its order that `eligible` accepts (every
+  // node when empty) and `pod` fits; null when none. The simulations' first-fit placement.
+  models::sched::NodeInfo* first_fit(
+      const models::sched::PodInfo& pod, models::sched::Snapshot& snapshot,
+      const std::function<bool(const models::sched::NodeInfo&)>& eligible = {});
 
  private:
   std::unique_ptr<models::sched::Framework> framework_;

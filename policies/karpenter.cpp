@@ -401,17 +401,13 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
   std::vector<PodInfoPtr> need;
   std::set<std::string, std::less<>> unfit_keys;
   for (const PodInfoPtr& p : view.pending_pods) {
-    sched::NodeInfo* home = nullptr;
     const std::string key = pod_equivalence_key(*p);
-    if (!unfit_keys.contains(key) && filter_->prepare(*p, work)) {
-      for (sched::NodeInfo* ni : work.nodes()) {
-        if (deleting_.contains(ni->name()) || ni->node().metadata.being_deleted()) continue;
-        if (filter_->fits(*p, *ni)) {
-          home = ni;
-          break;
-        }
-      }
-    }
+    sched::NodeInfo* home =
+        unfit_keys.contains(key)
+            ? nullptr
+            : filter_->first_fit(*p, work, [&](const sched::NodeInfo& ni) {
+                return !deleting_.contains(ni.name()) && !ni.node().metadata.being_deleted();
+              });
     if (home) {
       home->add_pod(p);
     } else {
@@ -695,16 +691,9 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate(
   std::vector<std::pair<sched::NodeInfo*, PodInfoPtr>> placed;
   std::vector<PodInfoPtr> left;
   for (const PodInfoPtr& p : moving) {
-    sched::NodeInfo* dest = nullptr;
-    if (filter_->prepare(*p, work)) {
-      for (sched::NodeInfo* d : work.nodes()) {
-        if (removed.contains(d->name()) || !destinations.contains(d->name())) continue;
-        if (filter_->fits(*p, *d)) {
-          dest = d;
-          break;
-        }
-      }
-    }
+    sched::NodeInfo* dest = filter_->first_fit(*p, work, [&](const sched::NodeInfo& d) {
+      return !removed.contains(d.name()) && destinations.contains(d.name());
+    });
     if (dest) {
       dest->add_pod(p);
       placed.emplace_back(dest, p);
@@ -817,16 +806,7 @@ std::optional<KarpenterActions::Consolidation> KarpenterProvisioner::simulate_dr
   sort_decreasing(moving);
   std::vector<PodInfoPtr> left;
   for (const PodInfoPtr& p : moving) {
-    sched::NodeInfo* dest = nullptr;
-    if (filter_->prepare(*p, scratch)) {
-      for (sched::NodeInfo* d : scratch.nodes()) {
-        if (filter_->fits(*p, *d)) {
-          dest = d;
-          break;
-        }
-      }
-    }
-    if (dest) {
+    if (sched::NodeInfo* dest = filter_->first_fit(*p, scratch)) {
       dest->add_pod(p);
     } else {
       left.push_back(p);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <ranges>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,13 +32,8 @@ constexpr Field kDayOfWeek{"day of week", 0, 6, {"sun", "mon", "tue", "wed", "th
 
 std::vector<std::string_view> split(std::string_view text, char by) {
   std::vector<std::string_view> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t at = text.find(by, start);
-    out.push_back(text.substr(start, at == std::string_view::npos ? at : at - start));
-    if (at == std::string_view::npos) return out;
-    start = at + 1;
-  }
+  for (auto part : std::views::split(text, by)) out.emplace_back(part.begin(), part.end());
+  return out;
 }
 
 Result<int> value_of(std::string_view text, const Field& f) {
@@ -67,12 +63,20 @@ Result<std::pair<std::uint64_t, bool>> parse_field(std::string_view text, const 
   std::uint64_t bits = 0;
   bool star = false;
   for (std::string_view part : split(text, ',')) {
+    if (part.empty()) {
+      return Status::invalid_argument(std::string(f.name) + ": \"" + std::string(text) +
+                                      "\" has an empty list item");
+    }
     std::vector<std::string_view> step_parts = split(part, '/');
     if (step_parts.size() > 2) {
       return Status::invalid_argument(std::string(f.name) + ": \"" + std::string(part) +
                                       "\" has more than one '/'");
     }
     std::string_view range = step_parts[0];
+    if (range.empty()) {
+      return Status::invalid_argument(std::string(f.name) + ": \"" + std::string(part) +
+                                      "\" has no value before '/'");
+    }
     int lo = 0, hi = 0, step = 1;
     const bool all = range == "*" || (question_allowed && range == "?");
     if (all) {

@@ -76,4 +76,12 @@ TEST_CASE("cron: errors name the field", "[cron]") {
   CHECK_THAT(error("5-1 * * * *"), Catch::Contains("ends before it begins"));
   CHECK_THAT(error("? * * * *"), Catch::Contains("minute"));  // ? only in the day fields
   CHECK_THAT(error("@every 5m"), Catch::Contains("unknown descriptor"));
+  CHECK_THAT(error("1,,2 * * * *"), Catch::Contains("empty list item"));
+  CHECK_THAT(error("1, * * * *"), Catch::Contains("empty list item"));
+  CHECK_THAT(error("1/ * * * *"), Catch::Contains("step \"\" is not a positive number"));
+  CHECK_THAT(error("1- * * * *"), Catch::Contains("minute"));
+  // Punctuation alone is an error, never a crash.
+  for (const char* junk : {"/ * * * *", "- * * * *", ", * * * *", "*/ * * * *", "-/- * * * *"}) {
+    CHECK_THAT(error(junk), Catch::Contains("minute"));
+  }
 }
