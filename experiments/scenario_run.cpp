@@ -632,6 +632,23 @@ std::string ScenarioRun::summary_json() const {
                         {"gpu", c.gpu_allocation}};
     cl["node_hours"] = c.node_hours;
     cl["cost"] = c.cost;
+    // Karpenter: node-hours, cost and nodes at the end per NodePool (the sums over its
+    // offerings' pools).
+    const NodeAutoscaling* na = model_->node_autoscaling.get();
+    if (na != nullptr && na->karpenter() != nullptr) {
+      nlohmann::ordered_json pools = nlohmann::ordered_json::object();
+      for (const policies::KarpenterNodePool& np : na->karpenter()->node_pools()) {
+        double hours = 0, cost = 0;
+        std::int64_t nodes = 0;
+        for (const policies::KarpenterOffering& o : np.offerings) {
+          hours += na->node_hours(o.name());
+          cost += na->cost(o.name());
+          nodes += na->pool_nodes(o.name());
+        }
+        pools[np.name] = {{"node_hours", hours}, {"cost", cost}, {"nodes_at_end", nodes}};
+      }
+      cl["karpenter_node_pools"] = pools;
+    }
     nlohmann::ordered_json errors = nlohmann::ordered_json::array();
     for (const auto& e : model_->cluster->apply_errors()) errors.push_back(e);
     cl["apply_errors"] = errors;

@@ -488,6 +488,26 @@ TEST_CASE("the karpenter-nodepools example drifts its GPU node as its header des
   CHECK(bound_pods(run, "inference-") == 4);
   CHECK(bound_pods(run, "web-") == 6);
   CHECK(counter(run, "karpenter.drift_commands") == 1);
+  // Cost per NodePool: each is its offerings' node-hours times their prices (gpu used only
+  // g5.12xlarge, general only m6i.xlarge), and with the base node (40 min at $0.192) they
+  // add up to the cluster's.
+  const auto summary = nlohmann::json::parse(run.summary_json());
+  const auto& pools = summary["cluster"]["karpenter_node_pools"];
+  const double gpu_hours = pools["gpu"]["node_hours"].get<double>();
+  const double general_hours = pools["general"]["node_hours"].get<double>();
+  CHECK(pools["gpu"]["cost"].get<double>() == Approx(gpu_hours * 5.672));
+  CHECK(pools["general"]["cost"].get<double>() == Approx(general_hours * 0.192));
+  CHECK(pools["gpu"]["nodes_at_end"] == 1);
+  CHECK(pools["general"]["nodes_at_end"] == 1);
+  // The first GPU node lives from its registration (after 70 s) to past the drift at 1200 s,
+  // the second from its own registration to the end: more than the 1200 s after the drift.
+  CHECK(gpu_hours > (2400.0 - 1200.0) / 3600.0);
+  const double base_hours = 40.0 / 60.0;
+  CHECK(summary["cluster"]["node_hours"].get<double>() ==
+        Approx(gpu_hours + general_hours + base_hours));
+  CHECK(summary["cluster"]["cost"].get<double>() ==
+        Approx(pools["gpu"]["cost"].get<double>() + pools["general"]["cost"].get<double>() +
+               base_hours * 0.192));
   check_invariants(run);
 }
 
