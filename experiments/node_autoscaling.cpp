@@ -69,8 +69,8 @@ NodeAutoscaling::NodeAutoscaling(sim::Simulation& sim, sim::MetricRegistry& metr
   }
   common_setup(sampler);
   // Karpenter batches pending pods for at most batchMaxDuration (10 s) before provisioning.
-  timer_period_ = spec.batch_max_duration;
-  timer_ = sim_.every(spec.batch_max_duration, [this] { run_karpenter(); });
+  timer_period_ = spec.options.batch_max_duration;
+  timer_ = sim_.every(spec.options.batch_max_duration, [this] { run_karpenter(); });
 }
 
 NodeAutoscaling::~NodeAutoscaling() {

@@ -410,6 +410,11 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
               });
     if (home) {
       home->add_pod(p);
+      // A registered node (not an in-flight launch) is nominated for the pod.
+      if (!in_flight_nodes.contains(home->name())) {
+        nominated_until_[home->name()] =
+            now + std::max(2 * options_.batch_max_duration, 10 * sim::kSecond);
+      }
     } else {
       unfit_keys.insert(key);
       need.push_back(p);
@@ -448,6 +453,8 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
     }
   }
   std::erase_if(history_, [&](const auto& kv) { return snap.find(kv.first) == nullptr; });
+  std::erase_if(nominated_until_,
+                [&](const auto& kv) { return kv.second <= now || snap.find(kv.first) == nullptr; });
   std::erase_if(initialized_, [&](const std::string& n) { return snap.find(n) == nullptr; });
 
   // Expiration (nodeclaim/expiration): forceful, outside the budgets and the settle wait.
@@ -606,6 +613,11 @@ std::vector<KarpenterProvisioner::Candidate> KarpenterProvisioner::candidates(
     const KarpenterOffering* o = offering_of(node);
     if (!o) continue;
     if (node.metadata.annotations.get(kDoNotDisruptAnnotation) == "true") continue;
+    // "state node is nominated for a pending pod".
+    if (auto n = nominated_until_.find(ni->name());
+        n != nominated_until_.end() && n->second > now) {
+      continue;
+    }
     const KarpenterNodePoolOptions& po = pool_options(*o);
     Candidate c;
     c.node = ni;

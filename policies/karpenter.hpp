@@ -159,6 +159,9 @@ struct KarpenterControllerOptions {
   KarpenterPacking packing = KarpenterPacking::kNodeClaims;
   // The calendar time of simulation time 0, ns since the Unix epoch (budget schedules).
   std::int64_t start_time_unix_ns = 0;
+  // The provisioning loop period (the caller's); a node a pending pod was nominated to stays
+  // nominated for twice this, at least 10 s (upstream nominationWindow).
+  sim::Duration batch_max_duration = 10 * sim::kSecond;
 };
 
 // Both, for the single-NodePool constructor.
@@ -348,6 +351,9 @@ class KarpenterProvisioner {
   };
   std::map<std::string, NodeHistory, std::less<>> history_;
   std::set<std::string, std::less<>> deleting_;  // nodes told to go
+  // Nodes a pending pod is expected to land on (state.Cluster NominateNodeForPod), until
+  // when: not disruption candidates meanwhile.
+  std::map<std::string, sim::Time, std::less<>> nominated_until_;
   // Nodes that have been Ready (Karpenter's Initialized condition: it stays).
   std::set<std::string, std::less<>> initialized_;
   // The command waiting for its validation at validating_->at + kConsolidationTtl.

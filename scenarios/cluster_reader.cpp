@@ -669,7 +669,8 @@ KarpenterSpec read_karpenter(FieldReader& r, const std::vector<models::NodePool>
     spec.options.packing = *packing == "nodeClaims" ? policies::KarpenterPacking::kNodeClaims
                                                     : policies::KarpenterPacking::kCheapestPerPod;
   }
-  if (auto d = r.duration("batchMaxDuration", sim::kMillisecond)) spec.batch_max_duration = *d;
+  if (auto d = r.duration("batchMaxDuration", sim::kMillisecond))
+    spec.options.batch_max_duration = *d;
   r.finish();
   return spec;
 }

@@ -39,7 +39,6 @@ struct ClusterAutoscalerSpec {
 struct KarpenterSpec {
   std::vector<policies::KarpenterNodePool> node_pools;
   policies::KarpenterControllerOptions options;
-  sim::Duration batch_max_duration = 10 * sim::kSecond;  // the provisioning loop period
 };
 
 struct ClusterSpec {

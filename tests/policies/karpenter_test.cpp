@@ -836,3 +836,32 @@ TEST_CASE("karpenter drift: nodes older than a template update are replaced one 
     CHECK(a.consolidation->replacements == std::vector<std::string>{"large"});
   }
 }
+
+TEST_CASE("karpenter: a node a pending pod is nominated to is no candidate for 20 s",
+          "[karpenter]") {
+  // small-0 is empty, small-1 runs w. A pending pod p fits small-0 (first in order): the
+  // provisioning pass nominates small-0 until 10 + 2 × 10 = 30 s (nominationWindow), so
+  // Emptiness leaves it alone meanwhile; at 30 s the nomination has lapsed.
+  TestCluster c;
+  std::vector<kp::KarpenterOffering> offs = {offering("small", 4000, 0.10)};
+  c.add_nodes(offs[0].pool, 2);
+  c.bind("small-1", owned_pod("w", 1000, kGi));
+  kp::KarpenterOptions opts;
+  opts.budgets = {budget(100, true)};
+  opts.consolidation_policy = kp::ConsolidationPolicy::kWhenEmpty;  // Emptiness alone
+  kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+  auto first = k.step(10 * kS, view_of(c, pods("p", 1, 1000)));
+  CHECK(first.launches.empty());
+  CHECK_FALSE(first.consolidation_computed);
+  CHECK_FALSE(k.step(20 * kS, view_of(c, {})).consolidation_computed);
+  auto a = consolidate(k, c, 30 * kS);
+  REQUIRE(a.consolidation);
+  CHECK(a.consolidation->nodes == std::vector<std::string>{"small-0"});
+  SECTION("a nomination during validation abandons the command") {
+    kp::KarpenterProvisioner k2(offs, opts, kubesim::testing::default_filter());
+    REQUIRE(k2.step(30 * kS, view_of(c, {})).consolidation_computed);
+    auto v = k2.step(45 * kS, view_of(c, pods("q", 1, 1000)));
+    CHECK_FALSE(v.consolidation);
+    CHECK(v.consolidation_abandoned);
+  }
+}
