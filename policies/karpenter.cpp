@@ -440,17 +440,42 @@ KarpenterActions KarpenterProvisioner::step(sim::Time now, const KarpenterView& 
   // Pod history for consolidateAfter; which nodes have been Ready (Initialized).
   for (const sched::NodeInfo* ni : snap.nodes()) {
     if (ni->node().ready()) initialized_.insert(ni->name());
-    std::vector<std::string> pods;
-    for (const PodInfoPtr& p : ni->pods()) pods.push_back(p->key());
-    std::sort(pods.begin(), pods.end());
-    auto [it, inserted] = history_.try_emplace(ni->name());
-    if (inserted) {
-      it->second.pods = std::move(pods);
-      it->second.changed = ni->node().metadata.creation_timestamp;
-    } else if (it->second.pods != pods) {
-      it->second.pods = std::move(pods);
-      it->second.changed = now;
+    // upstream podevents: a pod's PodScheduled=True transition, or the time it began
+    // terminating (deletionTimestamp less its grace period).
+    std::vector<std::string> pods, terminating;
+    sim::Time event = ni->node().metadata.creation_timestamp;
+    for (const PodInfoPtr& p : ni->pods()) {
+      const models::Pod& pod = *p->pod;
+      pods.push_back(p->key());
+      if (pod.metadata.being_deleted()) {
+        terminating.push_back(p->key());
+        event = std::max(event,
+                         *pod.metadata.deletion_timestamp -
+                             pod.metadata.deletion_grace_period_seconds.value_or(0) * sim::kSecond);
+      } else if (const models::Condition* c =
+                     models::find_condition(pod.status.conditions, models::kPodScheduled);
+                 c != nullptr && c->status == models::ConditionStatus::kTrue) {
+        event = std::max(event, c->last_transition_time);
+      }
     }
+    std::sort(pods.begin(), pods.end());
+    std::sort(terminating.begin(), terminating.end());
+    auto [it, inserted] = history_.try_emplace(ni->name());
+    NodeHistory& h = it->second;
+    if (!inserted && h.pods != pods) {
+      // A pod that left without being seen terminating (between two passes, or gone
+      // terminal): its event time is not known, so this pass's time stands for it.
+      for (const std::string& gone : h.pods) {
+        if (!std::binary_search(pods.begin(), pods.end(), gone) &&
+            !std::binary_search(h.terminating.begin(), h.terminating.end(), gone)) {
+          event = std::max(event, now);
+          break;
+        }
+      }
+    }
+    h.changed = std::max(inserted ? event : h.changed, event);
+    h.pods = std::move(pods);
+    h.terminating = std::move(terminating);
   }
   std::erase_if(history_, [&](const auto& kv) { return snap.find(kv.first) == nullptr; });
   std::erase_if(nominated_until_,

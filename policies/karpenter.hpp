@@ -344,9 +344,11 @@ class KarpenterProvisioner {
   // by a registration, oldest first.
   std::map<std::string, std::int32_t, std::less<>> expected_;
   std::map<std::string, std::vector<sim::Time>, std::less<>> launches_;
-  // Per node: the pods last seen on it and when that set last changed (consolidateAfter).
+  // Per node: the pods last seen on it (sorted), those of them seen terminating, and its
+  // last pod event (consolidateAfter; upstream LastPodEventTime).
   struct NodeHistory {
     std::vector<std::string> pods;
+    std::vector<std::string> terminating;
     sim::Time changed = 0;
   };
   std::map<std::string, NodeHistory, std::less<>> history_;

@@ -865,3 +865,51 @@ TEST_CASE("karpenter: a node a pending pod is nominated to is no candidate for 2
     CHECK(v.consolidation_abandoned);
   }
 }
+
+TEST_CASE("karpenter consolidateAfter counts from the last pod event", "[karpenter]") {
+  // upstream podevents: LastPodEventTime is a pod's PodScheduled transition or the time it
+  // began terminating. consolidateAfter 30s, Emptiness alone.
+  std::vector<kp::KarpenterOffering> offs = {offering("small", 4000, 0.10)};
+  kp::KarpenterOptions opts;
+  opts.budgets = {budget(100, true)};
+  opts.consolidate_after = 30 * kS;
+  opts.consolidation_policy = kp::ConsolidationPolicy::kWhenEmpty;
+  SECTION("a pod terminating since 45 s (deletionTimestamp 75 s, grace 30 s): from 75 s") {
+    TestCluster c;
+    c.add_nodes(offs[0].pool, 1);
+    auto w = owned_pod("w", 1000, kGi);
+    w.pod().metadata.deletion_timestamp = 75 * kS;
+    w.pod().metadata.deletion_grace_period_seconds = 30;
+    c.bind("small-0", w);  // terminating: it does not keep the node from being empty
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    CHECK_FALSE(k.step(50 * kS, view_of(c, {})).consolidation_computed);
+    CHECK_FALSE(k.step(74 * kS, view_of(c, {})).consolidation_computed);
+    CHECK(k.step(75 * kS, view_of(c, {})).consolidation_computed);
+  }
+  SECTION("a pod that left unseen between passes: from the pass that saw it gone") {
+    TestCluster c;
+    c.add_nodes(offs[0].pool, 1);
+    c.bind("small-0", owned_pod("x", 1000, kGi));
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    CHECK_FALSE(k.step(10 * kS, view_of(c, {})).consolidation_computed);  // not empty
+    TestCluster empty;
+    empty.add_nodes(offs[0].pool, 1);
+    CHECK_FALSE(k.step(20 * kS, view_of(empty, {})).consolidation_computed);
+    CHECK_FALSE(k.step(49 * kS, view_of(empty, {})).consolidation_computed);
+    CHECK(k.step(50 * kS, view_of(empty, {})).consolidation_computed);
+  }
+  SECTION("a pod seen terminating and then gone: from when it began terminating") {
+    TestCluster c;
+    c.add_nodes(offs[0].pool, 1);
+    auto w = owned_pod("w", 1000, kGi);
+    w.pod().metadata.deletion_timestamp = 42 * kS;
+    w.pod().metadata.deletion_grace_period_seconds = 30;  // terminating since 12 s
+    c.bind("small-0", w);
+    kp::KarpenterProvisioner k(offs, opts, kubesim::testing::default_filter());
+    CHECK_FALSE(k.step(20 * kS, view_of(c, {})).consolidation_computed);
+    TestCluster empty;
+    empty.add_nodes(offs[0].pool, 1);
+    CHECK_FALSE(k.step(41 * kS, view_of(empty, {})).consolidation_computed);
+    CHECK(k.step(42 * kS, view_of(empty, {})).consolidation_computed);
+  }
+}
