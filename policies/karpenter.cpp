@@ -79,6 +79,26 @@ std::vector<const KarpenterOffering*> by_price(std::span<const KarpenterOffering
   return order;
 }
 
+// What provisioning tracks per NodePool: its offerings cheapest first, what its limits
+// still allow, and the new nodes it has opened so far.
+struct PoolProgress {
+  std::vector<const KarpenterOffering*> order;
+  std::optional<KarpenterLimitsLeft> limits;
+  std::int32_t opened = 0;
+  bool capped(const ProvisioningPool& pool) const {
+    return pool.max_new_nodes >= 0 && opened >= pool.max_new_nodes;
+  }
+};
+
+std::vector<PoolProgress> progress_of(std::span<const ProvisioningPool> pools) {
+  std::vector<PoolProgress> out(pools.size());
+  for (std::size_t i = 0; i < pools.size(); ++i) {
+    out[i].order = by_price(pools[i].offerings);
+    if (pools[i].limits) out[i].limits = *pools[i].limits;
+  }
+  return out;
+}
+
 // Karpenter's scheduler (Solve / add / newNode / NodeClaim.Add) over new NodeClaims.
 std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sched::Snapshot& work,
                                                    std::span<const ProvisioningPool> pools,
@@ -94,14 +114,7 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
   std::vector<Claim> claims;
   std::vector<PodInfoPtr> queue(pods.begin(), pods.end());
   sort_decreasing(queue);
-  std::vector<std::vector<const KarpenterOffering*>> orders;
-  std::vector<std::optional<KarpenterLimitsLeft>> limits;
-  for (const ProvisioningPool& pool : pools) {
-    orders.push_back(by_price(pool.offerings));
-    limits.emplace_back();
-    if (pool.limits) limits.back() = *pool.limits;
-  }
-  std::vector<std::int32_t> opened(pools.size(), 0);
+  std::vector<PoolProgress> progress = progress_of(pools);
   std::set<std::string, std::less<>> unfit;  // equivalent pods found no new claim either
   // NodeClaim.Add: the options that can also take `p`; false (and no change) when none.
   auto add = [&](Claim& c, const PodInfoPtr& p) {
@@ -141,28 +154,29 @@ std::vector<KarpenterLaunch> provision_node_claims(FilterSimulator& filter, sche
     bool placed = false;
     bool capped = false;
     for (std::size_t i = 0; i < pools.size() && !placed; ++i) {
-      if (pools[i].max_new_nodes >= 0 && opened[i] >= pools[i].max_new_nodes) {
+      PoolProgress& pp = progress[i];
+      if (pp.capped(pools[i])) {
         capped = true;
         continue;
       }
       Claim c;
       c.pool = i;
       const std::string prefix = "karpenter-claim-" + std::to_string(claims.size()) + "-";
-      for (const KarpenterOffering* o : orders[i]) {
+      for (const KarpenterOffering* o : pp.order) {
         // filterByRemainingResources: no offering the NodePool's limits cannot take.
-        if (limits[i] && !limits[i]->fits(o->pool.capacity)) continue;
+        if (pp.limits && !pp.limits->fits(o->pool.capacity)) continue;
         c.options.emplace_back(o, prefix + o->name());
         work.upsert_node(offering_template(*o, pools[i].name, prefix + o->name()));
       }
       if (!c.options.empty() && filter.prepare(*p, work) && add(c, p)) {
-        if (limits[i]) {  // subtractMax: the largest the claim may still become
+        if (pp.limits) {  // subtractMax: the largest the claim may still become
           models::ResourceList largest;
           for (const auto& option : c.options) {
             largest = models::ResourceList::max(largest, option.first->pool.capacity);
           }
-          limits[i]->take(largest);
+          pp.limits->take(largest);
         }
-        ++opened[i];
+        ++pp.opened;
         claims.push_back(std::move(c));
         placed = true;
       } else {
@@ -198,14 +212,7 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(FilterSimulator& filter,
   std::vector<PodInfoPtr> remaining(pods.begin(), pods.end());
   sort_decreasing(remaining);
   // Offerings in price order, so ties on price per pod go to the cheaper node.
-  std::vector<std::vector<const KarpenterOffering*>> orders;
-  std::vector<std::optional<KarpenterLimitsLeft>> limits;
-  for (const ProvisioningPool& pool : pools) {
-    orders.push_back(by_price(pool.offerings));
-    limits.emplace_back();
-    if (pool.limits) limits.back() = *pool.limits;
-  }
-  std::vector<std::int32_t> launched(pools.size(), 0);
+  std::vector<PoolProgress> progress = progress_of(pools);
   while (!remaining.empty()) {
     const std::string name = "karpenter-new-" + std::to_string(launches.size());
     const KarpenterOffering* best = nullptr;
@@ -213,10 +220,11 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(FilterSimulator& filter,
     std::vector<std::size_t> best_pods;
     // The first NodePool (weight order) with an offering that takes the largest pod.
     for (std::size_t k = 0; k < pools.size() && !best; ++k) {
-      if (pools[k].max_new_nodes >= 0 && launched[k] >= pools[k].max_new_nodes) continue;
+      const PoolProgress& pp = progress[k];
+      if (pp.capped(pools[k])) continue;
       double best_per_pod = std::numeric_limits<double>::infinity();
-      for (const KarpenterOffering* o : orders[k]) {
-        if (limits[k] && !limits[k]->fits(o->pool.capacity)) continue;
+      for (const KarpenterOffering* o : pp.order) {
+        if (pp.limits && !pp.limits->fits(o->pool.capacity)) continue;
         work.upsert_node(offering_template(*o, pools[k].name, name));
         sched::NodeInfo* node = work.find(name);
         std::vector<std::size_t> placed;
@@ -250,8 +258,9 @@ std::vector<KarpenterLaunch> provision_cheapest_per_pod(FilterSimulator& filter,
       remaining.erase(remaining.begin());
       continue;
     }
-    if (limits[best_pool]) limits[best_pool]->take(best->pool.capacity);
-    ++launched[best_pool];
+    PoolProgress& chosen = progress[best_pool];
+    if (chosen.limits) chosen.limits->take(best->pool.capacity);
+    ++chosen.opened;
     work.upsert_node(offering_template(*best, pools[best_pool].name, name));
     sched::NodeInfo* node = work.find(name);
     KarpenterLaunch l;
